@@ -1,0 +1,73 @@
+# The two commands that do everything: `make book` and `make test` (see README.md).
+PYTHON ?= python3.11
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+PKG_SOURCES := $(wildcard lstm_tutorial/*.py) pyproject.toml
+BUILD  := _build
+CACHE  := $(BUILD)/.jupyter_cache
+# Two notebooks run side by side in `make test`; one BLAS thread each keeps them off each other's cores.
+NB_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
+
+.PHONY: help install book test lint unit notebooks browser lab serve clean bench
+
+help:
+	@echo "make book   - build the HTML book into $(BUILD)/html (executes the notebooks, cached)"
+	@echo "make test   - lint, unit tests, every notebook, the book build and the browser test"
+	@echo "make lab    - open the notebooks in JupyterLab"
+	@echo "make serve  - preview the built book on http://localhost:8000"
+	@echo "make bench  - time the NumPy LSTM against torch.nn.LSTM"
+	@echo "make clean  - remove $(BUILD) (the virtual environment stays)"
+
+install: $(STAMP)
+
+# The virtual environment, the pinned requirements and the package (editable). Re-done when
+# requirements.txt or pyproject.toml change.
+$(STAMP): requirements.txt pyproject.toml
+	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements.txt
+	$(BIN)/python -m pip install --quiet --no-deps -e .
+	$(BIN)/python -c "import matplotlib.pyplot"  # build the font cache now, not inside a page
+	touch $@
+
+# jupyter-cache re-runs a notebook only when its code cells change, not when the package they
+# import changes: forget the cache whenever lstm_tutorial/ is edited.
+$(BUILD)/.package-stamp: $(PKG_SOURCES)
+	rm -rf $(CACHE)
+	mkdir -p $(BUILD)
+	touch $@
+
+book: $(STAMP) $(BUILD)/.package-stamp
+	$(BIN)/jupyter-book build . -W -n --keep-going
+	@echo
+	@echo "The book is built. Open $(CURDIR)/$(BUILD)/html/index.html in a browser."
+
+lint: $(STAMP)
+	$(BIN)/ruff check lstm_tutorial tests book
+	$(BIN)/ruff format --check lstm_tutorial tests
+
+unit: $(STAMP)
+	$(BIN)/pytest -m "not browser" -n 2 -q
+
+notebooks: $(STAMP)
+	$(NB_ENV) $(BIN)/pytest --nbmake --nbmake-kernel=python3 --nbmake-timeout=300 -n 2 -p no:randomly --durations=0 -q book
+
+browser: $(STAMP)
+	$(BIN)/pytest -m browser -q
+
+test: lint unit notebooks book browser
+
+bench: $(STAMP)
+	$(BIN)/python -m lstm_tutorial.bench
+
+lab: $(STAMP)
+	$(BIN)/jupyter lab book
+
+serve: $(STAMP)
+	@echo "Serving $(BUILD)/html on http://localhost:8000 (Ctrl-C to stop)"
+	$(BIN)/python -m http.server 8000 --directory $(BUILD)/html
+
+clean:
+	rm -rf $(BUILD)

@@ -1,0 +1,71 @@
+"""Show the package's own source code inside a notebook page.
+
+The book never retypes a function: a chapter calls ``show_source(fn)`` and the page shows
+the code that the tests exercise. The result renders as a highlighted code block both in
+JupyterLab and in the built book (MyST-NB renders ``text/markdown`` outputs).
+"""
+
+from __future__ import annotations
+
+import ast
+import inspect
+import textwrap
+
+
+class SourceCode:
+    """A block of Python source that displays as a highlighted code block."""
+
+    def __init__(self, code: str, title: str | None = None) -> None:
+        self.code = code
+        self.title = title
+
+    def _repr_markdown_(self) -> str:
+        header = f"`{self.title}`\n\n" if self.title else ""
+        fence = "````" if "```" in self.code else "```"
+        return f"{header}{fence}python\n{self.code}\n{fence}\n"
+
+    def __repr__(self) -> str:
+        return self.code
+
+    def __str__(self) -> str:
+        return self.code
+
+
+def show_source(obj: object, *, docstring: bool = True) -> SourceCode:
+    """Return the source of a function, class or method of the package, ready to display.
+
+    Parameters
+    ----------
+    obj:
+        Anything ``inspect.getsource`` accepts: a function, a class, a method.
+    docstring:
+        If False, the leading docstring is dropped, so that the page shows just the code
+        (the prose around it explains it anyway).
+    """
+    if not (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj)):
+        raise ValueError(
+            f"show_source expects a function, method or class, got {type(obj).__name__}"
+        )
+    code = textwrap.dedent(inspect.getsource(obj)).rstrip()
+    if not docstring:
+        code = _strip_docstring(code)
+    module = inspect.getmodule(obj)
+    title = f"{module.__name__}.{obj.__qualname__}" if module else obj.__qualname__
+    return SourceCode(code, title=title)
+
+
+def _strip_docstring(code: str) -> str:
+    """Remove the docstring of the (single) top-level def or class in ``code``."""
+    tree = ast.parse(code)
+    node = tree.body[0]
+    body = getattr(node, "body", [])
+    if not (
+        body
+        and isinstance(body[0], ast.Expr)
+        and isinstance(body[0].value, ast.Constant)
+        and isinstance(body[0].value.value, str)
+    ):
+        return code
+    lines = code.splitlines()
+    doc = body[0]
+    return "\n".join(lines[: doc.lineno - 1] + lines[doc.end_lineno :])

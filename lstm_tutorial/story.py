@@ -1,0 +1,75 @@
+"""The running example of the book: "John gave Mary a puppy." and how it goes on.
+
+The story is data, not code: the sentences, a tokenizer, and the dependencies a language
+model must track to continue it. Later chapters generate many stories of this shape.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+PROMPT = "John gave Mary a puppy."
+CONTINUATION = "It barks very loudly. They named it Luna."
+STORY = f"{PROMPT} {CONTINUATION}"
+
+_TOKEN = re.compile(r"[A-Za-z]+|[.,!?;:]")
+
+
+def tokenize(text: str) -> list[str]:
+    """Split ``text`` into words and punctuation: ``"a puppy."`` -> ``["a", "puppy", "."]``.
+
+    Raises ValueError for an empty text or characters the book's vocabulary has no token for
+    (digits, quotes, ...), rather than silently dropping them.
+    """
+    if not isinstance(text, str):
+        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    if not text.strip():
+        raise ValueError("text must contain at least one word, got an empty string")
+    leftover = _TOKEN.sub(" ", text).strip()
+    if leftover:
+        raise ValueError(
+            f"text may contain only letters, spaces and . , ! ? ; : — found {leftover[:20]!r}"
+        )
+    return _TOKEN.findall(text)
+
+
+@dataclass(frozen=True)
+class Dependency:
+    """Token ``dependent`` can only be predicted by remembering token ``antecedent``."""
+
+    dependent: int
+    antecedent: int
+    reason: str
+
+    @property
+    def distance(self) -> int:
+        """How many tokens the fact must be carried: ``dependent - antecedent``."""
+        return self.dependent - self.antecedent
+
+
+def story_dependencies(tokens: list[str] | None = None) -> list[Dependency]:
+    """The dependencies of :data:`STORY`, as token indices into ``tokenize(STORY)``.
+
+    Each is checked against the tokens, so an edit to the story that moves a word cannot
+    leave a dependency pointing at the wrong one.
+    """
+    tokens = tokenize(STORY) if tokens is None else tokens
+    spec = [
+        # (dependent word, its occurrence, antecedent word, its occurrence, why)
+        ("barks", 0, "It", 0, "singular subject -> singular verb"),
+        ("It", 0, "puppy", 0, "pronoun refers to the puppy"),
+        ("They", 0, "John", 0, "plural pronoun refers to John and Mary"),
+        ("They", 0, "Mary", 0, "plural pronoun refers to John and Mary"),
+        ("named", 0, "They", 0, "the namers are the plural subject"),
+        ("it", 0, "puppy", 0, "what was named is the puppy"),
+        ("Luna", 0, "puppy", 0, "the name belongs to the puppy"),
+    ]
+
+    def index(word: str, occurrence: int) -> int:
+        positions = [k for k, tok in enumerate(tokens) if tok == word]
+        if len(positions) <= occurrence:
+            raise ValueError(f"the story has no occurrence {occurrence} of {word!r}: {tokens}")
+        return positions[occurrence]
+
+    return [Dependency(index(d, dn), index(a, an), why) for d, dn, a, an, why in spec]

@@ -1,0 +1,83 @@
+"""The small helpers every chapter uses: seeding, source display, figure style, the story."""
+
+from __future__ import annotations
+
+import random
+
+import matplotlib as mpl
+import numpy as np
+import pytest
+import torch
+
+from lstm_tutorial import seed_everything, show_source, use_book_style
+from lstm_tutorial.story import PROMPT, STORY, Dependency, story_dependencies, tokenize
+
+
+def test_seed_everything_makes_all_generators_repeat():
+    def draw():
+        rng = seed_everything(7)
+        legacy = np.random.rand()  # noqa: NPY002 - the global state is what is tested
+        return random.random(), legacy, rng.random(), torch.rand(1).item()
+
+    assert draw() == draw()
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, "3", True, None])
+def test_seed_everything_rejects_non_integer_seeds(bad):
+    with pytest.raises(ValueError, match="non-negative integer"):
+        seed_everything(bad)
+
+
+def test_show_source_returns_the_real_code_as_markdown():
+    shown = show_source(seed_everything)
+    assert shown.code.startswith("def seed_everything(")
+    assert "torch.manual_seed(seed)" in shown.code
+    markdown = shown._repr_markdown_()
+    assert markdown.splitlines()[2] == "```python"
+    assert "lstm_tutorial.seeding.seed_everything" in markdown
+
+
+def test_show_source_can_drop_the_docstring():
+    with_doc = show_source(tokenize).code
+    without = show_source(tokenize, docstring=False).code
+    assert '"""' in with_doc and '"""' not in without
+    assert without.splitlines()[0].startswith("def tokenize(")
+    assert "return _TOKEN.findall(text)" in without
+
+
+def test_show_source_rejects_things_without_source():
+    with pytest.raises(ValueError, match="function, method or class"):
+        show_source(42)
+
+
+def test_use_book_style_sets_the_shared_rcparams():
+    with mpl.rc_context():
+        mpl.rcParams["axes.grid"] = False
+        use_book_style()
+        assert mpl.rcParams["axes.grid"] is True
+        assert mpl.rcParams["axes.spines.top"] is False
+
+
+def test_tokenize_splits_words_and_punctuation():
+    assert tokenize("It barks very loudly.") == ["It", "barks", "very", "loudly", "."]
+    assert tokenize(PROMPT)[-2:] == ["puppy", "."]
+
+
+@pytest.mark.parametrize("bad", ["", "   ", "It has 4 legs.", 'He said "hi".'])
+def test_tokenize_rejects_empty_or_unknown_characters(bad):
+    with pytest.raises(ValueError, match="text"):
+        tokenize(bad)
+
+
+def test_story_dependencies_point_at_the_words_they_name():
+    tokens = tokenize(STORY)
+    deps = {(tokens[d.dependent], tokens[d.antecedent]): d for d in story_dependencies(tokens)}
+    assert deps[("barks", "It")].distance == 1
+    assert deps[("Luna", "puppy")].distance == tokens.index("Luna") - tokens.index("puppy")
+    assert deps[("They", "John")].distance > deps[("They", "Mary")].distance
+    assert all(isinstance(d, Dependency) and d.distance > 0 for d in deps.values())
+
+
+def test_story_dependencies_fail_loudly_when_a_word_is_missing():
+    with pytest.raises(ValueError, match="no occurrence"):
+        story_dependencies(tokenize("John gave Mary a kitten."))
