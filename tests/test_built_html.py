@@ -39,3 +39,26 @@ def test_mathjax_is_served_from_the_book():
     assert (HTML / "_static" / "mathjax" / "tex-chtml.js").exists()
     fonts = list((HTML / "_static" / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff"))
     assert fonts, "MathJax's fonts are missing from the build"
+
+
+NOTEBOOK_SECONDS = 90  # the book's promise: each notebook runs in under 90 s on two cores
+
+
+def test_every_notebook_ran_and_within_its_time_budget():
+    """Read the execution statistics page: every notebook succeeded, none took too long."""
+    html_files()
+    page = (HTML / "book" / "back" / "execution_stats.html").read_text(encoding="utf-8")
+    rows = re.findall(
+        r'<span class="doc">([^<]+)</span>.*?<td><p>[^<]*</p></td>\s*<td><p>(\w+)</p></td>'
+        r"\s*<td><p>([\d.]+)</p></td>\s*<td><p>([^<]*)</p></td>",
+        page,
+        flags=re.S,
+    )
+    notebooks = sorted((ROOT / "book").rglob("*.ipynb"))
+    assert len(rows) == len(notebooks), (
+        f"stats list {len(rows)} notebooks, book has {len(notebooks)}"
+    )
+    slow = [(doc, float(t)) for doc, _, t, _ in rows if float(t) >= NOTEBOOK_SECONDS]
+    failed = [doc for doc, _, _, status in rows if status.strip() != "✅"]
+    assert not failed, f"notebooks that failed to execute: {failed}"
+    assert not slow, f"notebooks slower than {NOTEBOOK_SECONDS} s: {slow}"
