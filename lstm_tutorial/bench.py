@@ -1,0 +1,366 @@
+"""How fast is the NumPy LSTM? Time its forward pass against ``torch.nn.LSTM``.
+
+Run ``python -m lstm_tutorial.bench`` (options: ``--repeats N``, ``--threads N``,
+``--no-ablation``), or call ``benchmark()`` from a notebook, for example
+``benchmark(repeats=1)`` for a quick look.
+
+What is compared, for each configuration (T steps, batch B, input size D, hidden size H):
+
+- ``numpy``: ``LSTM.forward`` from ``lstm_tutorial.numpy_lstm``, float32;
+- ``torch``: ``torch.nn.LSTM`` with the same weights and input, float32, under
+  ``torch.no_grad()``, with as many threads as NumPy's BLAS uses;
+- ``naive``: the baseline, ``naive_forward`` below: the equations written as a plain loop,
+  one time step after the other, sigmoids with np.exp, new arrays at every step;
+- an ablation that adds the tricks of ``lstm_layer_forward`` one at a time: ``+hoist``
+  (the input projection of all steps in one product before the loop), ``+one tanh`` (packed
+  weights, one np.tanh per step for all gates), and ``full`` (the model itself, which also
+  preallocates its buffers and works in place).
+
+Timing: each function is called once to warm up, then timed; the time reported is the
+median over all timed calls. Other programs may share the CPU, so the functions take turns
+(round 1: numpy, torch, naive, ...; round 2: the same again, and so on) and medians ignore
+the odd slow call. They take turns in short blocks rather than call by call, and each block
+starts with an untimed call: after a call, NumPy's BLAS threads and PyTorch's OpenMP threads
+keep spinning for a while, waiting for more work, and on a small machine the first call of
+the other library right after it can be many times slower while they hold the cores.
+
+Threads: PyTorch is set to the number of threads that NumPy's BLAS uses (``--threads``
+changes both if ``threadpoolctl`` is installed; otherwise set ``OPENBLAS_NUM_THREADS`` or
+``OMP_NUM_THREADS`` before starting Python). The BLAS build and ``OPENBLAS_CORETYPE`` are
+printed with the results because both change NumPy's matrix-product speed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import statistics
+import time
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
+
+import numpy as np
+
+from lstm_tutorial.numpy_lstm import LSTM, Array, pack_weights
+
+#: The three sizes of the chapter, with the target ratio NumPy time / torch time for each.
+DEFAULT_CONFIGS: tuple[dict[str, Any], ...] = (
+    dict(T=100, B=1, D=64, H=128, target=2.0),
+    dict(T=100, B=32, D=128, H=256, target=2.0),
+    dict(T=100, B=128, D=256, H=512, target=1.3),
+)
+
+
+# ---------------------------------------------------------------------------------------------
+# The baseline and the ablation steps; each is one layer, x: (T, B, D) -> h: (T, B, H)
+# ---------------------------------------------------------------------------------------------
+
+
+def _naive_layer(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
+    """Baseline: the equations as written, one step at a time."""
+    H = weight_hh.shape[1]
+    b = 0.0 if bias_ih is None else bias_ih + bias_hh
+    outputs = []
+    for x_t in x:
+        z = x_t @ weight_ih.T + h @ weight_hh.T + b  # (B, 4H), both products in the loop
+        i = 1.0 / (1.0 + np.exp(-z[:, :H]))
+        f = 1.0 / (1.0 + np.exp(-z[:, H : 2 * H]))
+        g = np.tanh(z[:, 2 * H : 3 * H])
+        o = 1.0 / (1.0 + np.exp(-z[:, 3 * H :]))
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        outputs.append(h)
+    return np.stack(outputs)
+
+
+def _hoisted_layer(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
+    """Baseline + the input projection of all steps in one product before the loop."""
+    T, B, D = x.shape
+    H = weight_hh.shape[1]
+    b = 0.0 if bias_ih is None else bias_ih + bias_hh
+    x_proj = (x.reshape(T * B, D) @ weight_ih.T + b).reshape(T, B, 4 * H)
+    outputs = []
+    for x_proj_t in x_proj:
+        z = x_proj_t + h @ weight_hh.T
+        i = 1.0 / (1.0 + np.exp(-z[:, :H]))
+        f = 1.0 / (1.0 + np.exp(-z[:, H : 2 * H]))
+        g = np.tanh(z[:, 2 * H : 3 * H])
+        o = 1.0 / (1.0 + np.exp(-z[:, 3 * H :]))
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        outputs.append(h)
+    return np.stack(outputs)
+
+
+def _one_tanh_layer(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
+    """Hoisted + packed weights, so that one np.tanh per step computes all four gates."""
+    T, B, D = x.shape
+    H = weight_hh.shape[1]
+    W_ih_T, W_hh_T, b = pack_weights(weight_ih, weight_hh, bias_ih, bias_hh, side_by_side=True)
+    b = 0.0 if b is None else b.reshape(4 * H)
+    x_proj = (x.reshape(T * B, D) @ W_ih_T + b).reshape(T, B, 4 * H)
+    outputs = []
+    for x_proj_t in x_proj:
+        a = np.tanh(x_proj_t + h @ W_hh_T)  # (B, 4H), packed order i, f, o, g
+        s = 0.5 * a[:, : 3 * H] + 0.5
+        i, f, o, g = s[:, :H], s[:, H : 2 * H], s[:, 2 * H :], a[:, 3 * H :]
+        c = f * c + i * g
+        h = o * np.tanh(c)
+        outputs.append(h)
+    return np.stack(outputs)
+
+
+def _stack_layers(model: LSTM, x: Array, layer: Callable[..., Array]) -> Array:
+    """Run ``layer`` for each layer of ``model`` on time-major x (T, B, D), zero initial state."""
+    B, H = x.shape[1], model.hidden_size
+    for k in range(model.num_layers):
+        zeros = np.zeros((B, H), dtype=x.dtype)
+        x = layer(x, zeros, zeros, *model.layer_parameters(k))
+    return x
+
+
+def naive_forward(model: LSTM, x: Array) -> Array:
+    """The baseline: what ``model(x)[0]`` computes, written as a plain per-step loop.
+
+    x: (T, B, D), time-major, batched; zero initial state. Returns the output (T, B, H).
+    No hoisting, sigmoids as 1 / (1 + np.exp(-z)), new arrays at every step. It is here to be
+    timed against; the model in ``numpy_lstm`` is the one to use.
+    """
+    return _stack_layers(model, x, _naive_layer)
+
+
+#: Ablation steps: name -> function(model, x) -> output; each adds one trick to the one before.
+ABLATION: dict[str, Callable[[LSTM, Array], Array]] = {
+    "naive": naive_forward,
+    "+hoist": lambda model, x: _stack_layers(model, x, _hoisted_layer),
+    "+one tanh": lambda model, x: _stack_layers(model, x, _one_tanh_layer),
+    "full": lambda model, x: model(x)[0],
+}
+
+
+# ---------------------------------------------------------------------------------------------
+# Threads and environment
+# ---------------------------------------------------------------------------------------------
+
+
+def blas_threads() -> int:
+    """The number of threads NumPy's BLAS uses (threadpoolctl if installed, else its defaults:
+    ``OPENBLAS_NUM_THREADS``, then ``OMP_NUM_THREADS``, then the number of usable cores)."""
+    try:
+        from threadpoolctl import threadpool_info
+    except ImportError:
+        pass
+    else:
+        counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+        if counts:
+            return max(counts)
+    for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
+        value = os.environ.get(name, "").split(",")[0].strip()
+        if value.isdigit() and int(value) > 0:
+            return int(value)
+    return _usable_cores()
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+@contextlib.contextmanager
+def _threads(n: int) -> Iterator[None]:
+    """Use n threads in torch and, if threadpoolctl is installed, in NumPy's BLAS."""
+    import torch
+
+    before = torch.get_num_threads()
+    torch.set_num_threads(n)
+    try:
+        try:
+            from threadpoolctl import threadpool_limits
+        except ImportError:
+            yield
+        else:
+            with threadpool_limits(limits=n, user_api="blas"):
+                yield
+    finally:
+        torch.set_num_threads(before)
+
+
+def environment() -> dict[str, str]:
+    """Versions and settings that change the timings."""
+    import torch
+
+    try:
+        blas = np.__config__.CONFIG["Build Dependencies"]["blas"]
+        blas_name = f"{blas['name']} {blas['version']}"
+    except (AttributeError, KeyError, TypeError):
+        blas_name = "unknown"
+    return {
+        "numpy": np.__version__,
+        "torch": torch.__version__,
+        "numpy BLAS": blas_name,
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(not set)"),
+        "cores": str(_usable_cores()),
+    }
+
+
+# ---------------------------------------------------------------------------------------------
+# Timing
+# ---------------------------------------------------------------------------------------------
+
+
+def _time_in_turns(
+    functions: dict[str, Callable[[], Any]], repeats: int, min_block_s: float
+) -> dict[str, float]:
+    """Median seconds per call of each function; they take turns in blocks (module docstring).
+
+    Each of the ``repeats`` rounds gives every function one block: an untimed warm-up call,
+    then timed calls until ``min_block_s`` has passed (at least one). The order of the
+    functions rotates from round to round.
+    """
+    times: dict[str, list[float]] = {name: [] for name in functions}
+    names = list(functions)
+    for r in range(repeats):
+        for name in names[r % len(names) :] + names[: r % len(names)]:
+            function = functions[name]
+            function()  # warm-up: caches, and the other library's threads going quiet
+            block_start = time.perf_counter()
+            while True:
+                start = time.perf_counter()
+                function()
+                end = time.perf_counter()
+                times[name].append(end - start)
+                if end - block_start >= min_block_s:
+                    break
+    return {name: statistics.median(values) for name, values in times.items()}
+
+
+def benchmark(
+    configs: Sequence[dict[str, Any]] = DEFAULT_CONFIGS,
+    repeats: int = 5,
+    threads: int | None = None,
+    ablation: bool = True,
+    min_block_s: float = 0.05,
+    seed: int = 0,
+) -> list[dict[str, Any]]:
+    """Time the NumPy LSTM, torch.nn.LSTM and the baseline on each configuration.
+
+    configs: dicts with keys T, B, D, H (and optionally target, num_layers).
+    repeats: rounds of turns (see ``_time_in_turns``); 1 is enough for a quick look.
+    threads: threads for torch (and NumPy's BLAS when threadpoolctl is installed); default:
+    as many as NumPy's BLAS uses.
+    ablation: also time the ``+hoist`` and ``+one tanh`` steps (``ABLATION``).
+
+    Returns one dict per configuration: the configuration, ``numpy_s``, ``torch_s`` and
+    ``naive_s`` (median seconds per forward pass), ``ratio`` (numpy / torch),
+    ``naive_ratio`` (naive / torch), ``meets_target``, ``ablation`` (name -> seconds),
+    ``max_abs_diff`` (NumPy output against torch's) and the thread counts.
+    """
+    import torch
+
+    numpy_threads = blas_threads()
+    threads = numpy_threads if threads is None else threads
+    results = []
+    with _threads(threads):
+        numpy_threads = blas_threads()
+        for config in configs:
+            T, B, D, H = (int(config[key]) for key in ("T", "B", "D", "H"))
+            num_layers = int(config.get("num_layers", 1))
+            torch.manual_seed(seed)
+            reference = torch.nn.LSTM(D, H, num_layers=num_layers).eval()
+            model = LSTM(D, H, num_layers=num_layers, seed=seed)
+            model.load_state_dict(reference.state_dict())
+            x = np.random.default_rng(seed).standard_normal((T, B, D), dtype=np.float32)
+            x_torch = torch.from_numpy(x)
+
+            def run_torch(reference=reference, x_torch=x_torch):
+                with torch.no_grad():
+                    return reference(x_torch)
+
+            steps = ABLATION if ablation else {k: ABLATION[k] for k in ("naive", "full")}
+            functions = {"torch": run_torch}
+            functions |= {
+                name: (lambda f=f, model=model, x=x: f(model, x)) for name, f in steps.items()
+            }
+            seconds = _time_in_turns(functions, repeats, min_block_s)
+
+            expected = run_torch()[0].numpy()
+            target = config.get("target")
+            ratio = seconds["full"] / seconds["torch"]
+            results.append(
+                {
+                    **config,
+                    "numpy_s": seconds["full"],
+                    "torch_s": seconds["torch"],
+                    "naive_s": seconds["naive"],
+                    "ratio": ratio,
+                    "naive_ratio": seconds["naive"] / seconds["torch"],
+                    "meets_target": None if target is None else ratio <= target,
+                    "ablation": {name: seconds[name] for name in steps},
+                    "max_abs_diff": float(np.max(np.abs(model(x)[0] - expected))),
+                    "torch_threads": threads,
+                    "numpy_threads": numpy_threads,
+                }
+            )
+    return results
+
+
+def format_table(results: Sequence[dict[str, Any]]) -> str:
+    """The results as a plain-text table (times in milliseconds, ratios against torch)."""
+    names = list(results[0]["ablation"]) if results else []
+    header = (
+        f"{'config':<24} {'numpy ms':>9} {'torch ms':>9} {'ratio':>7} {'target':>7}  "
+        f"{'':3} {'naive ms':>9} {'naive ratio':>11}"
+    )
+    lines = [header, "-" * len(header)]
+    for row in results:
+        config = f"T={row['T']} B={row['B']} D={row['D']} H={row['H']}"
+        target = "" if row.get("target") is None else f"<={row['target']:.1f}x"
+        verdict = {True: "ok", False: "MISS", None: ""}[row["meets_target"]]
+        lines.append(
+            f"{config:<24} {row['numpy_s'] * 1e3:>9.3f} {row['torch_s'] * 1e3:>9.3f} "
+            f"{row['ratio']:>6.2f}x {target:>7}  {verdict:<3} {row['naive_s'] * 1e3:>9.3f} "
+            f"{row['naive_ratio']:>10.2f}x"
+        )
+    if len(names) > 2:
+        lines += ["", "Ablation, time / torch time (each step adds one trick to the one before):"]
+        header = f"{'config':<24} " + " ".join(f"{name:>10}" for name in names)
+        lines += [header, "-" * len(header)]
+        for row in results:
+            config = f"T={row['T']} B={row['B']} D={row['D']} H={row['H']}"
+            ratios = (row["ablation"][name] / row["torch_s"] for name in names)
+            lines.append(f"{config:<24} " + " ".join(f"{r:>9.2f}x" for r in ratios))
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--repeats", type=int, default=5, help="rounds of turns (default 5)")
+    parser.add_argument("--threads", type=int, default=None, help="default: NumPy's BLAS threads")
+    parser.add_argument("--no-ablation", action="store_true", help="skip +hoist and +one tanh")
+    args = parser.parse_args(argv)
+    if args.repeats < 1 or (args.threads is not None and args.threads < 1):
+        parser.error("--repeats and --threads must be positive")
+
+    for key, value in environment().items():
+        print(f"{key + ':':<19} {value}")
+    start = time.perf_counter()
+    results = benchmark(repeats=args.repeats, threads=args.threads, ablation=not args.no_ablation)
+    row = results[0]
+    print(f"{'threads:':<19} torch {row['torch_threads']}, NumPy BLAS {row['numpy_threads']}")
+    if row["torch_threads"] != row["numpy_threads"]:
+        print(
+            "warning: NumPy's BLAS uses a different number of threads than torch; install "
+            "threadpoolctl or set OPENBLAS_NUM_THREADS to match"
+        )
+    print()
+    print(format_table(results))
+    worst = max(row["max_abs_diff"] for row in results)
+    print(f"\nlargest |numpy - torch| in the outputs: {worst:.1e}")
+    print(f"total benchmark time: {time.perf_counter() - start:.0f} s")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,555 @@
+"""The LSTM cell drawn with matplotlib, each line as wide as the information it carries.
+
+A *step* is a mapping with the values of one time step of the cell, all 1-D arrays:
+``x`` (D,) the input; ``h_prev``, ``c_prev`` (H,) the states read; ``i``, ``f``, ``g``,
+``o`` (H,) the gates and the candidate; ``c``, ``h`` (H,) the states written.
+:func:`flow_amounts` turns a step into one number per path of the diagram (the mean
+absolute value over the units of what flows there), :func:`line_width` turns an amount into
+a line width, and :func:`draw_cell` / :func:`draw_unrolled` draw the looped and the unrolled
+view of the cell.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+
+import matplotlib.pyplot as plt
+import numpy as np
+from matplotlib.axes import Axes
+from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
+
+from lstm_tutorial.plotting import COLORS
+
+#: An amount: one number, or an array of numbers.
+Amount = float | np.ndarray
+#: The values a step must hold.
+STEP_KEYS = ("x", "h_prev", "c_prev", "i", "f", "g", "o", "c", "h")
+#: The paths of the diagram, in the order :func:`flow_amounts` returns them.
+PATHS = ("x", "h_prev", "c_prev", "f", "i", "g", "o", "fc", "ig", "c", "tanh_c", "h")
+#: Line widths in points: an amount of 0 is drawn THINNEST, an amount of ``full`` THICKEST.
+THINNEST, THICKEST = 0.8, 9.0
+#: Paths carrying less than this are drawn dotted: the path exists but nothing flows.
+NO_FLOW = 0.02
+#: Which paths belong to which part of the cell (used by ``highlight``).
+PARTS = {
+    "forget": ("x", "h_prev", "c_prev", "f", "fc"),
+    "input": ("x", "h_prev", "i", "g", "ig"),
+    "cell": ("c_prev", "fc", "ig", "c"),
+    "output": ("x", "h_prev", "c", "tanh_c", "o", "h"),
+}
+
+_GREY = "#555555"
+_INPUT_GREY = "#8c8c8c"
+# Layout of one cell in data units (the cell's box spans x 0.9..10.1, y -0.45..6.75).
+_Y_CELL, _Y_BUS, _Y_GATE = 5.0, 0.8, 1.6  # the conveyor belt, the input bus, the gate boxes
+_X_F, _X_I, _X_G, _X_O, _X_T = 2.0, 3.6, 5.2, 7.0, 8.8  # f, i, g, o columns; tanh(c_t), x o
+_Y_IG, _Y_TANH, _Y_XO = 3.65, 3.8, 2.55  # the i*g valve, the tanh(c_t) box, the o valve
+_X_IN, _X_OUT, _X_JOIN = -0.6, 10.6, 0.3  # where the states enter and leave; where x joins h
+_R = 0.3  # radius of the round valves
+_SPACING = 12.6  # distance between cells in the unrolled view
+
+
+def check_step(step: Mapping[str, object]) -> dict[str, np.ndarray]:
+    """Validate a step and return it as float64 arrays (see the module docstring).
+
+    Raises ValueError for a missing key, a value that is not a finite 1-D array, state and
+    gate vectors of different lengths, or gate values outside their ranges ((0, 1) for
+    i, f, o; (-1, 1) for g and h).
+    """
+    if not isinstance(step, Mapping):
+        raise ValueError(f"step must be a mapping with keys {STEP_KEYS}, got {type(step)}")
+    missing = [key for key in STEP_KEYS if key not in step]
+    if missing:
+        raise ValueError(f"step is missing {missing}; a step needs the keys {STEP_KEYS}")
+    values = {}
+    for key in STEP_KEYS:
+        value = np.asarray(step[key], dtype=np.float64)
+        if value.ndim != 1 or value.size == 0 or not np.all(np.isfinite(value)):
+            raise ValueError(
+                f"step[{key!r}] must be a non-empty finite 1-D array (one value per unit), "
+                f"got shape {value.shape}"
+            )
+        values[key] = value
+    H = values["c"].shape[0]
+    wrong = {k: v.shape for k, v in values.items() if k != "x" and v.shape != (H,)}
+    if wrong:
+        raise ValueError(f"every state and gate must have shape ({H},) like step['c'], got {wrong}")
+    for key, (low, high) in {"i": (0, 1), "f": (0, 1), "o": (0, 1), "g": (-1, 1)}.items():
+        if np.any(values[key] < low) or np.any(values[key] > high):
+            raise ValueError(f"step[{key!r}] must lie in [{low}, {high}], got {values[key]}")
+    if np.any(np.abs(values["h"]) > 1):
+        raise ValueError(f"step['h'] = o * tanh(c) must lie in [-1, 1], got {values['h']}")
+    return values
+
+
+def flow_amounts(step: Mapping[str, object]) -> dict[str, float]:
+    """How much information flows on each path: the mean |value| over the units.
+
+    Keys are :data:`PATHS`: ``fc`` is f * c_prev, ``ig`` is i * g, ``tanh_c`` is tanh(c).
+    The input ``x`` is the exception: it is one-hot, so its mean says more about the size of
+    the vocabulary than about the word, and its amount is its largest |value| instead.
+    """
+    s = check_step(step)
+
+    def mean_abs(v: np.ndarray) -> float:
+        return float(np.mean(np.abs(v)))
+
+    amounts = {"x": float(np.max(np.abs(s["x"])))}
+    for key in ("h_prev", "c_prev", "f", "i", "g", "o", "c", "h"):
+        amounts[key] = mean_abs(s[key])
+    amounts["fc"] = mean_abs(s["f"] * s["c_prev"])
+    amounts["ig"] = mean_abs(s["i"] * s["g"])
+    amounts["tanh_c"] = mean_abs(np.tanh(s["c"]))
+    return {key: amounts[key] for key in PATHS}
+
+
+def line_width(amount: Amount, *, full: float = 1.0) -> Amount:
+    """Line width in points for an amount >= 0: THINNEST at 0, THICKEST at ``full``.
+
+    Linear, so strictly increasing in ``amount``; amounts above ``full`` get wider lines.
+    Accepts a number or an array of numbers.
+    """
+    a = np.asarray(amount, dtype=np.float64)
+    if not np.all(np.isfinite(a)) or np.any(a < 0):
+        raise ValueError(f"amount must be finite and >= 0, got {amount!r}")
+    if not (np.isfinite(full) and full > 0):
+        raise ValueError(f"full must be a finite number > 0, got {full!r}")
+    width = THINNEST + (THICKEST - THINNEST) * a / full
+    return float(width) if width.ndim == 0 else width
+
+
+class _Painter:
+    """Draws one cell at horizontal offset ``dx``; fades what ``highlight`` leaves out."""
+
+    def __init__(self, ax, dx, amounts, full, highlight, fontsize):
+        self.ax, self.dx, self.amounts, self.full = ax, dx, amounts, full
+        self.highlight = highlight
+        self.fontsize = fontsize
+
+    def alpha(self, path: str | None) -> float:
+        if self.highlight is None or path is None:
+            return 1.0
+        return 1.0 if any(path in PARTS[part] for part in self.highlight) else 0.15
+
+    def line(self, points, path, color, arrow=False):
+        xs = [x + self.dx for x, _ in points]
+        ys = [y for _, y in points]
+        amount = self.amounts[path]
+        alpha = self.alpha(path)
+        if amount < NO_FLOW:
+            style = {"lw": THINNEST * 1.3, "ls": (0, (1.5, 1.5)), "color": color}
+        else:
+            style = {"lw": line_width(amount, full=self.full), "ls": "-", "color": color}
+        self.ax.plot(
+            xs, ys, alpha=alpha, solid_capstyle="butt", solid_joinstyle="round", zorder=2, **style
+        )
+        if arrow:
+            self.ax.annotate(
+                "",
+                xy=(xs[-1], ys[-1]),
+                xytext=(xs[-2], ys[-2]),
+                arrowprops={
+                    "arrowstyle": "-|>",
+                    "color": color,
+                    "lw": 0,
+                    "alpha": alpha,
+                    "mutation_scale": 10 + 1.2 * style["lw"],
+                    "shrinkA": 0,
+                    "shrinkB": 0,
+                },
+                zorder=2,
+            )
+
+    def valve(self, xy, symbol, path):
+        x, y = xy[0] + self.dx, xy[1]
+        alpha = self.alpha(path)
+        self.ax.add_patch(Circle((x, y), _R, fc="white", ec="black", lw=1.2, zorder=4, alpha=alpha))
+        self.ax.text(
+            x,
+            y,
+            symbol,
+            ha="center",
+            va="center",
+            fontsize=self.fontsize + 2,
+            zorder=5,
+            alpha=alpha,
+        )
+
+    def box(self, xy, label, color, path, width=1.0):
+        x, y = xy[0] + self.dx, xy[1]
+        alpha = self.alpha(path)
+        self.ax.add_patch(
+            FancyBboxPatch(
+                (x - width / 2, y - 0.33),
+                width,
+                0.66,
+                boxstyle="round,pad=0.02,rounding_size=0.12",
+                fc=color,
+                ec="black",
+                lw=1.0,
+                zorder=4,
+                alpha=alpha,
+            )
+        )
+        size = self.fontsize + (1 if len(label) == 1 else -1)
+        self.ax.text(
+            x,
+            y,
+            label,
+            ha="center",
+            va="center",
+            fontsize=size,
+            color="white",
+            fontweight="bold",
+            zorder=5,
+            alpha=alpha,
+        )
+
+    def text(self, xy, s, path=None, **kwargs):
+        kwargs.setdefault("fontsize", self.fontsize)
+        self.ax.text(xy[0] + self.dx, xy[1], s, alpha=self.alpha(path), zorder=6, **kwargs)
+
+
+def _column(name: str, values: np.ndarray, signed: bool) -> str:
+    """A gate's values as a small column: its name, then one line per unit."""
+    fmt = "{:+.2f}" if signed else "{:.2f}"
+    rounded = np.round(values, 2) + 0.0  # + 0.0 turns -0.0 into 0.0
+    return "\n".join([name, *(fmt.format(v) for v in rounded)])
+
+
+def _draw_one_cell(painter: _Painter, s: dict[str, np.ndarray], show_values: bool) -> None:
+    """The cell's inside, its box and its entry and exit stubs, at the painter's offset."""
+    ax, dx = painter.ax, painter.dx
+    ax.add_patch(
+        FancyBboxPatch(
+            (0.9 + dx, -0.45),
+            9.2,
+            7.2,
+            boxstyle="round,pad=0.02,rounding_size=0.4",
+            fc="#f4f4f4",
+            ec="#999999",
+            lw=1.2,
+            zorder=0,
+        )
+    )
+    c_col, h_col = COLORS["cell"], COLORS["hidden"]
+    # The conveyor belt: c_{t-1} -> x f -> + -> c_t.
+    painter.line([(_X_IN, _Y_CELL), (_X_F - _R, _Y_CELL)], "c_prev", c_col)
+    painter.line([(_X_F + _R, _Y_CELL), (_X_G - _R, _Y_CELL)], "fc", c_col)
+    painter.line([(_X_G + _R, _Y_CELL), (_X_OUT, _Y_CELL)], "c", c_col)
+    # The input bus: h_{t-1} from the left, x_t from below, then up into every gate.
+    painter.line([(_X_IN, _Y_BUS), (_X_JOIN, _Y_BUS)], "h_prev", h_col)
+    painter.line([(_X_JOIN, -1.3), (_X_JOIN, _Y_BUS)], "x", _INPUT_GREY)
+    bus_alpha = painter.alpha("x")
+    ax.plot([_X_JOIN + dx, _X_O + dx], [_Y_BUS, _Y_BUS], color=_GREY, lw=1.6, alpha=bus_alpha)
+    for x in (_X_F, _X_I, _X_G, _X_O):
+        ax.plot([x + dx, x + dx], [_Y_BUS, _Y_GATE - 0.33], color=_GREY, lw=1.6, alpha=bus_alpha)
+    # The gates and the candidate, and their outputs.
+    top = _Y_GATE + 0.33
+    painter.line([(_X_F, top), (_X_F, _Y_CELL - _R)], "f", COLORS["forget"])
+    painter.line([(_X_I, top), (_X_I, _Y_IG), (_X_G - _R, _Y_IG)], "i", COLORS["input"])
+    painter.line([(_X_G, top), (_X_G, _Y_IG - _R)], "g", COLORS["candidate"])
+    painter.line([(_X_G, _Y_IG + _R), (_X_G, _Y_CELL - _R)], "ig", COLORS["candidate"])
+    painter.line([(_X_O, top), (_X_O, _Y_XO), (_X_T - _R, _Y_XO)], "o", COLORS["output"])
+    # The output: c_t -> tanh -> x o -> h_t.
+    painter.line([(_X_T, _Y_CELL), (_X_T, _Y_TANH + 0.33)], "c", c_col)
+    painter.line([(_X_T, _Y_TANH - 0.33), (_X_T, _Y_XO + _R)], "tanh_c", c_col)
+    painter.line([(_X_T, _Y_XO - _R), (_X_T, 0.0), (_X_OUT, 0.0)], "h", h_col)
+    painter.box((_X_F, _Y_GATE), "σ", COLORS["forget"], "f")
+    painter.box((_X_I, _Y_GATE), "σ", COLORS["input"], "i")
+    painter.box((_X_G, _Y_GATE), "tanh", COLORS["candidate"], "g", width=1.1)
+    painter.box((_X_O, _Y_GATE), "σ", COLORS["output"], "o")
+    painter.box((_X_T, _Y_TANH), "tanh", COLORS["cell"], "tanh_c", width=1.1)
+    painter.valve((_X_F, _Y_CELL), "×", "fc")
+    painter.valve((_X_G, _Y_IG), "×", "ig")
+    painter.valve((_X_G, _Y_CELL), "+", "c")
+    painter.valve((_X_T, _Y_XO), "×", "h")
+    if not show_values:
+        return
+    # (value, its column's name, where, alignment, colour): one column of numbers each.
+    labels = [
+        ("f", "f_t", (_X_F - 0.2, 3.3), "right", "center", COLORS["forget"]),
+        ("i", "i_t", (_X_I - 0.2, 2.75), "right", "center", COLORS["input"]),
+        ("g", "g_t", (_X_G + 0.2, 2.6), "left", "center", COLORS["candidate"]),
+        ("o", "o_t", (_X_O + 0.15, 2.8), "left", "bottom", COLORS["output"]),
+        ("c_prev", "c_t-1", (1.05, 6.6), "left", "top", COLORS["cell"]),
+        ("c", "c_t", (9.95, 6.6), "right", "top", COLORS["cell"]),
+        ("h", "h_t", (9.95, 0.15), "right", "bottom", COLORS["hidden"]),
+    ]
+    for key, name, xy, ha, va, color in labels:
+        signed = key not in ("f", "i", "o")
+        painter.text(
+            xy,
+            _column(name, s[key], signed),
+            key,
+            ha=ha,
+            va=va,
+            color=color,
+            family="monospace",
+            fontsize=painter.fontsize - 2,
+            linespacing=1.1,
+        )
+
+
+def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
+    if ax is None:
+        _, ax = plt.subplots(figsize=figsize, layout="constrained")
+    ax.set_aspect("equal")
+    ax.axis("off")
+    return ax
+
+
+def _check_highlight(highlight: Iterable[str] | str | None) -> tuple[str, ...] | None:
+    if highlight is None:
+        return None
+    parts = (highlight,) if isinstance(highlight, str) else tuple(highlight)
+    unknown = [p for p in parts if p not in PARTS]
+    if unknown or not parts:
+        raise ValueError(f"highlight must name parts among {tuple(PARTS)}, got {highlight!r}")
+    return parts
+
+
+def draw_cell(
+    step: Mapping[str, object],
+    *,
+    ax: Axes | None = None,
+    title: str | None = None,
+    unit_names: Sequence[str] | None = None,
+    show_values: bool = True,
+    highlight: Iterable[str] | str | None = None,
+) -> Axes:
+    """The looped view: one cell, its states fed back to itself through a one-word delay.
+
+    Every line is as wide as :func:`flow_amounts` says for its path (dotted: nothing flows).
+    ``show_values`` prints each gate's and state's values, one line per unit (named in a
+    footnote by ``unit_names``). ``highlight`` names parts of :data:`PARTS` to emphasise;
+    the rest is faded. Returns the Axes.
+    """
+    s = check_step(step)
+    parts = _check_highlight(highlight)
+    amounts = flow_amounts(s)
+    full = max(1.0, max(amounts.values()))
+    ax = _new_axes(ax, (8.0, 5.4))
+    painter = _Painter(ax, 0.0, amounts, full, parts, fontsize=10)
+    _draw_one_cell(painter, s, show_values)
+    c_col, h_col = COLORS["cell"], COLORS["hidden"]
+    # The recurrent loops: out on the right, back over the top, in on the left.
+    y_c, y_h, x_c, x_h = 7.45, 8.25, 11.3, 12.0
+    painter.line([(_X_OUT, _Y_CELL), (x_c, _Y_CELL), (x_c, y_c), (4.6, y_c)], "c", c_col)
+    painter.line(
+        [(3.4, y_c), (-1.3, y_c), (-1.3, _Y_CELL), (_X_IN, _Y_CELL)], "c_prev", c_col, arrow=True
+    )
+    painter.line([(_X_OUT, 0.0), (x_h, 0.0), (x_h, y_h), (4.6, y_h)], "h", h_col)
+    painter.line(
+        [(3.4, y_h), (-2.0, y_h), (-2.0, _Y_BUS), (_X_IN, _Y_BUS)], "h_prev", h_col, arrow=True
+    )
+    for y, name in ((y_c, "c"), (y_h, "h")):
+        ax.add_patch(Rectangle((3.4, y - 0.3), 1.2, 0.6, fc="white", ec="black", lw=1.0, zorder=4))
+        ax.text(4.0, y, "delay", ha="center", va="center", fontsize=8.5, zorder=5)
+        ax.text(4.8, y + 0.12, f"${name}_t$", ha="left", va="bottom", fontsize=10)
+        ax.text(3.2, y + 0.12, f"${name}_{{t-1}}$", ha="right", va="bottom", fontsize=10)
+    painter.line([(x_h, 0.0), (13.0, 0.0)], "h", h_col, arrow=True)
+    ax.text(13.1, 0.0, "$h_t$\nout", ha="left", va="center", fontsize=10)
+    ax.text(_X_JOIN, -1.45, "$x_t$", ha="center", va="top", fontsize=11)
+    if show_values and unit_names is not None:
+        if len(unit_names) != s["c"].shape[0]:
+            raise ValueError(f"unit_names must name {s['c'].shape[0]} units, got {unit_names}")
+        ax.text(
+            13.9,
+            -1.95,
+            "values per unit, top to bottom: " + ", ".join(unit_names),
+            ha="right",
+            va="bottom",
+            fontsize=8.5,
+            color=_GREY,
+        )
+    ax.set_xlim(-2.6, 14.0)
+    ax.set_ylim(-2.0, 8.8)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def draw_unrolled(
+    steps: Sequence[Mapping[str, object]],
+    words: Sequence[str],
+    *,
+    first_t: int = 1,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """The unrolled view: one copy of the cell per word, c_t and h_t passed to the right.
+
+    ``steps`` are consecutive steps (see the module docstring) and ``words`` the words read
+    at them. The cell state runs across the top like a conveyor belt, as wide as the mean
+    |c_t| it carries from one word to the next. ``first_t`` is the time step of the first
+    word, used in the labels. Returns the Axes.
+    """
+    if len(steps) == 0 or len(steps) != len(words):
+        raise ValueError(
+            f"steps and words must be non-empty and of equal length, got {len(steps)} steps "
+            f"and {len(words)} words"
+        )
+    checked = [check_step(step) for step in steps]
+    all_amounts = [flow_amounts(s) for s in checked]
+    full = max(1.0, *(max(a.values()) for a in all_amounts))
+    n = len(checked)
+    ax = _new_axes(ax, (3.2 * n, 3.2))
+    for k, (s, amounts, word) in enumerate(zip(checked, all_amounts, words, strict=True)):
+        painter = _Painter(ax, k * _SPACING, amounts, full, None, fontsize=9)
+        _draw_one_cell(painter, s, show_values=False)
+        painter.text((_X_JOIN, -1.45), word, ha="center", va="top", fontsize=13, fontweight="bold")
+        painter.text(
+            (5.5, 6.9), f"t = {first_t + k}", ha="center", va="bottom", fontsize=10, color=_GREY
+        )
+        if k + 1 < n:  # hand c_t and h_t to the next copy
+            x_next = _SPACING + _X_IN
+            painter.line([(_X_OUT, _Y_CELL), (x_next, _Y_CELL)], "c", COLORS["cell"])
+            x_mid = (_X_OUT + x_next) / 2
+            painter.line(
+                [(_X_OUT, 0.0), (x_mid, 0.0), (x_mid, _Y_BUS), (x_next, _Y_BUS)],
+                "h",
+                COLORS["hidden"],
+            )
+    last = (n - 1) * _SPACING
+    t0, t1 = first_t - 1, first_t + n - 1
+    ax.text(_X_IN - 0.1, _Y_CELL, f"$c_{{{t0}}}$", ha="right", va="center", fontsize=11)
+    ax.text(_X_IN - 0.1, _Y_BUS, f"$h_{{{t0}}}$", ha="right", va="center", fontsize=11)
+    ax.text(last + _X_OUT + 0.1, _Y_CELL, f"$c_{{{t1}}}$", ha="left", va="center", fontsize=11)
+    ax.text(last + _X_OUT + 0.1, 0.0, f"$h_{{{t1}}}$", ha="left", va="center", fontsize=11)
+    ax.set_xlim(_X_IN - 1.3, last + _X_OUT + 1.3)
+    ax.set_ylim(-2.6, 7.6)
+    if title:
+        ax.set_title(title)
+    return ax
+
+
+def _check_per_word(values: Mapping[str, object], words: Sequence[str]) -> dict[str, np.ndarray]:
+    """Arrays of shape (T, H), one per name, with T = len(words) and one H for all."""
+    if len(values) == 0:
+        raise ValueError("values must map at least one name to a (T, H) array")
+    arrays = {name: np.asarray(v, dtype=np.float64) for name, v in values.items()}
+    shapes = {name: a.shape for name, a in arrays.items()}
+    first = next(iter(arrays.values()))
+    if any(a.ndim != 2 or a.shape != first.shape for a in arrays.values()) or first.shape[0] != len(
+        words
+    ):
+        raise ValueError(
+            f"values must all have shape (T, H) with T = {len(words)} words, got {shapes}"
+        )
+    return arrays
+
+
+def _word_axis(ax: Axes, words: Sequence[str]) -> None:
+    ax.set_xticks(range(len(words)), words, rotation=45, ha="right", rotation_mode="anchor")
+
+
+def plot_gates_per_word(
+    gates: Mapping[str, object],
+    words: Sequence[str],
+    unit_names: Sequence[str],
+    *,
+    title: str | None = None,
+):
+    """One heatmap per gate (rows: units, columns: words), coloured from 0 (white) to 1.
+
+    ``gates`` maps a gate's name ("forget", "input", "output", a key of ``COLORS``) to its
+    values, shape (T, H) with T = ``len(words)`` and H = ``len(unit_names)``. Every cell
+    shows its value rounded to one decimal. Returns the Figure.
+    """
+    from matplotlib.colors import LinearSegmentedColormap
+
+    arrays = _check_per_word(gates, words)
+    T, H = next(iter(arrays.values())).shape
+    if len(unit_names) != H:
+        raise ValueError(f"unit_names must name the {H} units, got {list(unit_names)}")
+    unknown = [name for name in arrays if name not in COLORS]
+    if unknown:
+        raise ValueError(f"gate names must be keys of COLORS {tuple(COLORS)}, got {unknown}")
+    fig, axes = plt.subplots(
+        len(arrays),
+        1,
+        figsize=(max(7.0, 0.5 * T + 1.5), 0.55 * H * len(arrays) + 1.6),
+        sharex=True,
+        layout="constrained",
+    )
+    axes = np.atleast_1d(axes)
+    for ax, (name, a) in zip(axes, arrays.items(), strict=True):
+        cmap = LinearSegmentedColormap.from_list(name, ["white", COLORS[name]])
+        ax.imshow(a.T, cmap=cmap, vmin=0.0, vmax=1.0, aspect="auto")
+        for t in range(T):
+            for k in range(H):
+                ax.text(
+                    t,
+                    k,
+                    f"{a[t, k]:.1f}",
+                    ha="center",
+                    va="center",
+                    fontsize=8,
+                    color="white" if a[t, k] > 0.6 else "black",
+                )
+        ax.set_yticks(range(H), unit_names)
+        ax.set_ylabel(f"{name}\ngate", rotation=0, ha="right", va="center")
+        ax.grid(False)
+    _word_axis(axes[-1], words)
+    axes[-1].set_xlabel("word read at this step")
+    if title:
+        axes[0].set_title(title)
+    return fig
+
+
+def plot_states_per_word(
+    states: Mapping[str, object],
+    words: Sequence[str],
+    unit_names: Sequence[str],
+    *,
+    units: Sequence[str] | None = None,
+    title: str | None = None,
+):
+    """One panel per state (e.g. ``{"c_t": c, "h_t": h}``), one line per unit, over the words.
+
+    Each value of ``states`` has shape (T, H); ``units`` picks which of ``unit_names`` to
+    draw (default: all). A value is drawn flat across the word at which it was computed,
+    so a kept memory is a flat line. Returns the Figure.
+    """
+    arrays = _check_per_word(states, words)
+    T, H = next(iter(arrays.values())).shape
+    if len(unit_names) != H:
+        raise ValueError(f"unit_names must name the {H} units, got {list(unit_names)}")
+    chosen = list(unit_names) if units is None else list(units)
+    unknown = [u for u in chosen if u not in unit_names]
+    if unknown or not chosen:
+        raise ValueError(f"units must be among {list(unit_names)}, got {units}")
+    unit_colors = [COLORS[k] for k in ("cell", "rnn", "gru", "forget", "input", "output")]
+    # Units often share a value: later units are drawn thinner and dashed, on top.
+    unit_styles = [("-", 3.0), ((0, (4, 2)), 1.8), ("-", 2.2), ((0, (1, 1.5)), 1.8)]
+    fig, axes = plt.subplots(
+        len(arrays),
+        1,
+        figsize=(max(7.0, 0.5 * T + 1.5), 2.1 * len(arrays) + 0.9),
+        sharex=True,
+        layout="constrained",
+    )
+    axes = np.atleast_1d(axes)
+    for ax, (name, a) in zip(axes, arrays.items(), strict=True):
+        for unit in chosen:
+            k = list(unit_names).index(unit)
+            ls, lw = unit_styles[k % len(unit_styles)]
+            ax.step(
+                range(T),
+                a[:, k],
+                where="mid",
+                ls=ls,
+                lw=lw,
+                label=unit,
+                color=unit_colors[k % len(unit_colors)],
+            )
+        ax.axhline(0.0, color="black", lw=0.8)
+        ax.set_ylim(-1.15, 1.15)
+        ax.set_ylabel(f"${name}$ (unit value)" if "_" in name else name)
+    axes[0].legend(loc="upper left", bbox_to_anchor=(1.0, 1.0))
+    _word_axis(axes[-1], words)
+    axes[-1].set_xlabel("word read at this step")
+    if title:
+        axes[0].set_title(title)
+    return fig

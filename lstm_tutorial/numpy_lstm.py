@@ -1,0 +1,666 @@
+"""An LSTM written by hand in NumPy that computes exactly what ``torch.nn.LSTM`` computes.
+
+Read this module top to bottom; each part uses only what came before it.
+
+1. **The equations, one small function each.** For an input ``x_t``, the previous hidden
+   state ``h_{t-1}`` and the previous cell state ``c_{t-1}``::
+
+       i_t = sigmoid(x_t W_ii^T + h_{t-1} W_hi^T + b_i)     input gate
+       f_t = sigmoid(x_t W_if^T + h_{t-1} W_hf^T + b_f)     forget gate
+       g_t =    tanh(x_t W_ig^T + h_{t-1} W_hg^T + b_g)     candidate values
+       o_t = sigmoid(x_t W_io^T + h_{t-1} W_ho^T + b_o)     output gate
+       c_t = f_t * c_{t-1} + i_t * g_t                      new cell state
+       h_t = o_t * tanh(c_t)                                new hidden state
+
+   ``sigmoid``, ``gate``, ``candidate``, ``new_cell_state`` and ``new_hidden_state`` are
+   these lines.
+
+2. **One fused step, the way PyTorch stores the weights.** PyTorch stacks the four gates'
+   weights into one matrix ``weight_ih`` of shape (4H, D) (row blocks in the order i, f, g, o)
+   and one ``weight_hh`` of shape (4H, H), so that one matrix product computes all four
+   gates' pre-activations at once. ``split_gates`` cuts them apart again and
+   ``lstm_cell_step`` is one time step of the cell.
+
+3. **A whole layer over a whole sequence, fast.** ``lstm_layer_forward`` computes the same
+   numbers as calling ``lstm_cell_step`` T times, with four tricks that make NumPy fast;
+   each is explained where it is used. It also keeps what backpropagation through time
+   will need (``LayerCache``).
+
+4. **The models.** ``LSTMCell`` and ``LSTM`` mirror ``torch.nn.LSTMCell`` and
+   ``torch.nn.LSTM``: same parameter names and shapes, same initialisation, same call
+   signature, and ``load_state_dict`` accepts a torch module's ``state_dict()`` directly.
+
+Conventions: B is the batch size, T the number of time steps, D the input size and H the
+hidden size. All arrays of one model share one floating dtype, float32 (PyTorch's default)
+or float64. Nothing is cast silently: an input of another dtype is an error.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from numpy.typing import ArrayLike, NDArray
+
+Array = NDArray[np.floating]
+
+#: PyTorch's order of the four gate blocks in ``weight_ih``, ``weight_hh`` and the biases.
+GATE_ORDER = ("i", "f", "g", "o")
+#: The order used inside ``lstm_layer_forward`` and its cache: the three sigmoid gates first.
+PACKED_GATE_ORDER = ("i", "f", "o", "g")
+
+
+# ---------------------------------------------------------------------------------------------
+# 1. The equations, one small function each
+# ---------------------------------------------------------------------------------------------
+
+
+def sigmoid(z: ArrayLike) -> Array:
+    """The logistic function ``1 / (1 + exp(-z))``, elementwise.
+
+    ``z``: any shape, float32 or float64; the result has the same shape and dtype.
+    """
+    # We use the identity sigmoid(z) = 0.5 * tanh(z / 2) + 0.5 instead of 1 / (1 + exp(-z)).
+    # Same function, but exp(-z) overflows for z below about -88 (float32) or -709 (float64):
+    # NumPy then warns and computes 1 / inf. tanh never overflows; it saturates at -1 and 1.
+    # The identity also lets the fast loop in part 3 compute all four gates with one np.tanh.
+    z = np.asarray(z)
+    return 0.5 * np.tanh(0.5 * z) + 0.5
+
+
+def gate(x: Array, h: Array, W: Array, U: Array, b: ArrayLike) -> Array:
+    """One gate (input, forget or output): ``sigmoid(x W^T + h U^T + b)``, values in (0, 1).
+
+    x: (B, D) or (D,);  h: (B, H) or (H,);  W: (H, D);  U: (H, H);  b: (H,) or 0.0.
+    Returns (B, H) or (H,), in the dtype of the inputs.
+    """
+    return sigmoid(x @ W.T + h @ U.T + b)
+
+
+def candidate(x: Array, h: Array, W: Array, U: Array, b: ArrayLike) -> Array:
+    """The candidate values ``g = tanh(x W^T + h U^T + b)``, in (-1, 1). Shapes as ``gate``."""
+    return np.tanh(x @ W.T + h @ U.T + b)
+
+
+def new_cell_state(c_prev: Array, f: Array, i: Array, g: Array, out: Array | None = None) -> Array:
+    """``c_t = f * c_{t-1} + i * g``: keep part of the old memory, write part of the new.
+
+    All arguments have one shape, (B, H) or (H,). ``out``, if given, receives the result
+    (it may not be one of the inputs) and is returned; the fast loop uses it to avoid
+    allocating a new array at every time step.
+    """
+    c = np.multiply(f, c_prev, out=out)
+    c += i * g
+    return c
+
+
+def new_hidden_state(o: Array, c: Array, out: Array | None = None) -> Array:
+    """``h_t = o * tanh(c_t)``: the part of the squashed memory that the cell shows.
+
+    ``o`` and ``c`` have one shape, (B, H) or (H,). ``out`` as in ``new_cell_state``.
+    """
+    h = np.tanh(c, out=out)
+    h *= o
+    return h
+
+
+# ---------------------------------------------------------------------------------------------
+# 2. One fused step, with PyTorch's weight layout
+# ---------------------------------------------------------------------------------------------
+
+
+def split_gates(z: ArrayLike) -> tuple[Array, Array, Array, Array]:
+    """Cut the last axis of size 4H into the four gate blocks, in PyTorch's order i, f, g, o.
+
+    z: (..., 4H). Returns four views of shape (..., H); nothing is copied.
+    """
+    z = np.asarray(z)
+    if z.ndim == 0 or z.shape[-1] % 4 != 0:
+        raise ValueError(
+            f"split_gates expects a last axis of size 4H (a multiple of 4), got shape {z.shape}"
+        )
+    H = z.shape[-1] // 4
+    return z[..., :H], z[..., H : 2 * H], z[..., 2 * H : 3 * H], z[..., 3 * H :]
+
+
+def lstm_cell_step(
+    x: Array,
+    h: Array,
+    c: Array,
+    weight_ih: Array,
+    weight_hh: Array,
+    bias_ih: Array | None = None,
+    bias_hh: Array | None = None,
+) -> tuple[Array, Array, Array]:
+    """One time step of an LSTM cell with PyTorch's stacked weights.
+
+    x: (B, D) or (D,);  h, c: the previous states h_{t-1}, c_{t-1}, (B, H) or (H,);
+    weight_ih: (4H, D);  weight_hh: (4H, H);  bias_ih, bias_hh: (4H,) or None (no bias).
+    Returns ``(h_t, c_t, gates)``: the new states, (B, H) or (H,), and the gate activations
+    (B, 4H) or (4H,) in PyTorch's order i, f, g, o. All in the dtype of the inputs.
+    """
+    z = x @ weight_ih.T + h @ weight_hh.T  # (B, 4H): all four pre-activations at once
+    if bias_ih is not None:
+        z += bias_ih
+    if bias_hh is not None:
+        z += bias_hh
+    i, f, g, o = split_gates(z)  # each (B, H)
+    i, f, g, o = sigmoid(i), sigmoid(f), np.tanh(g), sigmoid(o)
+    c = new_cell_state(c, f, i, g)
+    h = new_hidden_state(o, c)
+    return h, c, np.concatenate([i, f, g, o], axis=-1)
+
+
+# ---------------------------------------------------------------------------------------------
+# 3. A whole layer over a whole sequence, fast
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class LayerCache:
+    """What one layer's forward pass keeps for backpropagation through time.
+
+    All arrays are time-major and batched, even when the model's input was batch-first or
+    unbatched. ``D_k`` is the layer's input size: D for layer 0, H for the layers above.
+
+    - ``x``: (T, B, D_k), the layer's input (layer k > 0: the ``h`` of layer k - 1).
+    - ``h0``, ``c0``: (B, H), the initial states h_0 and c_0.
+    - ``gates``: (4, T, B, H), the gate activations at every step, gate first, in
+      ``PACKED_GATE_ORDER``: ``i, f, o, g = cache.gates``, each (T, B, H).
+      ``packed_gate_rows(H)`` maps this order to the row blocks of PyTorch's weights.
+    - ``c``: (T, B, H), the cell states c_1 ... c_T.
+    - ``h``: (T, B, H), the hidden states h_1 ... h_T; this is the layer's output.
+
+    tanh(c_t) is not kept: a backward pass recomputes it with one call, ``np.tanh(c)``.
+    """
+
+    x: Array
+    h0: Array
+    c0: Array
+    gates: Array
+    c: Array
+    h: Array
+
+
+#: Where each gate of ``PACKED_GATE_ORDER`` sits in PyTorch's ``GATE_ORDER``.
+PACKED_FROM_TORCH = [GATE_ORDER.index(name) for name in PACKED_GATE_ORDER]  # [0, 1, 3, 2]
+
+
+def packed_gate_rows(hidden_size: int) -> NDArray[np.intp]:
+    """Row indices that reorder PyTorch's gate blocks (i, f, g, o) into (i, f, o, g).
+
+    ``weight[packed_gate_rows(H)]`` is ``weight`` with its row blocks in the packed order;
+    a gradient computed in the packed order goes back with
+    ``grad[packed_gate_rows(H)] = grad_packed``.
+    """
+    H = hidden_size
+    return np.concatenate([np.arange(k * H, (k + 1) * H) for k in PACKED_FROM_TORCH])
+
+
+def pack_weights(
+    weight_ih: Array,
+    weight_hh: Array,
+    bias_ih: Array | None = None,
+    bias_hh: Array | None = None,
+    side_by_side: bool = False,
+) -> tuple[Array, Array, Array | None]:
+    """Rearrange PyTorch-layout weights for ``lstm_layer_forward``.
+
+    Returns ``(W_ih_T, W_hh_T, b)``. By default the gates come first: W_ih_T (4, D, H),
+    W_hh_T (4, H, H), so that ``x @ W_ih_T[k]`` is gate k's product. With ``side_by_side``
+    the four gates' columns sit side by side instead: W_ih_T (D, 4H), W_hh_T (H, 4H), as in
+    ``x @ weight_ih.T``. The bias is (4, 1, H), or None without bias. In detail:
+
+    - The gates are in the packed order i, f, o, g: the three sigmoid gates come first, so
+      that one slice, ``[:3]``, holds all of them.
+    - The sigmoid gates' weights and biases are multiplied by 0.5, so that the products
+      directly give the z / 2 that sigmoid(z) = 0.5 * tanh(z / 2) + 0.5 needs. Multiplying
+      by a power of two is exact in floating point, so this changes no rounding.
+    - The matrices are transposed and stored contiguously, the layout in which the matrix
+      products run fastest.
+    - The two biases are added into one.
+    """
+    H, D = weight_hh.shape[1], weight_ih.shape[1]
+    scale = np.array([0.5, 0.5, 0.5, 1.0], dtype=weight_hh.dtype)[:, None, None]  # (4, 1, 1)
+    W_ih = weight_ih.reshape(4, H, D)[PACKED_FROM_TORCH] * scale  # (4, H, D)
+    W_hh = weight_hh.reshape(4, H, H)[PACKED_FROM_TORCH] * scale  # (4, H, H)
+    b = None
+    if bias_ih is not None:
+        b = (bias_ih + bias_hh).reshape(4, 1, H)[PACKED_FROM_TORCH] * scale  # (4, 1, H)
+    if side_by_side:
+        return W_ih.reshape(4 * H, D).T.copy(), W_hh.reshape(4 * H, H).T.copy(), b
+    return W_ih.transpose(0, 2, 1).copy(), W_hh.transpose(0, 2, 1).copy(), b
+
+
+def lstm_layer_forward(
+    x: Array,
+    h0: Array,
+    c0: Array,
+    weight_ih: Array,
+    weight_hh: Array,
+    bias_ih: Array | None = None,
+    bias_hh: Array | None = None,
+) -> LayerCache:
+    """Run one LSTM layer over a whole sequence: ``lstm_cell_step`` T times, but fast.
+
+    x: (T, B, D), time-major;  h0, c0: (B, H);  weights and biases as in ``lstm_cell_step``.
+    All arrays share one float dtype and the computation stays in it (float32 math for a
+    float32 model). Returns the layer's ``LayerCache``; its ``h`` (T, B, H) is the output.
+
+    The numbers are those of ``lstm_cell_step`` (up to rounding); the differences are speed:
+
+    1. Hoisting: x_t W_ih^T + b does not depend on h, so it is computed for all T steps
+       before the loop, as products of all T * B rows at once. Big products use the CPU far
+       better than T small ones; only h_{t-1} W_hh^T is left inside the loop.
+    2. One tanh per step: with the packed weights (see ``pack_weights``) the products hold
+       z / 2 for the sigmoid gates, so a single np.tanh over all four gates serves the three
+       sigmoids and the candidate; two in-place operations on the sigmoid block then finish
+       0.5 * tanh(z / 2) + 0.5. With small arrays, the number of NumPy calls, not the
+       arithmetic, sets the speed.
+    3. No allocation in the loop: the results go into preallocated (T, ...) arrays, through
+       ``out=`` and in-place operators. The gate buffer first holds the hoisted products;
+       each step overwrites its part with the activations, so the cache for the backward
+       pass costs no extra memory.
+    4. Contiguous blocks: NumPy is several times slower on a strided view, such as the H
+       columns of one gate inside rows of 4H, than on a contiguous block. So the gate
+       buffer keeps each gate's (B, H) block at each step contiguous. For a batch it is laid
+       out gate first, (4, T, B, H), filled by one product per gate. For a single sequence
+       it is laid out step first, (T, 4, 1, H), which is the (T, 4H) of one product with all
+       gates side by side: each step's gates are then one block of 4H numbers, and for such
+       small arrays one product (a matrix-vector product) beats four. Either way the cache
+       shows it as (4, T, B, H).
+    5. Views made once: the per-gate views of the buffers are made before the loop, and
+       ``zip`` hands out the slices for step t, which is cheaper than indexing them.
+    """
+    T, B, D = x.shape
+    H = weight_hh.shape[1]
+    single = B == 1
+    W_ih_T, W_hh_T, b = pack_weights(weight_ih, weight_hh, bias_ih, bias_hh, side_by_side=single)
+
+    # Tricks 1 and 4: the input projection of all time steps, before the loop.
+    if single:
+        steps_first = np.empty((T, 4, 1, H), dtype=x.dtype)
+        np.matmul(x.reshape(T, D), W_ih_T, out=steps_first.reshape(T, 4 * H))  # (T, 4H)
+        gates = steps_first.transpose(1, 0, 2, 3)  # (4, T, 1, H), a view
+    else:
+        gates = np.empty((4, T, B, H), dtype=x.dtype)
+        np.matmul(x.reshape(T * B, D), W_ih_T, out=gates.reshape(4, T * B, H))  # (4, T*B, H)
+    if b is not None:
+        gates += b[:, None]  # (4, T, B, H) + (4, 1, 1, H)
+
+    # Trick 3: every result has its place before the loop starts.
+    c = np.empty((T, B, H), dtype=x.dtype)
+    h = np.empty((T, B, H), dtype=x.dtype)
+    z = np.empty((4, B, H), dtype=x.dtype)  # scratch for h_{t-1} W_hh^T, gate first
+    z_side_by_side = z.reshape(B, 4 * H) if single else None  # the same memory when B == 1
+
+    # Trick 5: views, in the packed order i, f, o, g.
+    i, f, o, g = gates  # each (T, B, H)
+    gates_by_step = gates.transpose(1, 0, 2, 3)  # (T, 4, B, H)
+    sigmoids_by_step = gates_by_step[:, :3]  # (T, 3, B, H): i, f, o
+
+    h_prev, c_prev = h0, c0
+    steps = zip(gates_by_step, sigmoids_by_step, i, f, o, g, c, h, strict=True)
+    for gates_t, sigmoids_t, i_t, f_t, o_t, g_t, c_t, h_t in steps:
+        # The only matrix product left in the loop: z = h_{t-1} W_hh^T, (4, B, H).
+        if single:
+            np.dot(h_prev, W_hh_T, out=z_side_by_side)  # (1, H) @ (H, 4H)
+        else:
+            np.matmul(h_prev, W_hh_T, out=z)  # (B, H) @ (4, H, H)
+        z += gates_t  # + the hoisted x_t W_ih^T + b
+        np.tanh(z, out=gates_t)  # Trick 2: tanh(z/2) for i, f, o and tanh(z) for g in one call
+        sigmoids_t *= 0.5  # finish the sigmoids: 0.5 * tanh(z/2) + 0.5
+        sigmoids_t += 0.5
+        new_cell_state(c_prev, f_t, i_t, g_t, out=c_t)
+        new_hidden_state(o_t, c_t, out=h_t)
+        h_prev, c_prev = h_t, c_t
+    return LayerCache(x=x, h0=h0, c0=c0, gates=gates, c=c, h=h)
+
+
+@dataclass
+class ForwardCache:
+    """What ``LSTM.forward`` keeps for a backward pass: one ``LayerCache`` per layer, bottom
+    first, and how the input was laid out (so that gradients can be returned in that layout).
+    """
+
+    layers: list[LayerCache]
+    batch_first: bool
+    unbatched: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# 4. The models
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_positive_int(name: str, value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return int(value)
+
+
+def _check_bool(name: str, value: Any) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise ValueError(f"{name} must be True or False, got {value!r}")
+    return bool(value)
+
+
+def _check_float_dtype(dtype: Any) -> np.dtype:
+    try:
+        checked = np.dtype(dtype)
+    except TypeError:
+        checked = None
+    if checked not in (np.dtype(np.float32), np.dtype(np.float64)):
+        raise ValueError(
+            f"dtype must be float32 or float64 (np.float32, np.float64), got {dtype!r}"
+        )
+    return checked
+
+
+def _make_rng(seed: Any, rng: Any) -> np.random.Generator:
+    if seed is not None and rng is not None:
+        raise ValueError("give seed or rng, not both")
+    if rng is None:
+        return np.random.default_rng(seed)
+    if not isinstance(rng, np.random.Generator):
+        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+    return rng
+
+
+def _check_array(a: Any, name: str, dtype: np.dtype) -> Array:
+    """Refuse anything that is not an ndarray of exactly the model's dtype."""
+    if not isinstance(a, np.ndarray):
+        raise ValueError(f"{name} must be a NumPy array of dtype {dtype}, got {type(a).__name__}")
+    if not np.issubdtype(a.dtype, np.floating):
+        raise ValueError(
+            f"{name} must be a floating-point array of dtype {dtype}, got dtype {a.dtype}"
+        )
+    if a.dtype != dtype:
+        raise ValueError(
+            f"{name} has dtype {a.dtype} but the model is {dtype}; nothing is cast silently: "
+            f"use {name}.astype(np.{dtype}) or build the model with dtype=np.{a.dtype}"
+        )
+    return a
+
+
+def _check_state_pair(hx: Any) -> tuple[Any, Any]:
+    if not isinstance(hx, tuple | list) or len(hx) != 2:
+        what = f"a {type(hx).__name__}"
+        if isinstance(hx, tuple | list):
+            what += f" of length {len(hx)}"
+        raise ValueError(f"hx must be a pair (h0, c0) of arrays, or None; got {what}")
+    return hx[0], hx[1]
+
+
+def _to_numpy(value: Any) -> np.ndarray:
+    """An array from a NumPy array or a torch tensor (duck-typed: torch is not imported)."""
+    if hasattr(value, "detach"):
+        value = value.detach().cpu().numpy()
+    return np.asarray(value)
+
+
+class _Parameters:
+    """Parameter handling shared by ``LSTMCell`` and ``LSTM``.
+
+    Each parameter is an attribute named as in PyTorch (``weight_ih_l0`` ...); ``_shapes``
+    lists the names in PyTorch's order with their shapes.
+    """
+
+    dtype: np.dtype
+    _shapes: dict[str, tuple[int, ...]]
+
+    def _init_parameters(self, rng: np.random.Generator) -> None:
+        # PyTorch's initialisation: every weight and bias uniform on [-1/sqrt(H), 1/sqrt(H)],
+        # drawn in float64 and rounded to the model's dtype.
+        bound = 1.0 / math.sqrt(self.hidden_size)
+        for name, shape in self._shapes.items():
+            setattr(self, name, rng.uniform(-bound, bound, size=shape).astype(self.dtype))
+
+    def named_parameters(self) -> Iterator[tuple[str, Array]]:
+        """``(name, array)`` pairs in PyTorch's order; the arrays are the parameters themselves."""
+        for name in self._shapes:
+            yield name, getattr(self, name)
+
+    def parameters(self) -> list[Array]:
+        """The parameter arrays themselves (not copies), in PyTorch's order."""
+        return [getattr(self, name) for name in self._shapes]
+
+    def state_dict(self) -> dict[str, Array]:
+        """Copies of the parameters, keyed and ordered as a torch module's ``state_dict()``."""
+        return {name: getattr(self, name).copy() for name in self._shapes}
+
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
+        """Copy parameters in from ``state_dict``: this model's own ``state_dict()`` or a torch
+        module's (tensors are fine; torch is not needed otherwise).
+
+        Keys and shapes must match exactly; values are cast to the model's dtype and written
+        into the existing arrays. Nothing is changed unless every entry is valid.
+        """
+        if not isinstance(state_dict, Mapping):
+            raise ValueError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+        for key in state_dict:
+            if key not in self._shapes:
+                raise ValueError(
+                    f"unexpected key {key!r} in state dict; expected keys: {list(self._shapes)}"
+                )
+        arrays = {}
+        for key, shape in self._shapes.items():
+            if key not in state_dict:
+                raise ValueError(f"missing key {key!r} (expected shape {shape}) in state dict")
+            value = _to_numpy(state_dict[key])
+            if not np.issubdtype(value.dtype, np.floating):
+                raise ValueError(
+                    f"state dict entry {key!r} must hold floating-point values, got {value.dtype}"
+                )
+            if value.shape != shape:
+                raise ValueError(
+                    f"state dict entry {key!r} has shape {value.shape} but expected {shape}"
+                )
+            arrays[key] = value
+        for key, value in arrays.items():
+            getattr(self, key)[...] = value  # in place, cast to self.dtype
+
+
+class LSTMCell(_Parameters):
+    """One LSTM cell, like ``torch.nn.LSTMCell``: one time step per call.
+
+    Parameters ``weight_ih`` (4H, D), ``weight_hh`` (4H, H) and, with ``bias=True``,
+    ``bias_ih`` and ``bias_hh`` (4H,); gate blocks in PyTorch's order i, f, g, o. They are
+    initialised uniformly on [-1/sqrt(H), 1/sqrt(H)] from ``seed`` (an int) or ``rng`` (a
+    ``np.random.Generator``).
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        dtype: Any = np.float32,
+        seed: int | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        self.input_size = _check_positive_int("input_size", input_size)
+        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
+        self.bias = _check_bool("bias", bias)
+        self.dtype = _check_float_dtype(dtype)
+        D, H = self.input_size, self.hidden_size
+        self._shapes = {"weight_ih": (4 * H, D), "weight_hh": (4 * H, H)}
+        if self.bias:
+            self._shapes |= {"bias_ih": (4 * H,), "bias_hh": (4 * H,)}
+        self._init_parameters(_make_rng(seed, rng))
+
+    def __repr__(self) -> str:
+        extra = "" if self.bias else ", bias=False"
+        return f"LSTMCell({self.input_size}, {self.hidden_size}{extra})"
+
+    def __call__(self, x: Array, hx: tuple[Array, Array] | None = None) -> tuple[Array, Array]:
+        """One step. x: (B, D) or unbatched (D,); hx: ``(h0, c0)``, each (B, H) or (H,),
+        zeros if None. Returns ``(h, c)``, each (B, H) or (H,), in the model's dtype.
+        """
+        x = _check_array(x, "x", self.dtype)
+        if x.ndim not in (1, 2):
+            raise ValueError(f"expected x of shape (B, D) or unbatched (D,), got shape {x.shape}")
+        if x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"expected x's last dimension to be input_size={self.input_size}, "
+                f"got {x.shape[-1]} (x has shape {x.shape})"
+            )
+        state_shape = (*x.shape[:-1], self.hidden_size)
+        if hx is None:
+            h0, c0 = (
+                np.zeros(state_shape, dtype=self.dtype),
+                np.zeros(state_shape, dtype=self.dtype),
+            )
+        else:
+            h0, c0 = _check_state_pair(hx)
+            layout = "(batch, hidden_size)" if x.ndim == 2 else "(hidden_size,) for unbatched x"
+            for name, state in (("h0", h0), ("c0", c0)):
+                _check_array(state, name, self.dtype)
+                if state.shape != state_shape:
+                    raise ValueError(
+                        f"expected {name} of shape {state_shape} {layout}, got {state.shape}"
+                    )
+        biases = (self.bias_ih, self.bias_hh) if self.bias else (None, None)
+        h, c, _ = lstm_cell_step(x, h0, c0, self.weight_ih, self.weight_hh, *biases)
+        return h, c
+
+
+class LSTM(_Parameters):
+    """A stack of LSTM layers, like ``torch.nn.LSTM`` (without dropout, bidirectional, proj_size).
+
+    Parameters, for each layer k: ``weight_ih_l{k}`` (4H, D) for k = 0 and (4H, H) above,
+    ``weight_hh_l{k}`` (4H, H) and, with ``bias=True``, ``bias_ih_l{k}``, ``bias_hh_l{k}``
+    (4H,); gate blocks in PyTorch's order i, f, g, o. They are initialised uniformly on
+    [-1/sqrt(H), 1/sqrt(H)] from ``seed`` (an int) or ``rng`` (a ``np.random.Generator``);
+    the same seed gives the same parameters.
+
+    Call the model as ``output, (h_n, c_n) = lstm(x, hx)``; see ``forward``.
+    """
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        num_layers: int = 1,
+        bias: bool = True,
+        batch_first: bool = False,
+        dtype: Any = np.float32,
+        seed: int | None = None,
+        rng: np.random.Generator | None = None,
+    ) -> None:
+        self.input_size = _check_positive_int("input_size", input_size)
+        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
+        self.num_layers = _check_positive_int("num_layers", num_layers)
+        self.bias = _check_bool("bias", bias)
+        self.batch_first = _check_bool("batch_first", batch_first)
+        self.dtype = _check_float_dtype(dtype)
+        H = self.hidden_size
+        self._shapes = {}
+        for k in range(self.num_layers):
+            D_k = self.input_size if k == 0 else H
+            self._shapes |= {f"weight_ih_l{k}": (4 * H, D_k), f"weight_hh_l{k}": (4 * H, H)}
+            if self.bias:
+                self._shapes |= {f"bias_ih_l{k}": (4 * H,), f"bias_hh_l{k}": (4 * H,)}
+        self._init_parameters(_make_rng(seed, rng))
+        self._cache: ForwardCache | None = None
+
+    def __repr__(self) -> str:
+        extra = f", num_layers={self.num_layers}" if self.num_layers != 1 else ""
+        extra += "" if self.bias else ", bias=False"
+        extra += ", batch_first=True" if self.batch_first else ""
+        extra += "" if self.dtype == np.float32 else f", dtype={self.dtype}"
+        return f"LSTM({self.input_size}, {self.hidden_size}{extra})"
+
+    def layer_parameters(self, k: int) -> tuple[Array, Array, Array | None, Array | None]:
+        """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of layer k (biases None without bias)."""
+        weights = (getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"))
+        if not self.bias:
+            return (*weights, None, None)
+        return (*weights, getattr(self, f"bias_ih_l{k}"), getattr(self, f"bias_hh_l{k}"))
+
+    def forward(
+        self, x: Array, hx: tuple[Array, Array] | None = None
+    ) -> tuple[Array, tuple[Array, Array]]:
+        """Run the whole stack over a sequence, exactly as ``torch.nn.LSTM.forward``.
+
+        x: (T, B, D), or (B, T, D) if ``batch_first``, or unbatched (T, D); model's dtype.
+        hx: ``(h0, c0)``, each (num_layers, B, H), or (num_layers, H) for unbatched x;
+        zeros if None.
+
+        Returns ``output, (h_n, c_n)``: output (T, B, H), (B, T, H) or (T, H), the top layer's
+        hidden state at every step; h_n and c_n (num_layers, B, H) or (num_layers, H), every
+        layer's last hidden and cell state.
+
+        Side effect: ``self._cache`` becomes a ``ForwardCache`` holding one ``LayerCache``
+        per layer (gate activations, cell and hidden states, inputs) for a backward pass.
+        The returned arrays share memory with that cache; each call allocates new ones.
+        """
+        x, unbatched = self._check_input(x)
+        if unbatched:
+            x = x[:, None, :]  # (T, 1, D)
+        elif self.batch_first:
+            x = x.swapaxes(0, 1)  # (T, B, D)
+        x = np.ascontiguousarray(x)  # time-major: one (B, D) slice per step
+        T, B, _ = x.shape
+        h0, c0 = self._initial_state(hx, B, unbatched)  # each (num_layers, B, H)
+
+        layers = []
+        layer_input = x  # (T, B, D) for layer 0, then (T, B, H)
+        for k in range(self.num_layers):
+            layer = lstm_layer_forward(layer_input, h0[k], c0[k], *self.layer_parameters(k))
+            layers.append(layer)
+            layer_input = layer.h
+        self._cache = ForwardCache(layers=layers, batch_first=self.batch_first, unbatched=unbatched)
+
+        output = layers[-1].h  # (T, B, H)
+        h_n = np.stack([layer.h[-1] for layer in layers])  # (num_layers, B, H)
+        c_n = np.stack([layer.c[-1] for layer in layers])  # (num_layers, B, H)
+        if unbatched:
+            return output[:, 0], (h_n[:, 0], c_n[:, 0])  # (T, H), (num_layers, H)
+        if self.batch_first:
+            output = output.swapaxes(0, 1)  # (B, T, H)
+        return output, (h_n, c_n)
+
+    __call__ = forward
+
+    def _check_input(self, x: Any) -> tuple[Array, bool]:
+        """Validate x; return it and whether it is unbatched."""
+        x = _check_array(x, "x", self.dtype)
+        batched = "(B, T, D)" if self.batch_first else "(T, B, D)"
+        if x.ndim not in (2, 3):
+            raise ValueError(
+                f"expected x of shape {batched} or unbatched (T, D), got shape {x.shape}"
+            )
+        if x.shape[-1] != self.input_size:
+            raise ValueError(
+                f"expected x's last dimension to be input_size={self.input_size}, "
+                f"got {x.shape[-1]} (x has shape {x.shape})"
+            )
+        unbatched = x.ndim == 2
+        T = x.shape[1] if self.batch_first and not unbatched else x.shape[0]
+        if T == 0:
+            raise ValueError(f"x must have at least one time step, got shape {x.shape}")
+        if x.size == 0:
+            raise ValueError(f"x must have at least one sequence in the batch, got shape {x.shape}")
+        return x, unbatched
+
+    def _initial_state(self, hx: Any, B: int, unbatched: bool) -> tuple[Array, Array]:
+        """(h0, c0), each (num_layers, B, H): zeros, or the validated hx given by the caller."""
+        L, H = self.num_layers, self.hidden_size
+        if hx is None:
+            return np.zeros((L, B, H), dtype=self.dtype), np.zeros((L, B, H), dtype=self.dtype)
+        h0, c0 = _check_state_pair(hx)
+        if unbatched:
+            expected, layout = (L, H), "(num_layers, hidden_size) for unbatched x"
+        else:
+            expected, layout = (L, B, H), "(num_layers, batch, hidden_size)"
+        for name, state in (("h0", h0), ("c0", c0)):
+            _check_array(state, name, self.dtype)
+            if state.shape != expected:
+                raise ValueError(f"expected {name} of shape {expected} {layout}, got {state.shape}")
+        if unbatched:
+            return h0[:, None, :], c0[:, None, :]  # (L, 1, H)
+        return h0, c0
