@@ -553,3 +553,89 @@ def plot_states_per_word(
     if title:
         axes[0].set_title(title)
     return fig
+
+
+def draw_stack(
+    T: int,
+    num_layers: int,
+    *,
+    values: np.ndarray | None = None,
+    ax: Axes | None = None,
+    title: str | None = None,
+) -> Axes:
+    """Draw a stacked LSTM unrolled in time: a grid of cells, layers up and time to the right.
+
+    Each cell (t, k) receives h_{t-1} and c_{t-1} of its own layer from the left and the
+    output h_t of layer k - 1 from below. ``values``, if given, is a (num_layers, T) array
+    written into the cells (for example the largest difference from torch.nn.LSTM).
+    """
+    if not (isinstance(T, int) and isinstance(num_layers, int)) or T < 1 or num_layers < 1:
+        raise ValueError(f"T and num_layers must be positive ints, got {T!r}, {num_layers!r}")
+    if values is not None:
+        values = np.asarray(values)
+        if values.shape != (num_layers, T):
+            raise ValueError(f"values must have shape {(num_layers, T)}, got {values.shape}")
+    ax = _new_axes(ax, (1.5 + 1.45 * T, 1.0 + 1.25 * num_layers))
+    arrow = {"arrowstyle": "-|>", "lw": 1.4, "shrinkA": 0, "shrinkB": 0}
+    for k in range(num_layers):
+        for t in range(T):
+            ax.add_patch(
+                FancyBboxPatch(
+                    (t * 1.4 - 0.45, k * 1.2 - 0.32),
+                    0.9,
+                    0.64,
+                    boxstyle="round,pad=0.02",
+                    fc="#f3f3f3",
+                    ec=_GREY,
+                    lw=1.2,
+                )
+            )
+            label = f"t={t + 1}\nlayer {k}"
+            if values is not None:
+                label = f"{values[k, t]:.0e}"
+            ax.text(t * 1.4, k * 1.2, label, ha="center", va="center", fontsize=8)
+            colour = COLORS["cell"]
+            ax.annotate(
+                "",
+                xy=(t * 1.4 - 0.45, k * 1.2),
+                xytext=(t * 1.4 - 0.95, k * 1.2),
+                arrowprops={**arrow, "color": colour},
+            )
+            below = COLORS["hidden"] if k > 0 else _INPUT_GREY
+            ax.annotate(
+                "",
+                xy=(t * 1.4, k * 1.2 - 0.32),
+                xytext=(t * 1.4, k * 1.2 - 0.88),
+                arrowprops={**arrow, "color": below},
+            )
+        ax.text(-1.05, k * 1.2, f"$h_0, c_0$\nlayer {k}", ha="right", va="center", fontsize=8)
+        ax.annotate(
+            "",
+            xy=((T - 1) * 1.4 + 0.95, k * 1.2),
+            xytext=((T - 1) * 1.4 + 0.45, k * 1.2),
+            arrowprops={**arrow, "color": COLORS["cell"]},
+        )
+        ax.text((T - 1) * 1.4 + 1.0, k * 1.2, f"$h_n[{k}], c_n[{k}]$", va="center", fontsize=8)
+    for t in range(T):
+        ax.text(t * 1.4, -0.95, f"$x_{{{t + 1}}}$", ha="center", va="top", fontsize=9)
+        ax.annotate(
+            "",
+            xy=(t * 1.4, (num_layers - 1) * 1.2 + 0.88),
+            xytext=(t * 1.4, (num_layers - 1) * 1.2 + 0.32),
+            arrowprops={**arrow, "color": COLORS["hidden"]},
+        )
+        ax.text(
+            t * 1.4,
+            (num_layers - 1) * 1.2 + 0.92,
+            f"output[{t}]",
+            ha="center",
+            va="bottom",
+            fontsize=8,
+        )
+    ax.set_xlim(-2.2, (T - 1) * 1.4 + 2.4)
+    ax.set_ylim(-1.4, (num_layers - 1) * 1.2 + 1.3)
+    ax.set_aspect("equal")
+    ax.axis("off")
+    if title:
+        ax.set_title(title)
+    return ax

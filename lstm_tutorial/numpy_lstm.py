@@ -209,30 +209,34 @@ def pack_weights(
 ) -> tuple[Array, Array, Array | None]:
     """Rearrange PyTorch-layout weights for ``lstm_layer_forward``.
 
-    Returns ``(W_ih_T, W_hh_T, b)``. By default the gates come first: W_ih_T (4, D, H),
+    Returns ``(W_ih_T, W_hh_T, b)``. By default the gates come first: W_ih_T (4, D, H) and
     W_hh_T (4, H, H), so that ``x @ W_ih_T[k]`` is gate k's product. With ``side_by_side``
-    the four gates' columns sit side by side instead: W_ih_T (D, 4H), W_hh_T (H, 4H), as in
-    ``x @ weight_ih.T``. The bias is (4, 1, H), or None without bias. In detail:
+    the four gates' columns sit side by side instead: W_ih_T (D, 4H) and W_hh_T (H, 4H), as
+    in ``x @ weight_ih.T``. The bias is (4, 1, H), or None without bias. In detail:
 
     - The gates are in the packed order i, f, o, g: the three sigmoid gates come first, so
       that one slice, ``[:3]``, holds all of them.
     - The sigmoid gates' weights and biases are multiplied by 0.5, so that the products
       directly give the z / 2 that sigmoid(z) = 0.5 * tanh(z / 2) + 0.5 needs. Multiplying
       by a power of two is exact in floating point, so this changes no rounding.
-    - The matrices are transposed and stored contiguously, the layout in which the matrix
-      products run fastest.
+    - W_hh_T, used at every step, is contiguous, the layout in which the product
+      h_{t-1} W_hh^T runs fastest. (W_ih_T, used once, may be a view.)
     - The two biases are added into one.
+
+    Works for weights in any memory order; it is fastest for the models' column-major
+    weights, whose transposes are contiguous.
     """
     H, D = weight_hh.shape[1], weight_ih.shape[1]
-    scale = np.array([0.5, 0.5, 0.5, 1.0], dtype=weight_hh.dtype)[:, None, None]  # (4, 1, 1)
-    W_ih = weight_ih.reshape(4, H, D)[PACKED_FROM_TORCH] * scale  # (4, H, D)
-    W_hh = weight_hh.reshape(4, H, H)[PACKED_FROM_TORCH] * scale  # (4, H, H)
+    half = np.array([0.5, 0.5, 0.5, 1.0], dtype=weight_hh.dtype)[:, None]  # (4, 1)
+    # W^T with its column blocks reordered to i, f, o, g and halved: (D, 4, H) and (H, 4, H).
+    W_ih_T = weight_ih.T.reshape(D, 4, H)[:, PACKED_FROM_TORCH] * half
+    W_hh_T = weight_hh.T.reshape(H, 4, H)[:, PACKED_FROM_TORCH] * half
     b = None
     if bias_ih is not None:
-        b = (bias_ih + bias_hh).reshape(4, 1, H)[PACKED_FROM_TORCH] * scale  # (4, 1, H)
+        b = (bias_ih + bias_hh).reshape(4, H)[PACKED_FROM_TORCH, None] * half[:, None]
     if side_by_side:
-        return W_ih.reshape(4 * H, D).T.copy(), W_hh.reshape(4 * H, H).T.copy(), b
-    return W_ih.transpose(0, 2, 1).copy(), W_hh.transpose(0, 2, 1).copy(), b
+        return W_ih_T.reshape(D, 4 * H), np.ascontiguousarray(W_hh_T.reshape(H, 4 * H)), b
+    return W_ih_T.transpose(1, 0, 2), np.ascontiguousarray(W_hh_T.transpose(1, 0, 2)), b
 
 
 def lstm_layer_forward(
@@ -302,6 +306,10 @@ def lstm_layer_forward(
     gates_by_step = gates.transpose(1, 0, 2, 3)  # (T, 4, B, H)
     sigmoids_by_step = gates_by_step[:, :3]  # (T, 3, B, H): i, f, o
 
+    # 0.5 as a 0-d array rather than a Python float: NumPy converts a Python number anew on
+    # every call, which costs as much as the whole operation on arrays this small.
+    half = np.asarray(0.5, dtype=x.dtype)
+
     h_prev, c_prev = h0, c0
     steps = zip(gates_by_step, sigmoids_by_step, i, f, o, g, c, h, strict=True)
     for gates_t, sigmoids_t, i_t, f_t, o_t, g_t, c_t, h_t in steps:
@@ -312,8 +320,8 @@ def lstm_layer_forward(
             np.matmul(h_prev, W_hh_T, out=z)  # (B, H) @ (4, H, H)
         z += gates_t  # + the hoisted x_t W_ih^T + b
         np.tanh(z, out=gates_t)  # Trick 2: tanh(z/2) for i, f, o and tanh(z) for g in one call
-        sigmoids_t *= 0.5  # finish the sigmoids: 0.5 * tanh(z/2) + 0.5
-        sigmoids_t += 0.5
+        sigmoids_t *= half  # finish the sigmoids: 0.5 * tanh(z/2) + 0.5
+        sigmoids_t += half
         new_cell_state(c_prev, f_t, i_t, g_t, out=c_t)
         new_hidden_state(o_t, c_t, out=h_t)
         h_prev, c_prev = h_t, c_t
@@ -407,6 +415,11 @@ class _Parameters:
 
     Each parameter is an attribute named as in PyTorch (``weight_ih_l0`` ...); ``_shapes``
     lists the names in PyTorch's order with their shapes.
+
+    Each weight matrix is kept transposed in memory: ``weight_hh_l0`` has PyTorch's shape
+    (4H, H) and values, but it is the transposed view of a contiguous (H, 4H) array (it is
+    column-major, ``order="F"``). The forward pass multiplies by W^T, and NumPy reads a
+    contiguous W^T fastest; rearranging a row-major W at every call would cost more.
     """
 
     dtype: np.dtype
@@ -417,7 +430,8 @@ class _Parameters:
         # drawn in float64 and rounded to the model's dtype.
         bound = 1.0 / math.sqrt(self.hidden_size)
         for name, shape in self._shapes.items():
-            setattr(self, name, rng.uniform(-bound, bound, size=shape).astype(self.dtype))
+            value = rng.uniform(-bound, bound, size=shape)
+            setattr(self, name, np.asarray(value, dtype=self.dtype, order="F"))
 
     def named_parameters(self) -> Iterator[tuple[str, Array]]:
         """``(name, array)`` pairs in PyTorch's order; the arrays are the parameters themselves."""

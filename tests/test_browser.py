@@ -149,6 +149,11 @@ def test_page_renders_offline(browser, page_path):
                  .filter(img => !(img.complete && img.naturalWidth > 0))
                  .map(img => img.getAttribute('src'))"""
         )
+        wide_math = page.evaluate(
+            """() => [...document.querySelectorAll('mjx-container[display="true"]')]
+                 .filter(m => m.scrollWidth > m.clientWidth + 2)
+                 .map(m => (m.getAttribute('aria-label') || m.textContent).slice(0, 60))"""
+        )
         text = page.inner_text("main")
         stderr_boxes = page.locator(".cell_output .stderr, .output.stderr").count()
         SHOTS.mkdir(parents=True, exist_ok=True)
@@ -159,6 +164,7 @@ def test_page_renders_offline(browser, page_path):
     assert not math["untypeset"], f"equations left as raw TeX: {math['untypeset'][:3]}"
     assert math["errors"] == 0, f"{math['errors']} MathJax errors on the page"
     assert not broken, f"images that did not load: {broken}"
+    assert not wide_math, f"display equations wider than the page (clipped): {wide_math}"
     raw = [s for s in ("\\begin{", "$$", "\\frac{") if s in text]
     assert not raw, f"raw LaTeX visible in the page text: {raw}"
     assert stderr_boxes == 0, f"{stderr_boxes} stderr outputs (warnings) shown on the page"

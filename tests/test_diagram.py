@@ -197,3 +197,24 @@ def test_plot_states_per_word_draws_the_chosen_units():
         plot_states_per_word(states, words, ["a", "b", "c"], units=["d"])
     with pytest.raises(ValueError, match="at least one"):
         plot_states_per_word({}, words, ["a", "b", "c"])
+
+
+def test_draw_stack_draws_one_box_per_layer_and_step():
+    from matplotlib.patches import FancyBboxPatch
+
+    from lstm_tutorial.diagram import draw_stack
+
+    ax = draw_stack(4, 3, values=np.full((3, 4), 1e-7), title="stack")
+    boxes = [p for p in ax.patches if isinstance(p, FancyBboxPatch)]
+    assert len(boxes) == 12
+    assert ax.get_title() == "stack"
+    plt.close(ax.figure)
+
+
+def test_draw_stack_rejects_values_of_the_wrong_shape():
+    from lstm_tutorial.diagram import draw_stack
+
+    with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
+        draw_stack(3, 2, values=np.zeros((3, 2)))
+    with pytest.raises(ValueError, match="positive ints"):
+        draw_stack(0, 2)
