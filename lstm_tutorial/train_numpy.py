@@ -1,0 +1,494 @@
+"""Training the NumPy character language model: truncated BPTT, Adam, clipping, checkpoints.
+
+``train(config)`` is the whole recipe:
+
+1. read the text (CPython's pydoc topics, or any UTF-8 file: ``config.text_path``), build
+   the vocabulary and split it into a training head and a validation tail;
+2. cut the training text into ``batch_size`` streams and walk along them ``seq_len``
+   characters at a time (``chardata.bptt_batches``). The state (h, c) at the end of one
+   batch is the initial state of the next: the model reads each stream as one long text,
+   but the gradient stops at the batch boundary (truncated BPTT);
+3. at every step: loss and gradients (``CharLM.loss_and_grads``), gradient clipping by
+   global norm (``bptt.clip_grad_norm``), one Adam update (``optim.Adam``);
+4. every ``eval_every`` steps, one plain-text progress line (training and validation bits
+   per character, characters per second); every ``sample_every`` steps, a short sample;
+5. if the loss becomes non-finite or jumps far above the best loss so far, training stops
+   with ``TrainingDiverged``, which says what to try, instead of carrying NaNs along.
+
+Checkpoints are ``.npz`` files written with NumPy only (no pickle): the weights, the
+optimizer's state, the configuration as JSON, the vocabulary and the training history.
+``train_or_load`` trains once and caches the result, so that several notebooks can share
+one trained model, in any order, with the same result either way.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import hashlib
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from numpy.typing import NDArray
+
+from lstm_tutorial.bptt import clip_grad_norm
+from lstm_tutorial.chardata import CharVocab, bptt_batches, load_text, split
+from lstm_tutorial.charlm import CharLM, State, bits_per_char
+from lstm_tutorial.decoding import sample
+from lstm_tutorial.optim import Adam
+
+#: Bumped when training changes in a way that makes old cached checkpoints stale.
+CHECKPOINT_FORMAT = 1
+
+
+class TrainingDiverged(RuntimeError):
+    """Training stopped because the loss became non-finite or exploded."""
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    """Everything that determines a training run; the same config gives the same model.
+
+    Model: ``hidden_size`` H, ``embed_size`` E (None: one-hot input), ``num_layers`` L,
+    ``dtype`` ("float32" or "float64").
+    Data: ``text_path`` (None: the pydoc topics that ship with Python), ``max_chars`` (use
+    only the first characters of the text; None: all), ``val_fraction`` (the tail kept for
+    validation), ``val_chars`` (evaluate on the first characters of that tail only; None: all).
+    Optimisation: ``steps`` updates on batches of ``batch_size`` streams x ``seq_len``
+    characters, Adam with learning rate ``lr``, gradients clipped to global norm
+    ``max_grad_norm``. Training stops with ``TrainingDiverged`` if a batch's loss exceeds
+    ``divergence_factor`` times the best batch loss so far.
+    Reporting: a progress line every ``eval_every`` steps; a sample of ``sample_length``
+    characters after ``sample_prompt`` every ``sample_every`` steps (0: never).
+    """
+
+    hidden_size: int = 128
+    embed_size: int | None = 32
+    num_layers: int = 1
+    dtype: str = "float32"
+    text_path: str | None = None
+    max_chars: int | None = None
+    val_fraction: float = 0.1
+    val_chars: int | None = 20_000
+    steps: int = 1000
+    batch_size: int = 32
+    seq_len: int = 64
+    lr: float = 3e-3
+    max_grad_norm: float = 1.0
+    divergence_factor: float = 2.0
+    eval_every: int = 100
+    sample_every: int = 0
+    sample_prompt: str = "The "
+    sample_length: int = 50
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("hidden_size", "num_layers", "steps", "batch_size", "seq_len", "eval_every"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0):
+            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
+        if not self.max_grad_norm > 0:
+            raise ValueError(f"max_grad_norm must be positive, got {self.max_grad_norm!r}")
+        if not self.divergence_factor > 1:
+            raise ValueError(f"divergence_factor must be > 1, got {self.divergence_factor!r}")
+        if self.dtype not in ("float32", "float64"):
+            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
+        if self.sample_every < 0:
+            raise ValueError(f"sample_every must be >= 0, got {self.sample_every!r}")
+
+    def to_json(self) -> str:
+        return json.dumps(dataclasses.asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str) -> TrainConfig:
+        return cls(**json.loads(text))
+
+
+#: The run of the book (Part II, chapters 3 and 4): about 30 s on two cores, and well below
+#: the unigram baseline on the pydoc topics. Both chapters share it through ``train_or_load``.
+BOOK_CONFIG = TrainConfig(
+    hidden_size=128,
+    embed_size=32,
+    steps=1000,
+    batch_size=32,
+    seq_len=64,
+    lr=6e-3,
+    max_grad_norm=1.0,
+    eval_every=100,
+    sample_every=250,
+    sample_prompt="The ",
+    sample_length=50,
+    seed=0,
+)
+
+
+@dataclass
+class History:
+    """What happened during training.
+
+    Per progress line (every ``eval_every`` steps, and at step 0): ``step``, ``chars``
+    (training characters seen), ``train_bpc`` (mean over the steps since the previous line;
+    NaN at step 0) and ``val_bpc``. Per step: ``loss`` (nats) and ``grad_norm`` (before
+    clipping). ``samples``: (step, text) pairs. ``seconds``: the training time.
+    """
+
+    step: list[int] = field(default_factory=list)
+    chars: list[int] = field(default_factory=list)
+    train_bpc: list[float] = field(default_factory=list)
+    val_bpc: list[float] = field(default_factory=list)
+    loss: list[float] = field(default_factory=list)
+    grad_norm: list[float] = field(default_factory=list)
+    samples: list[tuple[int, str]] = field(default_factory=list)
+    seconds: float = 0.0
+
+
+@dataclass
+class TrainResult:
+    """A trained model with everything needed to use it, continue training it or save it."""
+
+    model: CharLM
+    vocab: CharVocab
+    config: TrainConfig
+    history: History
+    optimizer: Adam | None = None
+
+
+# ---------------------------------------------------------------------------------------------
+# Data and evaluation
+# ---------------------------------------------------------------------------------------------
+
+
+def training_text(config: TrainConfig) -> str:
+    """The text a config trains on: ``load_text(config.text_path)``, cut to ``max_chars``."""
+    text = load_text(config.text_path)
+    if config.max_chars is not None:
+        text = text[: config.max_chars]
+    return text
+
+
+def prepare_data(
+    config: TrainConfig,
+) -> tuple[CharVocab, NDArray[np.int64], NDArray[np.int64]]:
+    """The vocabulary, the training ids and the validation ids (int64, 1-D) of a config."""
+    text = training_text(config)
+    vocab = CharVocab.from_text(text)
+    train_ids, val_ids = split(vocab.encode(text), config.val_fraction)
+    if config.val_chars is not None:
+        val_ids = val_ids[: config.val_chars]
+    return vocab, train_ids, val_ids
+
+
+def evaluate(
+    model: CharLM,
+    ids: NDArray[np.integer],
+    batch_size: int,
+    seq_len: int,
+) -> float:
+    """Mean cross-entropy (nats per character) of ``model`` on ``ids``.
+
+    No gradients. The text is read as ``batch_size`` streams with the
+    state carried from batch to batch, as in training, so each character
+    after the first batch is predicted with all of its stream's past.
+    """
+    total, count, state = 0.0, 0, None
+    for inputs, targets in bptt_batches(ids, batch_size, seq_len):
+        loss, state = model.loss(inputs, targets, state)
+        total += loss * targets.size
+        count += targets.size
+    return total / count
+
+
+# ---------------------------------------------------------------------------------------------
+# Training
+# ---------------------------------------------------------------------------------------------
+
+
+def check_divergence(
+    loss: float,
+    best: float,
+    step: int,
+    config: TrainConfig,
+    grads: dict[str, Any],
+) -> None:
+    """Raise ``TrainingDiverged`` if the loss or a gradient is not finite,
+    or if the loss exceeds ``config.divergence_factor`` x the best so far.
+    """
+    where = f"training diverged at step {step}"
+    advice = (
+        f"try a smaller learning rate (lr is {config.lr:g}) or stronger "
+        f"gradient clipping (a smaller max_grad_norm; it is "
+        f"{config.max_grad_norm:g})"
+    )
+    factor = config.divergence_factor
+    if not math.isfinite(loss):
+        raise TrainingDiverged(f"{where}: the loss is {loss}; {advice}")
+    if loss > factor * best:
+        raise TrainingDiverged(
+            f"{where}: the loss jumped to {loss:.3g} nats, more than "
+            f"{factor:g} x the best so far ({best:.3g}); {advice}"
+        )
+    for name, g in grads.items():
+        if not np.isfinite(g).all():
+            bad = f"the gradient of {name} holds nan or inf"
+            raise TrainingDiverged(f"{where}: {bad}; {advice}")
+
+
+def train_step(
+    model: CharLM,
+    optimizer: Adam,
+    inputs: NDArray[np.integer],
+    targets: NDArray[np.integer],
+    state: State | None,
+    config: TrainConfig,
+    step: int,
+    best: float,
+) -> tuple[float, float, State]:
+    """One update on one batch.
+
+    inputs, targets: (T, B) int; state: (h, c), each (L, B, H), or None.
+    Returns the loss (nats, before the update), the gradients' global
+    norm before clipping, and the final state, the next batch's start.
+    """
+    loss, grads, state = model.loss_and_grads(inputs, targets, state)
+    check_divergence(loss, best, step, config, grads)
+    grad_norm = clip_grad_norm(grads, config.max_grad_norm)
+    optimizer.step(grads)
+    return loss, grad_norm, state
+
+
+def progress_line(
+    step: int, steps: int, chars: int, train_bpc: float, val_bpc: float, speed: float
+) -> str:
+    """One line of training progress, at most 76 characters."""
+    train = "  -- " if math.isnan(train_bpc) else f"{train_bpc:5.2f}"
+    return (
+        f"step {step:>5}/{steps}  {chars:>10,} chars  train {train}  val {val_bpc:4.2f}"
+        f" bpc  {speed:>6,.0f} ch/s"
+    )
+
+
+def train(
+    config: TrainConfig,
+    *,
+    log: Callable[[str], None] | None = print,
+) -> TrainResult:
+    """Train a ``CharLM`` as ``config`` says; print progress with ``log``
+    (None: silent). Raises ``TrainingDiverged`` if the loss explodes.
+
+    Deterministic: the same config gives the same model (up to the last
+    bits of float32 rounding, which can depend on the number of threads
+    of NumPy's BLAS).
+    """
+    vocab, train_ids, val_ids = prepare_data(config)
+    model = CharLM(
+        vocab.size,
+        config.embed_size,
+        config.hidden_size,
+        config.num_layers,
+        dtype=np.dtype(config.dtype),
+        seed=config.seed,
+    )
+    optimizer = Adam(model.parameters(), lr=config.lr)
+    monitor = Monitor(model, vocab, val_ids, config, log)
+    step, best = 0, math.inf
+    while step < config.steps:
+        state = None  # every epoch starts each stream from zeros
+        B, T = config.batch_size, config.seq_len
+        for inputs, targets in bptt_batches(train_ids, B, T):
+            step += 1
+            loss, grad_norm, state = train_step(
+                model, optimizer, inputs, targets, state, config, step, best
+            )  # the final state is the next batch's initial state
+            best = min(best, loss)
+            monitor.record(step, loss, grad_norm)
+            if step == config.steps:
+                break
+    return TrainResult(model, vocab, config, monitor.history, optimizer)
+
+
+class Monitor:
+    """Keeps the ``History`` of a run and prints its progress lines and samples.
+
+    ``record`` is called after every step. Every ``config.eval_every`` steps (and at the
+    last) it evaluates on the validation text and prints a ``progress_line``; every
+    ``config.sample_every`` steps it prints a short sample. The speed counts only the time
+    between ``record`` calls, not the evaluations and samples.
+    """
+
+    def __init__(
+        self,
+        model: CharLM,
+        vocab: CharVocab,
+        val_ids: NDArray[np.int64],
+        config: TrainConfig,
+        log: Callable[[str], None] | None,
+    ) -> None:
+        self.model, self.vocab, self.val_ids, self.config = model, vocab, val_ids, config
+        self.say = log if log is not None else (lambda line: None)
+        self.history = History()
+        self.rng = np.random.default_rng(config.seed + 1)  # for samples only
+        self.losses: list[float] = []  # since the last progress line
+        self.seconds = 0.0
+        self.report(0)
+        self.clock = time.perf_counter()
+
+    def record(self, step: int, loss: float, grad_norm: float) -> None:
+        self.seconds += time.perf_counter() - self.clock
+        self.history.loss.append(loss)
+        self.history.grad_norm.append(grad_norm)
+        self.losses.append(loss)
+        config = self.config
+        if step % config.eval_every == 0 or step == config.steps:
+            self.report(step)
+        if config.sample_every and step % config.sample_every == 0:
+            text = generate_sample(self.model, self.vocab, config, self.rng)
+            self.history.samples.append((step, text))
+            self.say(f"  sample: {text!r}")
+        self.clock = time.perf_counter()
+
+    def report(self, step: int) -> None:
+        config, history = self.config, self.history
+        B, T = config.batch_size, config.seq_len
+        val = bits_per_char(evaluate(self.model, self.val_ids, B, T))
+        train = bits_per_char(float(np.mean(self.losses))) if self.losses else math.nan
+        speed = len(self.losses) * B * T / self.seconds if self.seconds > 0 else 0.0
+        history.step.append(step)
+        history.chars.append(step * B * T)
+        history.train_bpc.append(train)
+        history.val_bpc.append(val)
+        history.seconds += self.seconds
+        self.say(progress_line(step, config.steps, step * B * T, train, val, speed))
+        self.losses, self.seconds = [], 0.0
+
+
+def generate_sample(
+    model: CharLM, vocab: CharVocab, config: TrainConfig, rng: np.random.Generator
+) -> str:
+    """A short sample (temperature 0.8) after ``config.sample_prompt``, prompt included."""
+    prompt_ids = vocab.encode(config.sample_prompt)
+    ids = sample(model, prompt_ids, config.sample_length, rng=rng, temperature=0.8)
+    return config.sample_prompt + vocab.decode(ids)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checkpoints: .npz files, no pickle
+# ---------------------------------------------------------------------------------------------
+
+
+def text_fingerprint(config: TrainConfig) -> str:
+    """SHA-256 of the training text, so that a cached model of another text is not reused."""
+    return hashlib.sha256(training_text(config).encode("utf-8")).hexdigest()
+
+
+def save_checkpoint(path: str | Path, result: TrainResult) -> Path:
+    """Write a ``TrainResult`` to ``path`` (.npz), atomically: a reader never sees half a file.
+
+    Stored: the parameters (``param/<name>``), the optimizer state (``adam/<key>``, if any),
+    the config and the model's constructor arguments as JSON strings, the vocabulary as
+    Unicode code points (int32), the history, the text's fingerprint and a format number.
+    """
+    path = Path(path)
+    history = result.history
+    arrays: dict[str, np.ndarray] = {
+        "format": np.array(CHECKPOINT_FORMAT),
+        "config": np.array(result.config.to_json()),
+        "model_config": np.array(json.dumps(result.model.config)),
+        "text_sha256": np.array(text_fingerprint(result.config)),
+        "vocab": np.array([ord(ch) for ch in result.vocab.chars], dtype=np.int32),
+        "history/samples": np.array(json.dumps(history.samples)),
+        "history/seconds": np.array(history.seconds),
+    }
+    for name in ("step", "chars", "train_bpc", "val_bpc", "loss", "grad_norm"):
+        arrays[f"history/{name}"] = np.array(getattr(history, name))
+    arrays |= {f"param/{k}": v for k, v in result.model.parameters().items()}
+    if result.optimizer is not None:
+        arrays |= {f"adam/{k}": v for k, v in result.optimizer.state_dict().items()}
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".npz")
+    try:
+        with os.fdopen(fd, "wb") as f:
+            np.savez(f, **arrays)
+        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a checkpoint need not be
+        os.replace(tmp, path)  # atomic: the old file or the new one, never a mix
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(tmp)
+        raise
+    return path
+
+
+def load_checkpoint(path: str | Path) -> TrainResult:
+    """Read a checkpoint written by ``save_checkpoint`` (with ``allow_pickle=False``)."""
+    with np.load(path, allow_pickle=False) as data:
+        if "format" not in data.files or int(data["format"]) != CHECKPOINT_FORMAT:
+            raise ValueError(
+                f"{path} is not a checkpoint of format {CHECKPOINT_FORMAT} of this module"
+            )
+        config = TrainConfig.from_json(str(data["config"]))
+        model_config = json.loads(str(data["model_config"]))
+        model = CharLM(
+            model_config["vocab_size"],
+            model_config["embed_size"],
+            model_config["hidden_size"],
+            model_config["num_layers"],
+            dtype=np.dtype(model_config["dtype"]),
+        )
+        model.load_state_dict({k[6:]: data[k] for k in data.files if k.startswith("param/")})
+        vocab = CharVocab(tuple(chr(int(code)) for code in data["vocab"]))
+        optimizer = None
+        adam_keys = [k for k in data.files if k.startswith("adam/")]
+        if adam_keys:
+            optimizer = Adam(model.parameters(), lr=config.lr)
+            optimizer.load_state_dict({k[5:]: data[k] for k in adam_keys})
+        history = History(
+            step=data["history/step"].tolist(),
+            chars=data["history/chars"].tolist(),
+            train_bpc=data["history/train_bpc"].tolist(),
+            val_bpc=data["history/val_bpc"].tolist(),
+            loss=data["history/loss"].tolist(),
+            grad_norm=data["history/grad_norm"].tolist(),
+            samples=[(int(s), str(t)) for s, t in json.loads(str(data["history/samples"]))],
+            seconds=float(data["history/seconds"]),
+        )
+    return TrainResult(model, vocab, config, history, optimizer)
+
+
+def cached_config_matches(path: str | Path, config: TrainConfig) -> bool:
+    """Whether ``path`` holds a checkpoint of exactly this config, format and training text."""
+    try:
+        with np.load(path, allow_pickle=False) as data:
+            return (
+                int(data["format"]) == CHECKPOINT_FORMAT
+                and TrainConfig.from_json(str(data["config"])) == config
+                and str(data["text_sha256"]) == text_fingerprint(config)
+            )
+    except (OSError, KeyError, ValueError, TypeError):
+        return False
+
+
+def train_or_load(
+    config: TrainConfig, path: str | Path, *, log: Callable[[str], None] | None = print
+) -> TrainResult:
+    """Load the model trained with ``config`` from ``path`` if it is there, else train and save.
+
+    Training is deterministic, so either way the caller gets the same model. The file is
+    written atomically, so notebooks that run at the same time can share one ``path``.
+    """
+    if Path(path).exists() and cached_config_matches(path, config):
+        result = load_checkpoint(path)
+        if log is not None:
+            log(f"loaded the model trained for {config.steps} steps from {Path(path).name}")
+        return result
+    result = train(config, log=log)
+    save_checkpoint(path, result)
+    return result

@@ -1,0 +1,192 @@
+"""The NumPy character language model: loss and gradients against torch and finite
+differences, state carried across batches, the step interface, parameters and errors."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+import torch
+
+from lstm_tutorial.charlm import (
+    CharLM,
+    bits_per_char,
+    cross_entropy,
+    log_softmax,
+    perplexity,
+)
+from lstm_tutorial.gradcheck import check_gradients
+
+V, E, H, L, T, B = 7, 5, 6, 2, 5, 3
+
+
+class TorchCharLM(torch.nn.Module):
+    """The same model from torch's parts, with the same attribute names."""
+
+    def __init__(self, embed_size, dtype):
+        super().__init__()
+        self.embed_size = embed_size
+        if embed_size is not None:
+            self.embedding = torch.nn.Embedding(V, embed_size, dtype=dtype)
+        D = V if embed_size is None else embed_size
+        self.lstm = torch.nn.LSTM(D, H, L, dtype=dtype)
+        self.decoder = torch.nn.Linear(H, V, dtype=dtype)
+
+    def forward(self, ids, state):
+        if self.embed_size is None:
+            x = torch.nn.functional.one_hot(ids, V).to(self.decoder.weight.dtype)
+        else:
+            x = self.embedding(ids)
+        out, new_state = self.lstm(x, state)
+        return self.decoder(out), new_state
+
+
+def batch(rng):
+    inputs = rng.integers(0, V, (T, B))
+    targets = rng.integers(0, V, (T, B))
+    return inputs, targets
+
+
+@pytest.mark.parametrize("embed_size", [None, E], ids=["one-hot", "embedding"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_loss_and_grads_match_torch_autograd(embed_size, dtype):
+    rng = np.random.default_rng(0)
+    model = CharLM(V, embed_size, H, num_layers=L, dtype=dtype, seed=1)
+    inputs, targets = batch(rng)
+    state = tuple(rng.normal(size=(L, B, H)).astype(dtype) for _ in range(2))
+    loss, grads, (h_n, c_n) = model.loss_and_grads(inputs, targets, state)
+
+    tdtype = torch.float64 if dtype == np.float64 else torch.float32
+    reference = TorchCharLM(embed_size, tdtype)
+    reference.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    logits, (th_n, tc_n) = reference(
+        torch.from_numpy(inputs), tuple(torch.from_numpy(s) for s in state)
+    )
+    t_loss = torch.nn.functional.cross_entropy(
+        logits.reshape(-1, V), torch.from_numpy(targets).reshape(-1)
+    )
+    t_loss.backward()
+
+    tol = 1e-10 if dtype == np.float64 else 1e-5
+    assert loss == pytest.approx(t_loss.item(), abs=tol)
+    np.testing.assert_allclose(h_n, th_n.detach().numpy(), atol=tol)
+    np.testing.assert_allclose(c_n, tc_n.detach().numpy(), atol=tol)
+    t_grads = {k: p.grad.numpy() for k, p in reference.named_parameters()}
+    assert list(grads) == list(t_grads) == list(model.parameters())
+    for name, g in grads.items():
+        assert g.dtype == dtype and g.shape == t_grads[name].shape, name
+        np.testing.assert_allclose(g, t_grads[name], atol=tol, err_msg=name)
+
+
+@pytest.mark.parametrize("embed_size", [None, E], ids=["one-hot", "embedding"])
+def test_gradients_match_finite_differences(embed_size):
+    rng = np.random.default_rng(1)
+    model = CharLM(5, None if embed_size is None else 3, 4, num_layers=2, dtype=np.float64)
+    inputs, targets = rng.integers(0, 5, (6, 2)), rng.integers(0, 5, (6, 2))
+    state = (rng.normal(size=(2, 2, 4)), rng.normal(size=(2, 2, 4)))
+    _, grads, _ = model.loss_and_grads(inputs, targets, state)
+
+    def loss(**params):  # the parameters are changed in place by check_gradients
+        return model.loss(inputs, targets, state)[0]
+
+    report = check_gradients(loss, model.parameters(), grads, eps=1e-4, floor=1e-6)
+    assert report.passed(1e-5), str(report)
+
+
+def test_state_carried_across_batches_gives_the_same_logits_as_one_long_batch():
+    rng = np.random.default_rng(2)
+    model = CharLM(V, E, H, num_layers=L, dtype=np.float64)
+    ids = rng.integers(0, V, (2 * T, B))
+    whole, _ = model.forward(ids)
+    first, state = model.forward(ids[:T])
+    second, _ = model.forward(ids[T:], state)
+    np.testing.assert_allclose(np.concatenate([first, second]), whole, atol=1e-12)
+
+
+def test_gradient_stops_at_the_initial_state():
+    # With truncated BPTT the state from the previous batch is a constant: the parameter
+    # gradients are those of a model whose h0, c0 are fixed inputs (torch: detached).
+    rng = np.random.default_rng(3)
+    model = CharLM(V, E, H, dtype=np.float64)
+    (x1, y1), (x2, y2) = batch(rng), batch(rng)
+    _, _, state = model.loss_and_grads(x1, y1)
+    _, grads, _ = model.loss_and_grads(x2, y2, state)
+    reference = TorchCharLM(E, torch.float64)
+    reference.lstm = torch.nn.LSTM(E, H, 1, dtype=torch.float64)
+    reference.load_state_dict({k: torch.from_numpy(v) for k, v in model.state_dict().items()})
+    _, t_state = reference(torch.from_numpy(x1), None)
+    logits, _ = reference(torch.from_numpy(x2), tuple(s.detach() for s in t_state))
+    torch.nn.functional.cross_entropy(
+        logits.reshape(-1, V), torch.from_numpy(y2).reshape(-1)
+    ).backward()
+    for name, p in reference.named_parameters():
+        np.testing.assert_allclose(grads[name], p.grad.numpy(), atol=1e-10, err_msg=name)
+
+
+def test_step_gives_the_log_softmax_of_forward():
+    rng = np.random.default_rng(4)
+    model = CharLM(V, None, H, num_layers=L, dtype=np.float64)
+    ids = rng.integers(0, V, (T, B))
+    logits, (h_n, c_n) = model.forward(ids)
+    state = model.start_state(B)
+    for t in range(T):
+        log_probs, state = model.step(ids[t], state)
+        assert log_probs.shape == (B, V) and log_probs.dtype == np.float64
+        np.testing.assert_allclose(log_probs, log_softmax(logits[t]), atol=1e-12)
+    np.testing.assert_allclose(state[0], h_n, atol=1e-12)
+    np.testing.assert_allclose(state[1], c_n, atol=1e-12)
+    picked = model.select_state(state, np.array([2, 0]))
+    np.testing.assert_array_equal(picked[0], state[0][:, [2, 0]])
+
+
+def test_cross_entropy_and_its_three_units():
+    logits = np.zeros((2, 3, V))
+    targets = np.zeros((2, 3), dtype=np.int64)
+    loss, grad = cross_entropy(logits, targets)
+    assert loss == pytest.approx(math.log(V))  # uniform guess: ln V nats
+    assert perplexity(loss) == pytest.approx(V)  # ... a choice among V characters
+    assert bits_per_char(loss) == pytest.approx(math.log2(V))
+    assert bits_per_char(math.log(2)) == pytest.approx(1.0)
+    np.testing.assert_allclose(grad.sum(axis=-1), 0.0, atol=1e-15)
+    np.testing.assert_allclose(grad[..., 0], (1 / V - 1) / 6)
+
+
+def test_log_softmax_is_stable_for_huge_scores():
+    out = log_softmax(np.array([[1000.0, 0.0, -1000.0]]))
+    assert np.isfinite(out[0, :2]).all()
+    assert out[0, 0] == pytest.approx(0.0)
+
+
+def test_parameters_state_dict_and_seed():
+    model = CharLM(V, E, H, num_layers=L, seed=5)
+    names = list(model.parameters())
+    assert names[0] == "embedding.weight" and names[-2:] == ["decoder.weight", "decoder.bias"]
+    assert all(p.dtype == np.float32 for p in model.parameters().values())
+    assert model.num_parameters() == sum(p.size for p in model.parameters().values())
+    same = CharLM(V, E, H, num_layers=L, seed=5)
+    other = CharLM(V, E, H, num_layers=L, seed=6)
+    for name, p in model.state_dict().items():
+        np.testing.assert_array_equal(p, same.parameters()[name])
+    other.load_state_dict(model.state_dict())
+    for name, p in model.parameters().items():
+        np.testing.assert_array_equal(p, other.parameters()[name])
+    assert "embedding.weight" not in CharLM(V, None, H).parameters()
+
+
+def test_bad_input_is_refused_with_a_clear_message():
+    model = CharLM(V, E, H)
+    with pytest.raises(ValueError, match=r"shape \(T, B\)"):
+        model.forward(np.zeros(4, dtype=np.int64))
+    with pytest.raises(ValueError, match=r"\[0, 7\)"):
+        model.forward(np.full((2, 2), 7))
+    with pytest.raises(ValueError, match="integer array"):
+        model.forward(np.zeros((2, 2)))
+    with pytest.raises(ValueError, match="targets"):
+        model.loss_and_grads(np.zeros((2, 2), dtype=np.int64), np.zeros((3, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match="embed_size"):
+        CharLM(V, 0, H)
+    with pytest.raises(ValueError, match="missing"):
+        model.load_state_dict({})
+    with pytest.raises(ValueError, match="forward pass first"):
+        CharLM(V, E, H).backward(np.zeros((1, 1, V), dtype=np.float32))

@@ -1,0 +1,197 @@
+"""Decoding: greedy, sampling (temperature, top-k) and beam search on hand-made models whose
+answers are known, the text metrics, and clear errors for bad arguments."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from lstm_tutorial.chardata import CharVocab
+from lstm_tutorial.charlm import CharLM
+from lstm_tutorial.decoding import (
+    BigramModel,
+    adjust_log_probs,
+    beam_search,
+    distinct_n,
+    draw,
+    generate,
+    generate_many,
+    greedy,
+    mean_log_prob,
+    repeated_ngram_rate,
+    sample,
+    text_stats,
+    text_windows,
+)
+
+# Ids: 0 = start, 1 = "a", 2 = "b", 3 = "c", 4 = "d".
+# After the start, "a" (0.6) beats "b" (0.4); but after "a" the next id is a coin toss among
+# three, while after "b" comes "c" with probability 0.9. Greedy takes "a" and ends with
+# 0.6 * 0.4 = 0.24; the best two-id sequence is "b c", with 0.4 * 0.9 = 0.36.
+TABLE = np.array(
+    [
+        [0.0, 0.6, 0.4, 0.0, 0.0],
+        [0.0, 0.2, 0.0, 0.4, 0.4],
+        [0.0, 0.0, 0.05, 0.9, 0.05],
+        [0.2, 0.2, 0.2, 0.2, 0.2],
+        [0.2, 0.2, 0.2, 0.2, 0.2],
+    ]
+)
+with np.errstate(divide="ignore"):
+    MODEL = BigramModel(np.log(TABLE))
+START = np.array([0])
+
+
+def test_greedy_takes_the_locally_best_id_each_time():
+    np.testing.assert_array_equal(greedy(MODEL, START, 2), [1, 3])  # ties: the smaller id
+
+
+def test_beam_search_finds_the_sequence_greedy_misses():
+    beams = beam_search(MODEL, START, 2, beam_width=2)
+    np.testing.assert_array_equal(beams[0].ids, [2, 3])
+    assert beams[0].log_prob == pytest.approx(math.log(0.36))
+    assert beams[0].log_prob > math.log(0.6 * 0.4)  # greedy's sequence
+    assert [b.log_prob for b in beams] == sorted((b.log_prob for b in beams), reverse=True)
+
+
+def test_beam_width_one_is_greedy():
+    beams = beam_search(MODEL, START, 4, beam_width=1)
+    np.testing.assert_array_equal(beams[0].ids, greedy(MODEL, START, 4))
+
+
+def test_length_normalisation_changes_the_winner():
+    # id 4 ends a sequence. Ending at once has probability 0.55 (log: -0.60); "a b c end"
+    # has 0.45 * 0.95 * 0.95 = 0.41 (log: -0.90) but only -0.23 per id.
+    table = np.array(
+        [
+            [0.0, 0.45, 0.0, 0.0, 0.55],  # start: "a" 0.45 or end at once 0.55
+            [0.0, 0.0, 0.95, 0.0, 0.05],  # a -> b 0.95
+            [0.0, 0.0, 0.0, 0.95, 0.05],  # b -> c 0.95
+            [0.0, 0.0, 0.0, 0.0, 1.0],  # c -> end
+            [0.2, 0.2, 0.2, 0.2, 0.2],
+        ]
+    )
+    with np.errstate(divide="ignore"):
+        model = BigramModel(np.log(table))
+    plain = beam_search(model, START, 5, beam_width=2, end_id=4)
+    normalised = beam_search(model, START, 5, beam_width=2, end_id=4, length_normalize=True)
+    np.testing.assert_array_equal(plain[0].ids, [4])
+    assert plain[0].log_prob == pytest.approx(math.log(0.55))
+    np.testing.assert_array_equal(normalised[0].ids, [1, 2, 3, 4])
+
+
+def test_sampling_is_repeatable_and_depends_on_the_seed():
+    def run(seed):
+        return sample(MODEL, START, 30, rng=np.random.default_rng(seed), num_samples=3)
+
+    np.testing.assert_array_equal(run(0), run(0))
+    assert not np.array_equal(run(0), run(1))
+    assert run(0).shape == (3, 30)
+    assert sample(MODEL, START, 5, rng=np.random.default_rng(0)).shape == (5,)
+
+
+def test_draw_follows_the_distribution():
+    p = np.array([0.1, 0.2, 0.3, 0.4])
+    ids = draw(np.log(np.tile(p, (40_000, 1))), np.random.default_rng(0))
+    np.testing.assert_allclose(np.bincount(ids, minlength=4) / ids.size, p, atol=0.01)
+
+
+def test_low_temperature_and_top_1_sampling_are_greedy():
+    rng = np.random.default_rng(5)
+    model = BigramModel(np.log(rng.dirichlet(np.ones(6), size=6)))  # no ties
+    for kwargs in ({"temperature": 1e-3}, {"top_k": 1}):
+        ids = sample(model, START, 20, rng=np.random.default_rng(0), **kwargs)
+        np.testing.assert_array_equal(ids, greedy(model, START, 20))
+
+
+def test_adjust_log_probs_scales_and_cuts():
+    log_p = np.log(np.array([[0.5, 0.3, 0.15, 0.05]]))
+    np.testing.assert_allclose(adjust_log_probs(log_p), log_p)
+    hot = np.exp(adjust_log_probs(log_p, temperature=2.0))
+    np.testing.assert_allclose(
+        hot[0], np.sqrt([0.5, 0.3, 0.15, 0.05]) / np.sqrt([0.5, 0.3, 0.15, 0.05]).sum()
+    )
+    top2 = np.exp(adjust_log_probs(log_p, top_k=2))
+    np.testing.assert_allclose(top2, [[0.5 / 0.8, 0.3 / 0.8, 0.0, 0.0]])
+    ties = np.exp(adjust_log_probs(np.zeros((1, 4)), top_k=2))  # exactly k survive
+    np.testing.assert_allclose(ties, [[0.5, 0.5, 0.0, 0.0]])
+
+
+def test_bad_arguments_name_what_was_expected():
+    rng = np.random.default_rng(0)
+    with pytest.raises(ValueError, match="temperature must be a positive"):
+        sample(MODEL, START, 5, rng=rng, temperature=0.0)
+    with pytest.raises(ValueError, match="temperature must be a positive"):
+        sample(MODEL, START, 5, rng=rng, temperature=-1.0)
+    with pytest.raises(ValueError, match="top_k must be an integer >= 1"):
+        sample(MODEL, START, 5, rng=rng, top_k=0)
+    with pytest.raises(ValueError, match="beam_width must be an integer >= 1"):
+        beam_search(MODEL, START, 5, beam_width=0)
+    with pytest.raises(ValueError, match="at least one character"):
+        greedy(MODEL, np.array([], dtype=np.int64), 5)
+    with pytest.raises(ValueError, match="length must be a positive integer"):
+        greedy(MODEL, START, 0)
+    with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
+        sample(MODEL, START, 5, rng=0)
+    vocab = CharVocab(tuple("abcde"))
+    with pytest.raises(ValueError, match="non-empty string"):
+        generate(MODEL, vocab, "", 5, "greedy")
+    with pytest.raises(ValueError, match=r"never seen: \['z'\]"):
+        generate(MODEL, vocab, "az", 5, "greedy")
+    with pytest.raises(ValueError, match="method must be one of"):
+        generate(MODEL, vocab, "a", 5, "nucleus")
+
+
+def test_generate_works_with_the_char_lm():
+    vocab = CharVocab(tuple("abcdefg"))
+    model = CharLM(vocab.size, 4, 8, seed=0)
+    for method in ("greedy", "sample", "beam"):
+        text = generate(model, vocab, "abc", 12, method, rng=np.random.default_rng(0), top_k=3)
+        assert len(text) == 12 and set(text) <= set(vocab.chars)
+    beams = beam_search(model, vocab.encode("ab"), 6, beam_width=3)
+    assert (
+        beams[0].log_prob
+        >= mean_log_prob(model, vocab.encode("ab"), greedy(model, vocab.encode("ab"), 6)) * 6 - 1e-9
+    )
+
+
+def test_text_metrics():
+    assert distinct_n("abcd", 2) == 1.0
+    assert distinct_n("aaaa", 2) == pytest.approx(1 / 3)
+    assert distinct_n(["abc", "abc"], 2) == pytest.approx(2 / 4)  # pooled over samples
+    assert repeated_ngram_rate("abcabc", 3) == pytest.approx(1 / 4)  # only the last "abc"
+    assert repeated_ngram_rate("abcdef", 2) == 0.0
+    with pytest.raises(ValueError, match="no 5-grams"):
+        distinct_n("abc", 5)
+
+
+def test_mean_log_prob_is_the_average_log_probability():
+    expected = (math.log(0.4) + math.log(0.9)) / 2
+    assert mean_log_prob(MODEL, START, np.array([2, 3])) == pytest.approx(expected)
+    both = mean_log_prob(MODEL, START, np.array([[2, 3], [1, 3]]))
+    assert both == pytest.approx((expected + (math.log(0.6) + math.log(0.4)) / 2) / 2)
+
+
+def test_generate_many_and_text_stats_on_the_bigram_model():
+    vocab = CharVocab(tuple("sabcd"))  # id 0 = "s", the start
+    rng = np.random.default_rng(0)
+    samples = generate_many(MODEL, vocab, "s", 6, "sample", num_samples=3, rng=rng)
+    assert len(samples) == 3 and all(len(t) == 6 for t in samples)
+    assert generate_many(MODEL, vocab, "s", 2, "beam", beam_width=2) == ["bc"]
+    stats = text_stats(MODEL, vocab, ["s"], [["bc"]], distinct_order=1, repeat_order=1)
+    assert stats.bits_per_char == pytest.approx(-math.log2(0.36) / 2)
+    assert stats.distinct == 1.0 and stats.repeated == 0.0 and stats.texts == ["bc"]
+    with pytest.raises(ValueError, match="one non-empty list of continuations per prompt"):
+        text_stats(MODEL, vocab, ["s", "a"], [["bc"]])
+
+
+def test_text_windows_cut_prompts_and_their_continuations():
+    text = "abcdefghijklmnopqrstuvwxyz"
+    prompts, conts = text_windows(text, 5, 3, 4, np.random.default_rng(0))
+    assert len(prompts) == len(conts) == 5
+    for prompt, (cont,) in zip(prompts, conts, strict=True):
+        assert len(prompt) == 3 and len(cont) == 4 and prompt + cont in text
+    with pytest.raises(ValueError, match="fewer than one window"):
+        text_windows("abc", 1, 3, 4, np.random.default_rng(0))
