@@ -22,9 +22,9 @@ Read this module top to bottom; each part uses only what came before it.
    ``lstm_cell_step`` is one time step of the cell.
 
 3. **A whole layer over a whole sequence, fast.** ``lstm_layer_forward`` computes the same
-   numbers as calling ``lstm_cell_step`` T times, with four tricks that make NumPy fast;
-   each is explained where it is used. It also keeps what backpropagation through time
-   will need (``LayerCache``).
+   numbers as calling ``lstm_cell_step`` T times, with a few tricks that make NumPy fast;
+   its docstring lists them and comments mark where each is used. It also keeps what
+   backpropagation through time will need (``LayerCache``).
 
 4. **The models.** ``LSTMCell`` and ``LSTM`` mirror ``torch.nn.LSTMCell`` and
    ``torch.nn.LSTM``: same parameter names and shapes, same initialisation, same call
@@ -264,8 +264,9 @@ def lstm_layer_forward(
        sigmoids and the candidate; two in-place operations on the sigmoid block then finish
        0.5 * tanh(z / 2) + 0.5. With small arrays, the number of NumPy calls, not the
        arithmetic, sets the speed.
-    3. No allocation in the loop: the results go into preallocated (T, ...) arrays, through
-       ``out=`` and in-place operators. The gate buffer first holds the hoisted products;
+    3. Preallocated results: every step writes into (T, ...) arrays made before the loop,
+       through ``out=`` and in-place operators (the one new array per step is the product
+       i * g inside ``new_cell_state``). The gate buffer first holds the hoisted products;
        each step overwrites its part with the activations, so the cache for the backward
        pass costs no extra memory.
     4. Contiguous blocks: NumPy is several times slower on a strided view, such as the H
@@ -315,7 +316,7 @@ def lstm_layer_forward(
     for gates_t, sigmoids_t, i_t, f_t, o_t, g_t, c_t, h_t in steps:
         # The only matrix product left in the loop: z = h_{t-1} W_hh^T, (4, B, H).
         if single:
-            np.dot(h_prev, W_hh_T, out=z_side_by_side)  # (1, H) @ (H, 4H)
+            np.vecmat(h_prev, W_hh_T, out=z_side_by_side)  # (1, H) @ (H, 4H)
         else:
             np.matmul(h_prev, W_hh_T, out=z)  # (B, H) @ (4, H, H)
         z += gates_t  # + the hoisted x_t W_ih^T + b
@@ -639,6 +640,23 @@ class LSTM(_Parameters):
         return output, (h_n, c_n)
 
     __call__ = forward
+
+    def backward(
+        self,
+        grad_output: Array,
+        grad_h_n: Array | None = None,
+        grad_c_n: Array | None = None,
+    ) -> Array:
+        """Backpropagation through time for the last ``forward`` call (Part II).
+
+        grad_output has the shape of that call's output, grad_h_n and grad_c_n the shape of
+        h_n and c_n (None: zeros). Returns the gradient with respect to the input, in the
+        input's layout; stores ``self.grads`` (keys and shapes of ``state_dict()``) and
+        ``self.grad_hx = (grad_h0, grad_c0)``. The algorithm is ``bptt.lstm_backward``.
+        """
+        from lstm_tutorial.bptt import lstm_backward  # bptt builds on this module
+
+        return lstm_backward(self, grad_output, grad_h_n, grad_c_n)
 
     def _check_input(self, x: Any) -> tuple[Array, bool]:
         """Validate x; return it and whether it is unbatched."""

@@ -393,3 +393,31 @@ def test_finite_difference_rejects_bad_arguments():
         finite_difference(lambda: 0.0, a, (0, 0), 0.0)
     with pytest.raises(ValueError, match="floating-point"):
         finite_difference(lambda: 0.0, np.zeros(2, int), (0,), 1e-3)
+
+
+def test_model_backward_method_matches_torch_autograd_for_stacked_batch_first():
+    torch.manual_seed(0)
+    reference = torch.nn.LSTM(3, 5, num_layers=2, batch_first=True, dtype=torch.float64)
+    model = LSTM(3, 5, num_layers=2, batch_first=True, dtype=np.float64)
+    model.load_state_dict(reference.state_dict())
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((2, 4, 3))
+    out, (h_n, c_n) = model(x)
+    g_out, g_h, g_c = (rng.standard_normal(a.shape) for a in (out, h_n, c_n))
+    grad_x = model.backward(g_out, g_h, g_c)
+
+    x_t = torch.tensor(x, requires_grad=True)
+    o_t, (h_t, c_t) = reference(x_t)
+    loss = (o_t * torch.from_numpy(g_out)).sum() + (h_t * torch.from_numpy(g_h)).sum()
+    loss = loss + (c_t * torch.from_numpy(g_c)).sum()
+    loss.backward()
+    np.testing.assert_allclose(grad_x, x_t.grad.numpy(), atol=1e-12)
+    assert list(model.grads) == list(model.state_dict())
+    for name, p in reference.named_parameters():
+        np.testing.assert_allclose(model.grads[name], p.grad.numpy(), atol=1e-12)
+    assert model.grad_hx[0].shape == h_n.shape
+
+
+def test_model_backward_before_forward_is_a_clear_error():
+    with pytest.raises(ValueError, match="forward"):
+        LSTM(2, 3).backward(np.zeros((1, 1, 3), dtype=np.float32))
