@@ -1,12 +1,25 @@
 """lstm_tutorial: the one helper package behind the book "LSTM networks, built by hand".
 
 Every chapter imports what it teaches from here, so the code a page shows is the code that
-the tests check. Modules, one idea each:
+the tests check. One idea per module:
 
-- ``lstm_tutorial.display``: ``show_source`` renders a function's real source in a page.
-- ``lstm_tutorial.plotting``: ``use_book_style`` sets the one figure style of the book.
-- ``lstm_tutorial.seeding``: ``seed_everything`` seeds Python, NumPy and PyTorch together.
-- ``lstm_tutorial.numpy_lstm``: the hand-written NumPy LSTM (Part I).
+Shared by every chapter
+    ``display`` (``show_source``), ``plotting`` (``use_book_style``, ``COLORS``),
+    ``seeding`` (``seed_everything``), ``story`` (the running example).
+Part I, the cell in NumPy
+    ``numpy_lstm`` (the LSTM cell and layer), ``rnn`` (a plain RNN and state Jacobians),
+    ``handset`` (an LSTM with hand-set weights), ``diagram`` (the cell drawn with its
+    flows), ``bench`` (NumPy against torch.nn.LSTM: ``python -m lstm_tutorial.bench``).
+Part II, learning
+    ``bptt`` (backpropagation through time), ``gradcheck`` (finite differences),
+    ``chardata`` (text that ships with Python), ``charlm`` (a character language model),
+    ``optim`` (Adam), ``train_numpy`` (training loop and checkpoints), ``decoding``.
+Part III, PyTorch
+    ``torch_lstm`` (the cell as an nn.Module), ``training`` (the shared PyTorch loop),
+    ``stories`` (the puppy-story corpus), ``word_lm`` (a word-level language model).
+Part IV, long-term memory
+    ``tasks`` (adding problem, embedded Reber grammar, copy memory), ``variants``
+    (LSTM variants for ablations), ``sweep`` (cached experiment grids).
 """
 
 from lstm_tutorial.display import show_source
