@@ -1,0 +1,398 @@
+"""Training helpers shared by every PyTorch chapter of the book.
+
+One loop, :func:`fit`, trains any ``nn.Module`` whose loss a small function can compute from
+a batch. It prints one plain line per epoch, validates, clips the gradient norm, stops with
+:class:`TrainingDiverged` when the loss blows up, and is repeatable: seeded, it gives the
+same losses on every run on a CPU.
+
+Trained models are saved with :func:`save_checkpoint` (a ``state_dict`` plus the config and
+the history, all plain data) and read back with :func:`load_checkpoint`, which uses
+``torch.load(..., weights_only=True)``. :func:`train_or_load` caches a model under a name and
+a hash of its config, so that chapters which need the same model share one training run.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from lstm_tutorial.seeding import seed_everything
+
+#: ``loss(model, batch)`` -> scalar tensor, the mean loss of the batch.
+LossFn = Callable[[nn.Module, Any], torch.Tensor]
+#: ``metric(model)`` -> float, computed after every epoch with the model in eval mode.
+MetricFn = Callable[[nn.Module], float]
+#: Training batches: an iterable read once per epoch, or ``batches(epoch)`` -> iterable.
+Batches = Iterable[Any] | Callable[[int], Iterable[Any]]
+
+#: Version of the checkpoint layout written by :func:`save_checkpoint`.
+CHECKPOINT_FORMAT = 1
+#: Environment variable that overrides where :func:`train_or_load` keeps its checkpoints.
+CHECKPOINT_DIR_ENV = "LSTM_TUTORIAL_CHECKPOINTS"
+
+
+class TrainingDiverged(RuntimeError):
+    """The loss became NaN or infinite, or grew far above its starting value."""
+
+
+@dataclass
+class History:
+    """What :func:`fit` measured, one entry per epoch (plain floats, so it can be saved)."""
+
+    train_loss: list[float] = field(default_factory=list)
+    val_loss: list[float] = field(default_factory=list)
+    metrics: dict[str, list[float]] = field(default_factory=dict)
+    seconds: list[float] = field(default_factory=list)
+
+    @property
+    def epochs(self) -> int:
+        return len(self.train_loss)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "train_loss": list(self.train_loss),
+            "val_loss": list(self.val_loss),
+            "metrics": {k: list(v) for k, v in self.metrics.items()},
+            "seconds": list(self.seconds),
+        }
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> History:
+        return cls(
+            train_loss=[float(x) for x in data["train_loss"]],
+            val_loss=[float(x) for x in data["val_loss"]],
+            metrics={k: [float(x) for x in v] for k, v in data["metrics"].items()},
+            seconds=[float(x) for x in data["seconds"]],
+        )
+
+
+def default_device() -> torch.device:
+    """CUDA if PyTorch sees a GPU, else the CPU."""
+    return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+
+
+def model_device(model: nn.Module) -> torch.device:
+    """The device of a model's first parameter (the CPU for a model without parameters)."""
+    first = next(model.parameters(), None)
+    return first.device if first is not None else torch.device("cpu")
+
+
+def to_device(batch: Any, device: torch.device | str) -> Any:
+    """Move every tensor in ``batch`` (a tensor, or tuples, lists, dicts of them) to ``device``."""
+    if isinstance(batch, torch.Tensor):
+        return batch.to(device)
+    if isinstance(batch, tuple | list):
+        return type(batch)(to_device(b, device) for b in batch)
+    if isinstance(batch, Mapping):
+        return {k: to_device(v, device) for k, v in batch.items()}
+    return batch
+
+
+@torch.no_grad()
+def evaluate_loss(
+    model: nn.Module, batches: Iterable[Any], loss: LossFn, device: torch.device | str | None = None
+) -> float:
+    """Mean of ``loss(model, batch)`` over ``batches`` (each batch counts once), in eval mode."""
+    device = model_device(model) if device is None else torch.device(device)
+    was_training = model.training
+    model.eval()
+    total, count = 0.0, 0
+    for batch in batches:
+        total += float(loss(model, to_device(batch, device)))
+        count += 1
+    model.train(was_training)
+    if count == 0:
+        raise ValueError("evaluate_loss got no batches")
+    return total / count
+
+
+def _diverged(epoch: int, step: int, value: float, first: float, limit: float, lr: float, clip):
+    what = "is not a number" if math.isnan(value) else f"is {value:.4g}"
+    if math.isfinite(value):
+        what += f", above {limit:.4g} (the first loss was {first:.4g})"
+    return TrainingDiverged(
+        f"training diverged at epoch {epoch}, step {step}: the loss {what}. "
+        f"Try a smaller learning rate (lr={lr:g}), a smaller clip_norm (now {clip}), "
+        "or check the inputs for NaN or infinite values."
+    )
+
+
+def fit(
+    model: nn.Module,
+    train: Batches,
+    *,
+    loss: LossFn,
+    epochs: int,
+    lr: float = 1e-3,
+    optimizer: torch.optim.Optimizer | None = None,
+    val: Iterable[Any] | None = None,
+    metrics: Mapping[str, MetricFn] | None = None,
+    schedule: Callable[[int], float] | None = None,
+    clip_norm: float | None = 1.0,
+    device: torch.device | str | None = None,
+    seed: int | None = 0,
+    diverge_factor: float | None = 10.0,
+    log: Callable[[str], None] | None = print,
+    log_every: int = 1,
+) -> History:
+    """Train ``model`` for ``epochs`` passes over ``train`` and return its :class:`History`.
+
+    Parameters
+    ----------
+    model:
+        Any module; it is moved to ``device`` (in place) and left in eval mode at the end.
+    train:
+        The training batches: an iterable read once per epoch (a list, a ``DataLoader``),
+        or a function ``train(epoch)`` returning that epoch's batches (epochs count from 1),
+        e.g. for a curriculum. A batch is anything ``loss`` understands; its tensors are
+        moved to ``device`` first.
+    loss:
+        ``loss(model, batch)`` -> scalar tensor, the batch's mean loss.
+    optimizer:
+        Defaults to ``torch.optim.Adam(model.parameters(), lr=lr)``.
+    schedule:
+        ``schedule(epoch)`` -> factor: each epoch runs with the optimizer's initial learning
+        rates times this factor (e.g. ``lambda epoch: 0.5 ** (epoch // 5)``); None keeps them.
+    val:
+        Validation batches; their mean loss is computed after every epoch.
+    metrics:
+        ``{name: metric(model) -> float}``, computed after every epoch (eval mode, no grad).
+    clip_norm:
+        Clip the gradients' global norm to this (``clip_grad_norm_``); None to skip.
+    device:
+        Where to train; defaults to :func:`default_device`.
+    seed:
+        Passed to :func:`lstm_tutorial.seed_everything` before the first batch, so that data
+        shuffling and dropout repeat; None leaves the random state alone. Seed the model's
+        initialisation yourself before building it.
+    diverge_factor:
+        Raise :class:`TrainingDiverged` when a training loss is NaN or infinite, or larger
+        than ``diverge_factor`` times the first batch's loss; None checks only for NaN/inf.
+    log, log_every:
+        Where the progress lines go (``print``; None for silence), every ``log_every`` epochs.
+    """
+    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
+        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
+    if not lr > 0:
+        raise ValueError(f"lr must be positive, got {lr!r}")
+    if clip_norm is not None and not clip_norm > 0:
+        raise ValueError(f"clip_norm must be positive or None, got {clip_norm!r}")
+    if diverge_factor is not None and not diverge_factor > 1:
+        raise ValueError(f"diverge_factor must be larger than 1 or None, got {diverge_factor!r}")
+    if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
+        raise ValueError(f"log_every must be a positive integer, got {log_every!r}")
+    device = default_device() if device is None else torch.device(device)
+    model.to(device)
+    if optimizer is None:
+        optimizer = torch.optim.Adam(model.parameters(), lr=lr)
+    if seed is not None:
+        seed_everything(seed)
+
+    initial_lrs = [group["lr"] for group in optimizer.param_groups]
+    history = History(metrics={name: [] for name in metrics or {}})
+    first_loss: float | None = None
+    step = 0
+    for epoch in range(1, epochs + 1):
+        start = time.perf_counter()
+        if schedule is not None:
+            factor = float(schedule(epoch))
+            if not factor > 0:
+                raise ValueError(f"schedule({epoch}) must be a positive factor, got {factor!r}")
+            for group, initial in zip(optimizer.param_groups, initial_lrs, strict=True):
+                group["lr"] = initial * factor
+        model.train()
+        total, count = 0.0, 0
+        for batch in train(epoch) if callable(train) else train:
+            batch = to_device(batch, device)
+            value = loss(model, batch)
+            step += 1
+            current = float(value.detach())
+            first_loss = current if first_loss is None else first_loss
+            limit = diverge_factor * abs(first_loss) if diverge_factor and first_loss else math.inf
+            if not math.isfinite(current) or current > limit:
+                lr_now = optimizer.param_groups[0]["lr"]
+                raise _diverged(epoch, step, current, first_loss, limit, lr_now, clip_norm)
+            optimizer.zero_grad(set_to_none=True)
+            value.backward()
+            if clip_norm is not None:
+                nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
+            optimizer.step()
+            total += current
+            count += 1
+        if count == 0:
+            raise ValueError(f"the training data gave no batches in epoch {epoch}")
+        history.train_loss.append(total / count)
+        if val is not None:
+            history.val_loss.append(evaluate_loss(model, val, loss, device))
+        model.eval()
+        with torch.no_grad():
+            for name, metric in (metrics or {}).items():
+                history.metrics[name].append(float(metric(model)))
+        history.seconds.append(time.perf_counter() - start)
+        if log is not None and (epoch % log_every == 0 or epoch == epochs):
+            log(_progress_line(history, epochs))
+    model.eval()
+    return history
+
+
+def _progress_line(history: History, epochs: int) -> str:
+    """``epoch  3/10  train 1.234  val 1.301  ppl 3.67  2.1 s`` for the last epoch."""
+    epoch = history.epochs
+    parts = [f"epoch {epoch:>{len(str(epochs))}}/{epochs}", f"train {history.train_loss[-1]:.3f}"]
+    if history.val_loss:
+        parts.append(f"val {history.val_loss[-1]:.3f}")
+    parts += [f"{name} {values[-1]:.3f}" for name, values in history.metrics.items()]
+    parts.append(f"{history.seconds[-1]:.1f} s")
+    return "  ".join(parts)
+
+
+# --------------------------------------------------------------------------- checkpoints
+
+
+def _plain_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
+    """Check that ``config`` is JSON data (str keys; str, int, float, bool, None, lists)."""
+    config = {} if config is None else config
+    if not isinstance(config, Mapping):
+        raise ValueError(f"config must be a mapping, got {type(config).__name__}")
+    try:
+        return json.loads(json.dumps(dict(config), sort_keys=True, allow_nan=False))
+    except (TypeError, ValueError) as err:
+        raise ValueError(
+            f"config must contain only JSON data (numbers, strings, lists): {err}"
+        ) from None
+
+
+def save_checkpoint(
+    path: str | Path,
+    model: nn.Module,
+    *,
+    config: Mapping[str, Any] | None = None,
+    history: History | None = None,
+) -> Path:
+    """Save ``model.state_dict()`` (on the CPU), ``config`` and ``history`` to ``path``.
+
+    The file is written to a temporary name in the same folder and then renamed with
+    ``os.replace``, so a reader never sees half a file. Returns the path.
+    """
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    payload = {
+        "format": CHECKPOINT_FORMAT,
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "config": _plain_config(config),
+        "history": None if history is None else history.to_dict(),
+    }
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            torch.save(payload, handle)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_checkpoint(
+    path: str | Path, model: nn.Module | None = None, *, map_location: str = "cpu"
+) -> dict[str, Any]:
+    """Read a checkpoint with ``torch.load(..., weights_only=True)``; load it into ``model``.
+
+    Returns ``{"state_dict", "config", "history"}`` (``history`` as a :class:`History` or
+    None). Raises FileNotFoundError for a missing file and ValueError for a file that is not
+    a checkpoint of this layout or does not fit ``model``.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no checkpoint at {path}")
+    payload = torch.load(path, map_location=map_location, weights_only=True)
+    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
+        raise ValueError(
+            f"{path} is not a checkpoint of format {CHECKPOINT_FORMAT} written by save_checkpoint"
+        )
+    if model is not None:
+        try:
+            model.load_state_dict(payload["state_dict"])
+        except RuntimeError as err:
+            raise ValueError(
+                f"the checkpoint {path.name} does not fit this model (delete it to retrain): {err}"
+            ) from None
+    history = payload["history"]
+    return {
+        "state_dict": payload["state_dict"],
+        "config": payload["config"],
+        "history": None if history is None else History.from_dict(history),
+    }
+
+
+def config_key(config: Mapping[str, Any]) -> str:
+    """A short hash of ``config`` (12 hex digits): equal configs give equal keys."""
+    text = json.dumps(_plain_config(config), sort_keys=True, separators=(",", ":"))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def default_checkpoint_dir() -> Path:
+    """``$LSTM_TUTORIAL_CHECKPOINTS`` if set, else ``book/part3_pytorch/checkpoints`` of this
+    repository (git-ignored), else ``./checkpoints``."""
+    if os.environ.get(CHECKPOINT_DIR_ENV):
+        return Path(os.environ[CHECKPOINT_DIR_ENV])
+    book = Path(__file__).resolve().parents[1] / "book"
+    return book / "part3_pytorch" / "checkpoints" if book.is_dir() else Path("checkpoints")
+
+
+def checkpoint_path(
+    name: str, config: Mapping[str, Any], directory: str | Path | None = None
+) -> Path:
+    """Where :func:`train_or_load` keeps the model ``name`` trained with ``config``."""
+    if not name or not all(ch.isalnum() or ch in "-_" for ch in name):
+        raise ValueError(f"name must be letters, digits, '-' or '_', got {name!r}")
+    directory = default_checkpoint_dir() if directory is None else Path(directory)
+    return directory / f"{name}-{config_key(config)}.pt"
+
+
+def train_or_load(
+    name: str,
+    config: Mapping[str, Any],
+    build: Callable[[], nn.Module],
+    train: Callable[[nn.Module, torch.device], History],
+    *,
+    directory: str | Path | None = None,
+    device: torch.device | str | None = None,
+    log: Callable[[str], None] | None = print,
+) -> tuple[nn.Module, History]:
+    """Return the model ``name`` trained with ``config``: loaded if cached, else trained.
+
+    ``build()`` makes a fresh model; it is called right after
+    ``seed_everything(config.get("seed", 0))``, so the initial weights repeat.
+    ``train(model, device)`` trains it (usually with :func:`fit`) and returns its history.
+    ``config`` must hold everything that changes the result: the cache file is named after
+    its hash (see :func:`checkpoint_path`). A trained model is saved atomically, so
+    notebooks running side by side never read a partial file. The model is returned on
+    ``device`` (default :func:`default_device`) in eval mode.
+    """
+    path = checkpoint_path(name, config, directory)
+    device = default_device() if device is None else torch.device(device)
+    seed = config.get("seed", 0)
+    seed_everything(seed)
+    model = build()
+    if path.is_file():
+        stored = load_checkpoint(path, model)
+        model.to(device).eval()
+        if log is not None:
+            log(f"loaded {path.parent.name}/{path.name}")
+        return model, stored["history"] or History()
+    history = train(model, device)
+    save_checkpoint(path, model, config=config, history=history)
+    model.eval()
+    return model, history
