@@ -175,6 +175,8 @@ class LayerCache:
     - ``h``: (T, B, H), the hidden states h_1 ... h_T; this is the layer's output.
 
     tanh(c_t) is not kept: a backward pass recomputes it with one call, ``np.tanh(c)``.
+    Some arrays are views (for B = 1, ``gates`` is a transposed view of a step-first
+    buffer; ``h`` of the top layer is the model's output): read them, do not write to them.
     """
 
     x: Array
@@ -209,13 +211,14 @@ def pack_weights(
 ) -> tuple[Array, Array, Array | None]:
     """Rearrange PyTorch-layout weights for ``lstm_layer_forward``.
 
-    Returns ``(W_ih_T, W_hh_T, b)``. By default the gates come first: W_ih_T (4, D, H) and
-    W_hh_T (4, H, H), so that ``x @ W_ih_T[k]`` is gate k's product. With ``side_by_side``
-    the four gates' columns sit side by side instead: W_ih_T (D, 4H) and W_hh_T (H, 4H), as
-    in ``x @ weight_ih.T``. The bias is (4, 1, H), or None without bias. In detail:
+    Returns ``(W_ih_T, W_hh_T, b)``. By default the gates come first: W_ih_T (4, D, H),
+    W_hh_T (4, H, H) and b (4, 1, H), so that ``x @ W_ih_T[k] + b[k]`` is gate k's part.
+    With ``side_by_side`` the four gates' columns sit side by side instead: W_ih_T (D, 4H),
+    W_hh_T (H, 4H) and b (4H,), as in ``x @ weight_ih.T + bias_ih``. b is None without
+    bias. In detail:
 
     - The gates are in the packed order i, f, o, g: the three sigmoid gates come first, so
-      that one slice, ``[:3]``, holds all of them.
+      that one slice, ``[:3]`` (or ``[:, :3H]``), holds all of them.
     - The sigmoid gates' weights and biases are multiplied by 0.5, so that the products
       directly give the z / 2 that sigmoid(z) = 0.5 * tanh(z / 2) + 0.5 needs. Multiplying
       by a power of two is exact in floating point, so this changes no rounding.
@@ -227,16 +230,21 @@ def pack_weights(
     weights, whose transposes are contiguous.
     """
     H, D = weight_hh.shape[1], weight_ih.shape[1]
-    half = np.array([0.5, 0.5, 0.5, 1.0], dtype=weight_hh.dtype)[:, None]  # (4, 1)
-    # W^T with its column blocks reordered to i, f, o, g and halved: (D, 4, H) and (H, 4, H).
-    W_ih_T = weight_ih.T.reshape(D, 4, H)[:, PACKED_FROM_TORCH] * half
-    W_hh_T = weight_hh.T.reshape(H, 4, H)[:, PACKED_FROM_TORCH] * half
+    scale = np.repeat(np.array([0.5, 0.5, 0.5, 1.0], dtype=weight_hh.dtype), H)  # (4H,)
+    # W^T, its blocks of H columns reordered to i, f, o, g (take makes a contiguous copy),
+    # then the sigmoid gates' columns halved in place.
+    W_ih_T = weight_ih.T.reshape(D, 4, H).take(PACKED_FROM_TORCH, axis=1).reshape(D, 4 * H)
+    W_hh_T = weight_hh.T.reshape(H, 4, H).take(PACKED_FROM_TORCH, axis=1).reshape(H, 4 * H)
+    W_ih_T *= scale
+    W_hh_T *= scale
     b = None
     if bias_ih is not None:
-        b = (bias_ih + bias_hh).reshape(4, H)[PACKED_FROM_TORCH, None] * half[:, None]
+        b = (bias_ih + bias_hh).reshape(4, H)[PACKED_FROM_TORCH].reshape(4 * H) * scale
     if side_by_side:
-        return W_ih_T.reshape(D, 4 * H), np.ascontiguousarray(W_hh_T.reshape(H, 4 * H)), b
-    return W_ih_T.transpose(1, 0, 2), np.ascontiguousarray(W_hh_T.transpose(1, 0, 2)), b
+        return W_ih_T, W_hh_T, b  # (D, 4H), (H, 4H), (4H,)
+    W_ih_T = W_ih_T.reshape(D, 4, H).transpose(1, 0, 2)  # (4, D, H), a view
+    W_hh_T = np.ascontiguousarray(W_hh_T.reshape(H, 4, H).transpose(1, 0, 2))  # (4, H, H)
+    return W_ih_T, W_hh_T, None if b is None else b.reshape(4, 1, H)
 
 
 def lstm_layer_forward(
@@ -247,6 +255,7 @@ def lstm_layer_forward(
     weight_hh: Array,
     bias_ih: Array | None = None,
     bias_hh: Array | None = None,
+    gates_buffer: Array | None = None,
 ) -> LayerCache:
     """Run one LSTM layer over a whole sequence: ``lstm_cell_step`` T times, but fast.
 
@@ -254,21 +263,26 @@ def lstm_layer_forward(
     All arrays share one float dtype and the computation stays in it (float32 math for a
     float32 model). Returns the layer's ``LayerCache``; its ``h`` (T, B, H) is the output.
 
+    gates_buffer: optionally the ``gates`` of an earlier cache, to be overwritten instead of
+    allocating a new (4, T, B, H) array; used if it has that shape, x's dtype and is
+    contiguous (for B = 1 the buffer is small and always new). See ``LSTM.forward``.
+
     The numbers are those of ``lstm_cell_step`` (up to rounding); the differences are speed:
 
     1. Hoisting: x_t W_ih^T + b does not depend on h, so it is computed for all T steps
-       before the loop, as products of all T * B rows at once. Big products use the CPU far
-       better than T small ones; only h_{t-1} W_hh^T is left inside the loop.
+       before the loop, in products of many rows at once (all T * B rows for a batch). Big
+       products use the CPU far better than T small ones; only h_{t-1} W_hh^T is left
+       inside the loop.
     2. One tanh per step: with the packed weights (see ``pack_weights``) the products hold
        z / 2 for the sigmoid gates, so a single np.tanh over all four gates serves the three
        sigmoids and the candidate; two in-place operations on the sigmoid block then finish
        0.5 * tanh(z / 2) + 0.5. With small arrays, the number of NumPy calls, not the
        arithmetic, sets the speed.
     3. Preallocated results: every step writes into (T, ...) arrays made before the loop,
-       through ``out=`` and in-place operators (the one new array per step is the product
-       i * g inside ``new_cell_state``). The gate buffer first holds the hoisted products;
-       each step overwrites its part with the activations, so the cache for the backward
-       pass costs no extra memory.
+       through ``out=`` and in-place operators (the one new array per step is the small
+       product i * g). The gate buffer first holds the hoisted products; each step
+       overwrites its part with the activations, so the cache for the backward pass costs
+       no extra memory.
     4. Contiguous blocks: NumPy is several times slower on a strided view, such as the H
        columns of one gate inside rows of 4H, than on a contiguous block. So the gate
        buffer keeps each gate's (B, H) block at each step contiguous. For a batch it is laid
@@ -279,6 +293,11 @@ def lstm_layer_forward(
        shows it as (4, T, B, H).
     5. Views made once: the per-gate views of the buffers are made before the loop, and
        ``zip`` hands out the slices for step t, which is cheaper than indexing them.
+    6. Little Python work per step: with B = 1 each NumPy call takes well under a
+       microsecond, so Python's own overheads count. The loop therefore writes
+       ``new_cell_state`` and ``new_hidden_state`` out (the same operations in the same
+       order, so the same numbers; calling them would cost about a tenth of the time with
+       B = 1), gives the NumPy functions local names, and passes 0.5 as a 0-d array.
     """
     T, B, D = x.shape
     H = weight_hh.shape[1]
@@ -287,44 +306,64 @@ def lstm_layer_forward(
 
     # Tricks 1 and 4: the input projection of all time steps, before the loop.
     if single:
-        steps_first = np.empty((T, 4, 1, H), dtype=x.dtype)
-        np.matmul(x.reshape(T, D), W_ih_T, out=steps_first.reshape(T, 4 * H))  # (T, 4H)
-        gates = steps_first.transpose(1, 0, 2, 3)  # (4, T, 1, H), a view
+        # (T, D) @ (D, 4H) is small, so it is done in blocks of steps that OpenBLAS (NumPy's
+        # BLAS) computes in the calling thread. A product it splits over threads has to wait
+        # for all of them, and while another program holds a core that wait can take
+        # milliseconds, longer than the whole layer.
+        steps_first = np.empty((T, 4 * H), dtype=x.dtype)
+        block = max(1, 2**18 // (D * 4 * H))  # steps per block: at most 2**18 multiply-adds
+        x_2d = x.reshape(T, D)
+        for start in range(0, T, block):
+            np.matmul(x_2d[start : start + block], W_ih_T, out=steps_first[start : start + block])
+        if b is not None:
+            steps_first += b
+        gates = steps_first.reshape(T, 4, 1, H).transpose(1, 0, 2, 3)  # (4, T, 1, H), a view
     else:
-        gates = np.empty((4, T, B, H), dtype=x.dtype)
+        reusable = (
+            gates_buffer is not None
+            and gates_buffer.shape == (4, T, B, H)
+            and gates_buffer.dtype == x.dtype
+            and gates_buffer.flags.c_contiguous
+        )
+        gates = gates_buffer if reusable else np.empty((4, T, B, H), dtype=x.dtype)
         np.matmul(x.reshape(T * B, D), W_ih_T, out=gates.reshape(4, T * B, H))  # (4, T*B, H)
-    if b is not None:
-        gates += b[:, None]  # (4, T, B, H) + (4, 1, 1, H)
+        if b is not None:
+            gates += b[:, None]  # + (4, 1, 1, H)
 
     # Trick 3: every result has its place before the loop starts.
     c = np.empty((T, B, H), dtype=x.dtype)
     h = np.empty((T, B, H), dtype=x.dtype)
     z = np.empty((4, B, H), dtype=x.dtype)  # scratch for h_{t-1} W_hh^T, gate first
-    z_side_by_side = z.reshape(B, 4 * H) if single else None  # the same memory when B == 1
+    if single:
+        # (4, 1, H) and (1, 4H) are the same memory: one vector-matrix product, (1, H) @ (H, 4H).
+        product, z_product = np.dot, z.reshape(1, 4 * H)
+    else:
+        # Four products, one per gate: (B, H) @ (4, H, H) gives (4, B, H).
+        product, z_product = np.matmul, z
 
     # Trick 5: views, in the packed order i, f, o, g.
     i, f, o, g = gates  # each (T, B, H)
     gates_by_step = gates.transpose(1, 0, 2, 3)  # (T, 4, B, H)
     sigmoids_by_step = gates_by_step[:, :3]  # (T, 3, B, H): i, f, o
 
-    # 0.5 as a 0-d array rather than a Python float: NumPy converts a Python number anew on
-    # every call, which costs as much as the whole operation on arrays this small.
+    # Trick 6: little Python work per step. 0.5 is a 0-d array rather than a Python float,
+    # which NumPy would convert anew at every call; the NumPy functions get local names,
+    # which Python finds faster than np.tanh and the like.
     half = np.asarray(0.5, dtype=x.dtype)
+    add, multiply, tanh = np.add, np.multiply, np.tanh
 
     h_prev, c_prev = h0, c0
     steps = zip(gates_by_step, sigmoids_by_step, i, f, o, g, c, h, strict=True)
     for gates_t, sigmoids_t, i_t, f_t, o_t, g_t, c_t, h_t in steps:
-        # The only matrix product left in the loop: z = h_{t-1} W_hh^T, (4, B, H).
-        if single:
-            np.vecmat(h_prev, W_hh_T, out=z_side_by_side)  # (1, H) @ (H, 4H)
-        else:
-            np.matmul(h_prev, W_hh_T, out=z)  # (B, H) @ (4, H, H)
-        z += gates_t  # + the hoisted x_t W_ih^T + b
-        np.tanh(z, out=gates_t)  # Trick 2: tanh(z/2) for i, f, o and tanh(z) for g in one call
-        sigmoids_t *= half  # finish the sigmoids: 0.5 * tanh(z/2) + 0.5
-        sigmoids_t += half
-        new_cell_state(c_prev, f_t, i_t, g_t, out=c_t)
-        new_hidden_state(o_t, c_t, out=h_t)
+        product(h_prev, W_hh_T, out=z_product)  # z = h_{t-1} W_hh^T, the only product left
+        add(z, gates_t, out=z)  # + the hoisted x_t W_ih^T + b
+        tanh(z, out=gates_t)  # Trick 2: tanh(z/2) for i, f, o and tanh(z) for g in one call
+        multiply(sigmoids_t, half, out=sigmoids_t)  # sigmoids: 0.5 * tanh(z/2) + 0.5
+        add(sigmoids_t, half, out=sigmoids_t)
+        multiply(f_t, c_prev, out=c_t)  # new_cell_state: c_t = f * c_{t-1} + i * g
+        c_t += i_t * g_t
+        tanh(c_t, out=h_t)  # new_hidden_state: h_t = o * tanh(c_t)
+        multiply(h_t, o_t, out=h_t)
         h_prev, c_prev = h_t, c_t
     return LayerCache(x=x, h0=h0, c0=c0, gates=gates, c=c, h=h)
 
@@ -333,6 +372,7 @@ def lstm_layer_forward(
 class ForwardCache:
     """What ``LSTM.forward`` keeps for a backward pass: one ``LayerCache`` per layer, bottom
     first, and how the input was laid out (so that gradients can be returned in that layout).
+    Valid until the model's next forward call, which reuses the gate buffers.
     """
 
     layers: list[LayerCache]
@@ -611,7 +651,12 @@ class LSTM(_Parameters):
 
         Side effect: ``self._cache`` becomes a ``ForwardCache`` holding one ``LayerCache``
         per layer (gate activations, cell and hidden states, inputs) for a backward pass.
-        The returned arrays share memory with that cache; each call allocates new ones.
+        The returned arrays share memory with that cache; each call returns new ones.
+
+        The cache is valid until the next call, which writes its gate activations into the
+        same buffers (when the shapes match). For a big batch they are the largest arrays of
+        the pass (4 * T * B * H numbers, 100 MB for T = 100, B = 128, H = 512), and fresh
+        memory of that size costs the operating system about 5% of the pass to hand out.
         """
         x, unbatched = self._check_input(x)
         if unbatched:
@@ -622,10 +667,14 @@ class LSTM(_Parameters):
         T, B, _ = x.shape
         h0, c0 = self._initial_state(hx, B, unbatched)  # each (num_layers, B, H)
 
+        previous = [None] * self.num_layers if self._cache is None else self._cache.layers
+        self._cache = None  # its gate buffers are reused below
         layers = []
         layer_input = x  # (T, B, D) for layer 0, then (T, B, H)
         for k in range(self.num_layers):
-            layer = lstm_layer_forward(layer_input, h0[k], c0[k], *self.layer_parameters(k))
+            buffer = None if previous[k] is None else previous[k].gates
+            params = self.layer_parameters(k)
+            layer = lstm_layer_forward(layer_input, h0[k], c0[k], *params, gates_buffer=buffer)
             layers.append(layer)
             layer_input = layer.h
         self._cache = ForwardCache(layers=layers, batch_first=self.batch_first, unbatched=unbatched)

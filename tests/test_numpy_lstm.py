@@ -21,8 +21,11 @@ from lstm_tutorial.numpy_lstm import (
     candidate,
     gate,
     lstm_cell_step,
+    lstm_layer_forward,
     new_cell_state,
     new_hidden_state,
+    pack_weights,
+    packed_gate_rows,
     sigmoid,
     split_gates,
 )
@@ -216,7 +219,10 @@ def test_cell_rejects_input_of_wrong_feature_size_and_state_of_wrong_shape():
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("num_layers", [1, 2, 3])
 @pytest.mark.parametrize("batch_first", [False, True])
-@pytest.mark.parametrize(("input_size", "hidden_size", "T", "B"), [(3, 5, 7, 4), (8, 16, 5, 1)])
+@pytest.mark.parametrize(
+    ("input_size", "hidden_size", "T", "B"),
+    [(3, 5, 7, 4), (8, 16, 5, 1), (64, 128, 20, 1)],  # the last one projects x in blocks
+)
 def test_forward_matches_torch(dtype, num_layers, batch_first, input_size, hidden_size, T, B):
     reference, ours = torch_lstm_and_ours(
         dtype,
@@ -307,8 +313,9 @@ def test_model_mirrors_torch_attribute_names_and_repr():
 # --------------------------------------------------------------------------------------
 
 
-def test_forward_cache_holds_gates_cell_states_and_inputs_per_layer():
-    T, B, D, H = 6, 3, 4, 5
+@pytest.mark.parametrize("B", [1, 3])  # a single sequence and a batch use different layouts
+def test_forward_cache_holds_gates_cell_states_and_inputs_per_layer(B):
+    T, D, H = 6, 4, 5
     ours = LSTM(D, H, num_layers=2, batch_first=True, seed=0)
     x = random_array((B, T, D))
     hx = (random_array((2, B, H), seed=1), random_array((2, B, H), seed=2))
@@ -337,7 +344,27 @@ def test_forward_cache_holds_gates_cell_states_and_inputs_per_layer():
             np.testing.assert_allclose(layer.gates[:, t], np.stack([i, f, o, g]), atol=1e-6)
             np.testing.assert_allclose(layer.c[t], c_t, atol=1e-6)
             np.testing.assert_allclose(layer.h[t], h_t, atol=1e-6)
+            # The loop writes new_cell_state and new_hidden_state out: exactly the same numbers.
+            i, f, o, g = layer.gates[:, t]
+            np.testing.assert_array_equal(layer.c[t], new_cell_state(c_prev, f, i, g))
+            np.testing.assert_array_equal(layer.h[t], new_hidden_state(o, layer.c[t]))
             h_prev, c_prev = layer.h[t], layer.c[t]
+
+
+def test_forward_reuses_the_previous_gate_buffers_and_stays_exact():
+    reference, ours = torch_lstm_and_ours(input_size=3, hidden_size=4, num_layers=2)
+    first_x, second_x = random_array((5, 2, 3), seed=1), random_array((5, 2, 3), seed=2)
+    first_output, _ = ours(first_x)
+    first_gates = [layer.gates for layer in ours._cache.layers]
+    output, (h_n, c_n) = ours(second_x)
+    assert all(
+        layer.gates is gates for layer, gates in zip(ours._cache.layers, first_gates, strict=True)
+    )
+    for actual, wanted in zip((output, h_n, c_n), run_torch(reference, second_x), strict=True):
+        assert_close(actual, wanted, np.float32)
+    assert_close(first_output, run_torch(reference, first_x)[0], np.float32)  # not reused
+    ours(random_array((6, 2, 3), seed=3))  # another length: new buffers
+    assert ours._cache.layers[0].gates.shape == (4, 6, 2, 4)
 
 
 def test_forward_cache_is_batched_time_major_for_unbatched_input():
@@ -348,6 +375,45 @@ def test_forward_cache_is_batched_time_major_for_unbatched_input():
     assert layer.x.shape == (4, 1, 2) and layer.gates.shape == (4, 4, 1, 3)
     assert layer.h0.shape == layer.c0.shape == (1, 3)
     np.testing.assert_array_equal(layer.h0, 0.0)
+
+
+@pytest.mark.parametrize("order", ["C", "F"])  # PyTorch's row-major weights, ours column-major
+def test_pack_weights_reorders_and_halves_exactly_in_both_layouts(order):
+    D, H = 3, 2
+    weight_ih, weight_hh = random_array((4 * H, D), seed=1), random_array((4 * H, H), seed=2)
+    bias_ih, bias_hh = random_array(4 * H, seed=3), random_array(4 * H, seed=4)
+    rows = packed_gate_rows(H)
+    halves = np.repeat([0.5, 0.5, 0.5, 1.0], H).astype(np.float32)  # packed order i, f, o, g
+    expected_ih_T = (weight_ih[rows] * halves[:, None]).T  # (D, 4H)
+    expected_hh_T = (weight_hh[rows] * halves[:, None]).T  # (H, 4H)
+    expected_b = (bias_ih + bias_hh)[rows] * halves
+    w_ih, w_hh = np.asarray(weight_ih, order=order), np.asarray(weight_hh, order=order)
+
+    W_ih_T, W_hh_T, b = pack_weights(w_ih, w_hh, bias_ih, bias_hh, side_by_side=True)
+    np.testing.assert_array_equal(W_ih_T, expected_ih_T)
+    np.testing.assert_array_equal(W_hh_T, expected_hh_T)
+    np.testing.assert_array_equal(b, expected_b)
+    assert W_hh_T.flags.c_contiguous
+
+    W_ih_T, W_hh_T, b = pack_weights(w_ih, w_hh, bias_ih, bias_hh)
+    assert W_ih_T.shape == (4, D, H) and W_hh_T.shape == (4, H, H) and b.shape == (4, 1, H)
+    np.testing.assert_array_equal(W_ih_T.transpose(1, 0, 2).reshape(D, 4 * H), expected_ih_T)
+    np.testing.assert_array_equal(W_hh_T.transpose(1, 0, 2).reshape(H, 4 * H), expected_hh_T)
+    np.testing.assert_array_equal(b.reshape(4 * H), expected_b)
+    assert W_hh_T.flags.c_contiguous
+    assert pack_weights(w_ih, w_hh)[2] is None
+
+
+@pytest.mark.parametrize("B", [1, 4])
+def test_layer_forward_accepts_row_major_weights(B):
+    model = LSTM(3, 5, seed=0)
+    weights = [np.ascontiguousarray(p) for p in model.layer_parameters(0)]
+    x = random_array((7, B, 3))
+    h0, c0 = random_array((B, 5), seed=1), random_array((B, 5), seed=2)
+    layer = lstm_layer_forward(x, h0, c0, *weights)
+    output, (h_n, c_n) = model(x, (h0[None], c0[None]))
+    np.testing.assert_allclose(layer.h, output, atol=1e-6)
+    np.testing.assert_allclose(layer.c[-1], c_n[0], atol=1e-6)
 
 
 # --------------------------------------------------------------------------------------
