@@ -18,7 +18,7 @@ help:
 	@echo "make lab    - open the notebooks in JupyterLab"
 	@echo "make serve  - preview the built book on http://localhost:8000"
 	@echo "make bench  - time the NumPy LSTM against torch.nn.LSTM"
-	@echo "make clean  - remove $(BUILD) (the virtual environment stays)"
+	@echo "make clean  - remove $(BUILD) and saved models (the virtual environment stays)"
 
 install: $(STAMP)
 
@@ -34,9 +34,10 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 # jupyter-cache re-runs a notebook only when its code cells change, not when the package they
-# import changes: forget the cache whenever lstm_tutorial/ is edited.
+# import changes: forget the cache, and the models the chapters trained and saved, whenever
+# lstm_tutorial/ is edited.
 $(BUILD)/.package-stamp: $(PKG_SOURCES)
-	rm -rf $(CACHE)
+	rm -rf $(CACHE) book/*/checkpoints
 	mkdir -p $(BUILD)
 	touch $@
 
@@ -71,4 +72,4 @@ serve: $(STAMP)
 	$(BIN)/python -m http.server 8000 --directory $(BUILD)/html
 
 clean:
-	rm -rf $(BUILD)
+	rm -rf $(BUILD) book/*/checkpoints
