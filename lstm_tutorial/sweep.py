@@ -1,0 +1,716 @@
+"""Train many small models on the long-lag tasks, each until it succeeds, and cache the results.
+
+Two layers:
+
+- :func:`train_on_task` trains one model on one task (:mod:`lstm_tutorial.tasks`) from one
+  plain config dict, checks a success criterion on held-out data at regular intervals, stops
+  as soon as it is met (or when the budget of training sequences is spent), and returns plain
+  metrics: solved or not, after how many training sequences, final accuracy and error.
+- :func:`run_sweep` runs a list of such configs (a grid made with :func:`grid`), prints one
+  plain progress line per run, and caches each finished run as a small JSON file named after
+  a hash of its config. A second call with the same configs reads the files and trains
+  nothing, so a notebook can be re-run in seconds.
+
+A config holds everything that changes the result (task, model, T, seed, sizes, learning
+rate, budgets); :func:`run_config` fills in the defaults of :data:`DEFAULTS`, so that the hash
+of a run does not depend on which values the caller happened to spell out.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import itertools
+import json
+import math
+import os
+import tempfile
+import time
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from torch import nn
+
+from lstm_tutorial.tasks import (
+    adding_correct,
+    adding_problem,
+    copy_correct,
+    copy_memory,
+    embedded_reber,
+    encode_reber,
+    reber_correct,
+)
+from lstm_tutorial.training import TrainingDiverged, config_key, fit
+from lstm_tutorial.variants import (
+    VARIANTS,
+    SequenceModel,
+    count_parameters,
+    make_recurrent,
+    matching_hidden_size,
+)
+
+#: The tasks :func:`train_on_task` knows.
+TASKS = ("adding", "reber", "copy")
+#: Models by name: the three layers compared in the book, and the cell variants.
+MODELS = ("lstm", "gru", "rnn", *VARIANTS)
+
+#: Default settings of a run; :func:`run_config` copies them into every config.
+#: ``hidden_size`` is the LSTM's; the GRU and the RNN get the hidden size that gives their
+#: recurrent layer about as many parameters (:func:`matching_hidden_size`). A success check
+#: runs every ``eval_every`` training sequences; ``threshold`` is the fraction of held-out
+#: sequences that must be correct; training stops after ``max_sequences`` at the latest.
+DEFAULTS: dict[str, Any] = {
+    "hidden_size": 32,
+    "lr": 1e-2,
+    "batch_size": 64,
+    "clip_norm": 1.0,
+    "threshold": 0.95,
+    "n_val": 500,
+    "eval_every": 1600,
+    "max_sequences": 64_000,
+    "forget_bias": None,  # torch.nn.LSTM ("lstm") only: initial b_f
+    "input_bias": None,  # torch.nn.LSTM ("lstm") only: initial b_i
+    "n_symbols": 8,  # copy task
+    "length": 3,  # copy task: symbols to copy
+    "n_train": 256,  # Reber: training strings (the paper's 256)
+    "n_test": 256,  # Reber: test strings
+    "val_seed": 12345,
+    "version": 1,
+}
+#: Settings that differ by task. The embedded Reber grammar is solved only when every string
+#: of the training and the test set is predicted completely (the paper's criterion); one
+#: check per pass over its 256 training strings.
+TASK_DEFAULTS: dict[str, dict[str, Any]] = {
+    "adding": {},
+    "copy": {"max_sequences": 96_000},
+    "reber": {"threshold": 1.0, "batch_size": 32, "eval_every": 256, "max_sequences": 25_600},
+}
+
+
+def run_config(task: str, model: str, T: int | None, seed: int = 0, **settings: Any) -> dict:
+    """A complete run config: :data:`DEFAULTS`, then :data:`TASK_DEFAULTS`, then ``settings``.
+
+    ``T`` is the sequence length of the adding and copy tasks; it must be None for the
+    embedded Reber grammar, whose strings have their own lengths. Unknown setting names
+    raise ValueError (a typo would otherwise silently start a new run).
+    """
+    if task not in TASKS:
+        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    if task == "reber" and T is not None:
+        raise ValueError(f"the Reber task has no T (its strings vary in length), got T={T!r}")
+    if task != "reber" and (isinstance(T, bool) or not isinstance(T, int) or T < 1):
+        raise ValueError(f"T must be a positive integer for the {task} task, got {T!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    unknown = set(settings) - set(DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+    config = {"task": task, "model": model, "T": T, "seed": seed, **DEFAULTS}
+    return config | TASK_DEFAULTS[task] | settings
+
+
+def grid(base: Mapping[str, Any] | None = None, **axes: Sequence[Any]) -> list[dict]:
+    """All combinations of ``axes`` (name -> list of values), each merged into ``base``.
+
+    ``grid(model=["lstm", "rnn"], T=[10, 100], task=["adding"])`` gives four dicts, in the
+    order of ``itertools.product`` (the last axis varies fastest).
+    """
+    base = dict(base or {})
+    for name, values in axes.items():
+        if isinstance(values, str) or not isinstance(values, Sequence) or not values:
+            raise ValueError(f"axis {name!r} must be a non-empty list of values, got {values!r}")
+    names = list(axes)
+    return [
+        base | dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes.values())
+    ]
+
+
+def task_grid(
+    task: str,
+    T_by_model: Mapping[str, Sequence[int | None]],
+    seeds: Sequence[int],
+    *,
+    per_model: Mapping[str, Mapping[str, Any]] | None = None,
+    **settings: Any,
+) -> list[dict]:
+    """The run configs of one task: every model at each of its T, for every seed, ordered by
+    T (shortest first, as :func:`run_sweep`'s ``skip_harder`` wants), then model, then seed.
+
+    ``T_by_model`` maps a model to its lengths, e.g. ``{"lstm": [10, 100], "rnn": [10]}``
+    (``[None]`` for Reber); ``per_model`` adds settings for some models only, e.g. the
+    LSTM's gate biases; ``settings`` apply to all.
+    """
+    per_model = dict(per_model or {})
+    runs = [(T, model) for model, Ts in T_by_model.items() for T in Ts]
+    runs.sort(key=lambda run: -1 if run[0] is None else run[0])  # stable: model order kept
+    return [
+        run_config(task, model, T, seed, **(settings | dict(per_model.get(model, {}))))
+        for T, model in runs
+        for seed in seeds
+    ]
+
+
+# ------------------------------------------------------------------------------- models
+
+
+def build_model(config: Mapping[str, Any]) -> SequenceModel:
+    """The model of a run config (seeded with ``config["seed"]``), with its read-out.
+
+    Adding: 2 inputs, 1 output read at each sequence's last step. Reber: 7 one-hot inputs,
+    7 next-symbol scores. Copy: one-hot tokens, ``n_symbols + 1`` scores (blank or symbol).
+    """
+    task, kind, H = config["task"], config["model"], config["hidden_size"]
+    if task == "adding":
+        D, out, vocab = 2, 1, None
+    elif task == "reber":
+        D, out, vocab = 7, 7, None
+    else:
+        D = config["n_symbols"] + 2
+        out, vocab = config["n_symbols"] + 1, D
+    if kind == "lstm":
+        switches = {"forget_bias": config["forget_bias"], "input_bias": config["input_bias"]}
+    elif kind in VARIANTS:
+        kind, switches = "variant", VARIANTS[kind]
+    else:
+        switches = {}
+        reference = count_parameters(make_recurrent("lstm", D, H))
+        H = matching_hidden_size(kind, D, reference)
+    torch.manual_seed(config["seed"])
+    return SequenceModel(make_recurrent(kind, D, H, **switches), out, vocab)
+
+
+# ---------------------------------------------------------------------------- the tasks
+
+
+def _tensors(*arrays: np.ndarray) -> tuple[torch.Tensor, ...]:
+    return tuple(torch.from_numpy(a) for a in arrays)
+
+
+class _Adding:
+    """Fresh sequences every batch; correct when |error| < 0.04 at the sequence's end."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.T = config["T"]
+        val = adding_problem(config["n_val"], self.T, np.random.default_rng(config["val_seed"]))
+        self.val = _tensors(val.x, val.lengths, val.target)
+
+    @staticmethod
+    def predict(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+        out = model(x)[:, :, 0]  # (B, L)
+        return out.gather(1, (lengths - 1)[:, None])[:, 0]  # (B,): at each sequence's end
+
+    def loss(self, model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        x, lengths, target = batch
+        return F.mse_loss(self.predict(model, x, lengths), target)
+
+    def batches(self, rng: np.random.Generator, n_batches: int, batch_size: int) -> list:
+        return [_tensors(*adding_problem(batch_size, self.T, rng)) for _ in range(n_batches)]
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        x, lengths, target = self.val
+        prediction = self.predict(model, x, lengths).numpy()
+        return {
+            "accuracy": float(adding_correct(prediction, target.numpy()).mean()),
+            "error": float(np.abs(prediction - target.numpy()).mean()),
+            "loss": float(np.mean((prediction - target.numpy()) ** 2)),
+        }
+
+
+class _Copy:
+    """Fresh sequences every batch; the loss and the check cover the last ``length`` steps."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        self.T, self.k, self.n_symbols = config["T"], config["length"], config["n_symbols"]
+        rng = np.random.default_rng(config["val_seed"])
+        self.val = _tensors(*copy_memory(config["n_val"], self.T, rng, **self._options()))
+
+    def _options(self) -> dict[str, int]:
+        return {"n_symbols": self.n_symbols, "length": self.k}
+
+    def loss(self, model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        x, y = batch
+        logits = model(x)[:, -self.k :]  # (B, k, n_symbols + 1)
+        return F.cross_entropy(logits.flatten(0, 1), y[:, -self.k :].flatten())
+
+    def batches(self, rng: np.random.Generator, n_batches: int, batch_size: int) -> list:
+        return [
+            _tensors(*copy_memory(batch_size, self.T, rng, **self._options()))
+            for _ in range(n_batches)
+        ]
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        x, y = self.val
+        logits = model(x)[:, -self.k :]
+        predicted = torch.zeros_like(y)
+        predicted[:, -self.k :] = logits.argmax(-1)
+        symbols_wrong = (predicted[:, -self.k :] != y[:, -self.k :]).float().mean()
+        return {
+            "accuracy": float(copy_correct(predicted.numpy(), y.numpy(), self.k).mean()),
+            "error": float(symbols_wrong),
+            "loss": float(self.loss(model, self.val)),
+        }
+
+
+class _Reber:
+    """A fixed set of training strings, one pass per check; success when every symbol of
+    every training and test string is predicted (Hochreiter & Schmidhuber 1997)."""
+
+    def __init__(self, config: Mapping[str, Any]):
+        rng = np.random.default_rng(config["seed"])
+        self.train = encode_reber(embedded_reber(config["n_train"], rng))
+        test_rng = np.random.default_rng(config["val_seed"])
+        self.test = encode_reber(embedded_reber(config["n_test"], test_rng))
+
+    @staticmethod
+    def loss(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+        x, target = batch
+        logits = model(x)  # (B, L, 7)
+        return F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=-100)
+
+    def batches(self, rng: np.random.Generator, n_batches: int, batch_size: int) -> list:
+        order = rng.permutation(len(self.train.x))  # one pass over the training strings
+        out = []
+        for start in range(0, len(order), batch_size):
+            rows = order[start : start + batch_size]
+            L = int(self.train.lengths[rows].max())  # trim the padding
+            out.append(_tensors(self.train.x[rows, :L], self.train.target[rows, :L]))
+        return out
+
+    def evaluate(self, model: nn.Module) -> dict[str, float]:
+        result = {}
+        for name, data in (("train", self.train), ("test", self.test)):
+            ok = np.zeros(len(data.x), dtype=bool)
+            order = np.argsort(data.lengths)  # similar lengths together: little padding
+            for rows in np.array_split(order, 4):
+                L = int(data.lengths[rows].max())
+                scores = model(torch.from_numpy(data.x[rows, :L])).numpy()
+                ok[rows] = reber_correct(scores, data.legal[rows, :L], data.lengths[rows])
+            result[name] = ok
+        x, target = _tensors(self.test.x, self.test.target)
+        both = np.concatenate([result["train"], result["test"]])
+        return {
+            # Success needs every string of both sets; accuracy is the share that are right.
+            "accuracy": float(both.mean()),
+            "test_accuracy": float(result["test"].mean()),
+            "error": float(1.0 - both.mean()),
+            "loss": float(self.loss(model, (x, target))),
+        }
+
+
+_TASK_CLASSES = {"adding": _Adding, "copy": _Copy, "reber": _Reber}
+
+
+@contextlib.contextmanager
+def one_thread() -> Iterator[None]:
+    """Run torch on one thread inside the ``with`` block: the matrices here are small, so a
+    second thread gains little on a shared machine, and the numbers would depend on the
+    thread count."""
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    try:
+        yield
+    finally:
+        torch.set_num_threads(threads)
+
+
+def train_on_task(config: Mapping[str, Any], log: Callable[[str], None] | None = None) -> dict:
+    """Train the model of ``config`` (see :func:`run_config`) until it solves its task.
+
+    Training sequences come in chunks of ``eval_every`` (for Reber: one pass over the
+    training strings); each chunk is one call of :func:`lstm_tutorial.training.fit` (Adam,
+    gradient-norm clipping), followed by the success check on held-out data. Training stops
+    when the check passes or after ``max_sequences``. Returns plain data:
+
+    - ``solved`` (bool), ``sequences`` (training sequences seen when it stopped),
+      ``diverged`` (the loss became NaN or infinite);
+    - ``accuracy`` (the share of held-out sequences processed correctly), ``error`` (adding:
+      mean absolute error; copy: share of wrong symbols; Reber: share of wrong strings),
+      ``loss`` (held-out loss), for Reber also ``test_accuracy``;
+    - ``curve``: ``[sequences, accuracy]`` after every chunk; ``parameters`` (of the
+      recurrent layer, the part whose size the models share); ``seconds``
+      (training time) and ``seconds_per_1000`` (per 1000 training sequences).
+    Runs torch on one thread (:func:`one_thread`).
+    """
+    config = dict(config)
+    with one_thread():
+        task = _TASK_CLASSES[config["task"]](config)
+        model = build_model(config)
+        optimizer = torch.optim.Adam(model.parameters(), lr=config["lr"])
+        rng = np.random.default_rng(config["seed"])
+        B = config["batch_size"]
+        per_chunk = max(1, config["eval_every"] // B)
+        seen, curve, diverged, solved = 0, [], False, False
+        metrics: dict[str, float] = {}
+        start = time.perf_counter()
+        while seen < config["max_sequences"]:
+            batches = task.batches(rng, per_chunk, B)
+            try:
+                fit(
+                    model,
+                    batches,
+                    loss=task.loss,
+                    epochs=1,
+                    optimizer=optimizer,
+                    clip_norm=config["clip_norm"],
+                    device="cpu",
+                    seed=None,
+                    diverge_factor=None,
+                    log=None,
+                )
+            except TrainingDiverged:
+                diverged = True
+                break
+            seen += sum(len(batch[0]) for batch in batches)
+            with torch.no_grad():
+                metrics = task.evaluate(model.eval())
+            curve.append([seen, metrics["accuracy"]])
+            if log is not None:
+                log(f"  {seen:>7} sequences  accuracy {metrics['accuracy']:.3f}")
+            if metrics["accuracy"] >= config["threshold"]:
+                solved = True
+                break
+        seconds = time.perf_counter() - start
+        if not metrics:  # diverged in the first chunk
+            metrics = {"accuracy": 0.0, "error": float("nan"), "loss": float("nan")}
+        return {
+            "solved": solved,
+            "sequences": seen,
+            "diverged": diverged,
+            **metrics,
+            "curve": curve,
+            "parameters": count_parameters(model.recurrent),
+            "seconds": seconds,
+            "seconds_per_1000": 1000 * seconds / max(seen, 1),
+        }
+
+
+# ------------------------------------------------------------------------- the stories
+
+#: Default settings of a word-LM run on the puppy stories (:func:`train_on_stories`).
+STORY_DEFAULTS: dict[str, Any] = {
+    "embed_size": 32,
+    "hidden_size": 64,
+    "lr": 1e-2,
+    "batch_size": 32,
+    "epochs": 3,
+    "train_stories": 1000,
+    "test_stories": 500,
+    "max_distance": 24,
+    "clip_norm": 1.0,
+    "data_seed": 1,
+    "version": 1,
+}
+
+
+def story_config(model: str, seed: int = 0, **settings: Any) -> dict:
+    """A complete config for :func:`train_on_stories`: :data:`STORY_DEFAULTS` and
+    ``settings``. ``model`` is "lstm", "gru", "rnn" or a name of :data:`VARIANTS`."""
+    if model not in MODELS:
+        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
+        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
+    unknown = set(settings) - set(STORY_DEFAULTS)
+    if unknown:
+        raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(STORY_DEFAULTS)}")
+    return {"task": "stories", "model": model, "T": None, "seed": seed} | STORY_DEFAULTS | settings
+
+
+class StoryLM(nn.Module):
+    """Embedding -> any recurrent layer of :func:`make_recurrent` -> Linear, called like
+    :class:`lstm_tutorial.word_lm.WordLM`: ids int64 (B, T) -> logits (B, T, V), state."""
+
+    def __init__(self, vocab_size: int, recurrent: nn.Module, embed_size: int) -> None:
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_size)
+        self.recurrent = recurrent
+        self.decoder = nn.Linear(recurrent.hidden_size, vocab_size)
+
+    def forward(self, ids: torch.Tensor, state=None) -> tuple[torch.Tensor, Any]:
+        h, state = self.recurrent(self.embedding(ids), state)  # (B, T, H)
+        return self.decoder(h), state  # (B, T, V)
+
+
+def train_on_stories(config: Mapping[str, Any]) -> dict:
+    """Train a small word LM with the recurrent layer ``config["model"]`` on the puppy
+    stories (:mod:`lstm_tutorial.stories`) for ``epochs`` passes, then test it on fresh
+    stories with distances 0..``max_distance``. Returns plain data: ``loss`` (mean
+    cross-entropy per word on the test stories), ``accuracy`` (agreement: the verb form
+    that agrees scores higher), ``recall`` (the name is the top pet name), ``parameters``
+    (of the recurrent layer), ``seconds_per_epoch``. Runs torch on one thread.
+    """
+    from lstm_tutorial.stories import generate_stories
+    from lstm_tutorial.word_lm import (
+        WordVocab,
+        encode_stories,
+        lm_loss,
+        perplexity,
+        score_probes,
+        story_batches,
+    )
+
+    config = dict(config)
+    with one_thread():
+        vocab = WordVocab.from_story_vocab()
+        distances = range(config["max_distance"] + 1)
+        rng = np.random.default_rng(config["data_seed"])
+        train = encode_stories(
+            generate_stories(config["train_stories"], distances, seed=rng), vocab
+        )
+        test = generate_stories(config["test_stories"], distances, seed=rng)
+        kind, E, H = config["model"], config["embed_size"], config["hidden_size"]
+        switches: dict[str, Any] = {}
+        if kind in VARIANTS:
+            kind, switches = "variant", VARIANTS[kind]
+        torch.manual_seed(config["seed"])
+        model = StoryLM(vocab.size, make_recurrent(kind, E, H, **switches), E)
+        history = fit(
+            model,
+            lambda epoch: story_batches(train, config["batch_size"]),
+            loss=lm_loss,
+            epochs=config["epochs"],
+            lr=config["lr"],
+            clip_norm=config["clip_norm"],
+            device="cpu",
+            seed=config["seed"],
+            log=None,
+        )
+        scores = score_probes(model, vocab, test)
+        return {
+            "loss": float(np.log(perplexity(model, encode_stories(test, vocab)))),
+            "accuracy": float(scores["agreement"].mean()),
+            "recall": float(scores["recall"].mean()),
+            "parameters": count_parameters(model.recurrent),
+            "seconds_per_epoch": float(np.mean(history.seconds)),
+        }
+
+
+# -------------------------------------------------------------------------------- sweeps
+
+
+def _write_json(path: Path, data: Any) -> None:
+    """Write ``data`` as JSON to a temporary file next to ``path``, then rename: atomic."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "w") as handle:
+            json.dump(data, handle, sort_keys=True, allow_nan=True)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _read_json(path: Path, config: Mapping[str, Any]) -> dict | None:
+    """The cached metrics of ``config`` at ``path``; None if missing, unreadable or stale."""
+    try:
+        stored = json.loads(path.read_text())
+    except (OSError, ValueError):
+        return None
+    if not isinstance(stored, dict) or stored.get("config") != config:
+        return None
+    metrics = stored.get("metrics")
+    return metrics if isinstance(metrics, dict) else None
+
+
+def describe_run(config: Mapping[str, Any]) -> str:
+    """``adding T=100 lstm seed 0``: the short name of a run in progress lines."""
+    parts = [str(config.get("task", "")), str(config.get("model", ""))]
+    if config.get("T") is not None:
+        parts.insert(1, f"T={config['T']}")
+    if "seed" in config:
+        parts.append(f"seed {config['seed']}")
+    return " ".join(p for p in parts if p)
+
+
+def _outcome(metrics: Mapping[str, Any]) -> str:
+    if "solved" not in metrics or "sequences" not in metrics:
+        accuracy = metrics.get("accuracy")
+        return "done" if accuracy is None else f"accuracy {accuracy:.3f}"
+    verb = "solved after" if metrics["solved"] else "not solved in"
+    return f"{verb} {metrics['sequences']:,} seq"
+
+
+def run_sweep(
+    configs: Sequence[Mapping[str, Any]],
+    run: Callable[[dict], dict] = train_on_task,
+    *,
+    cache_dir: str | Path,
+    log: Callable[[str], None] | None = print,
+    describe: Callable[[Mapping[str, Any]], str] = describe_run,
+    skip_harder: bool = False,
+) -> list[dict]:
+    """Run ``run(config)`` for every config, or read its cached result; return the results.
+
+    Each config must be JSON data. Its result is cached in ``cache_dir`` as
+    ``<hash>.json`` (the hash covers the config and the run function's name), written
+    atomically, so an interrupted sweep resumes where it stopped and two notebooks never read
+    half a file. One progress line per run goes to ``log`` (None for silence), e.g.
+    ``[2/6] adding T=100 lstm seed 0: solved after 24,000 seq (6.1 s)``. Returns one dict per
+    config, in order: the config, then the metrics, then ``cached`` (True if read from disk).
+
+    ``skip_harder=True`` saves the runs that cannot change a verdict: a config is skipped
+    when an earlier config that differs from it only by a smaller ``T`` was not solved (a
+    longer lag is only harder). A skipped run is not cached; its result has ``skipped``
+    True, ``solved`` False, ``sequences`` 0 and NaN ``accuracy`` and ``error``. List the
+    configs with T increasing for the rule to bite.
+    """
+    if isinstance(configs, Mapping) or not isinstance(configs, Sequence) or not configs:
+        raise ValueError("configs must be a non-empty list of config dicts (see grid)")
+    if not callable(run):
+        raise ValueError(f"run must be a function config -> metrics, got {run!r}")
+    cache_dir = Path(cache_dir)
+    name = f"{getattr(run, '__module__', '')}.{getattr(run, '__qualname__', repr(run))}"
+    results = []
+    failed_at: dict[str, float] = {}  # config without T -> smallest T not solved
+    for k, config in enumerate(configs, 1):
+        if not isinstance(config, Mapping):
+            raise ValueError(f"config {k} is a {type(config).__name__}, expected a dict")
+        config = json.loads(json.dumps(dict(config), sort_keys=True))  # plain data, or raise
+        family = json.dumps({n: v for n, v in config.items() if n != "T"}, sort_keys=True)
+        if (
+            skip_harder
+            and config.get("T") is not None
+            and config["T"] > failed_at.get(family, float("inf"))
+        ):
+            if log is not None:
+                log(
+                    f"[{k}/{len(configs)}] {describe(config)}: skipped "
+                    f"(not solved at T={failed_at[family]:g})"
+                )
+            skipped = {"skipped": True, "solved": False, "sequences": 0, "curve": []}
+            nan = float("nan")
+            results.append({**config, **skipped, "accuracy": nan, "error": nan, "cached": False})
+            continue
+        path = cache_dir / f"{config_key({'run': name, **config})}.json"
+        metrics = _read_json(path, config)
+        cached = metrics is not None
+        start = time.perf_counter()
+        if metrics is None:
+            metrics = run(config)
+            if not isinstance(metrics, Mapping):
+                raise ValueError(f"run must return a dict of metrics, got {type(metrics).__name__}")
+            metrics = dict(metrics)
+            _write_json(path, {"config": config, "metrics": metrics})
+        if log is not None:
+            took = "cached" if cached else f"{time.perf_counter() - start:.1f} s"
+            log(f"[{k}/{len(configs)}] {describe(config)}: {_outcome(metrics)} ({took})")
+        if metrics.get("solved") is False and config.get("T") is not None:
+            failed_at[family] = min(failed_at.get(family, float("inf")), config["T"])
+        results.append({"skipped": False, **config, **metrics, "cached": cached})
+    return results
+
+
+def largest_solved(results: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], int | None]:
+    """For every (task, model): the largest T at which every seed solved the task, or None
+    if none did. Reber runs, which have no T, report 1 for solved and None otherwise."""
+    by_key: dict[tuple[str, str], dict[Any, list[bool]]] = {}
+    for r in results:
+        by_key.setdefault((r["task"], r["model"]), {}).setdefault(r["T"], []).append(r["solved"])
+    out: dict[tuple[str, str], int | None] = {}
+    for key, by_T in by_key.items():
+        solved = [1 if T is None else T for T, flags in by_T.items() if all(flags)]
+        out[key] = max(solved) if solved else None
+    return out
+
+
+# ------------------------------------------------------------------------------ figures
+
+#: Line colours of the models in the figures (the book's colours for the three layers).
+MODEL_COLORS = {"lstm": "#386cb0", "gru": "#a6761d", "rnn": "#666666"}
+
+
+def summarise(results: Sequence[Mapping[str, Any]], task: str) -> list[dict]:
+    """One row per (model, T) of ``task``: seeds, success rate (skipped runs count as not
+    solved), runs skipped, mean final accuracy and error of the runs that ran (NaN if none),
+    and the median number of training sequences of the solved runs (None if none)."""
+    rows: dict[tuple[str, Any], list[Mapping[str, Any]]] = {}
+    for r in results:
+        if r["task"] == task:
+            rows.setdefault((r["model"], r["T"]), []).append(r)
+    out = []
+    for (model, T), runs in rows.items():
+        solved = [r["sequences"] for r in runs if r["solved"]]
+        ran = [r for r in runs if not r.get("skipped")]
+        out.append(
+            {
+                "model": model,
+                "T": T,
+                "seeds": len(runs),
+                "success": len(solved) / len(runs),
+                "skipped": len(runs) - len(ran),
+                "accuracy": float(np.mean([r["accuracy"] for r in ran])) if ran else math.nan,
+                "error": float(np.mean([r["error"] for r in ran])) if ran else math.nan,
+                "sequences": float(np.median(solved)) if solved else None,
+            }
+        )
+    return out
+
+
+def plot_against_T(results: Sequence[Mapping[str, Any]], task: str, axes=None):
+    """Two panels for ``task``: the success rate (share of seeds solved) and the mean final
+    error on held-out data, each against T, one line per model. Runs skipped by
+    ``run_sweep(..., skip_harder=True)`` count as failures and are drawn as hollow markers.
+    Returns the two Axes."""
+    import matplotlib.pyplot as plt
+
+    if axes is None:
+        _, axes = plt.subplots(1, 2, figsize=(7.0, 3.2))
+    rows = summarise(results, task)
+    for model in dict.fromkeys(r["model"] for r in rows):
+        mine = sorted((r for r in rows if r["model"] == model), key=lambda r: r["T"])
+        T = [r["T"] for r in mine]
+        style = {"color": MODEL_COLORS.get(model), "marker": "o", "label": model.upper()}
+        axes[0].plot(T, [r["success"] for r in mine], **style)
+        axes[1].plot(T, [r["error"] for r in mine], **style)
+        skipped = [r for r in mine if r["skipped"] == r["seeds"]]
+        if skipped:  # not run: drawn hollow
+            axes[0].plot(
+                [r["T"] for r in skipped],
+                [r["success"] for r in skipped],
+                ls="none",
+                marker="o",
+                ms=9,
+                mfc="white",
+                color=MODEL_COLORS.get(model),
+            )
+    from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
+
+    axes[0].set(xlabel="sequence length T", ylabel="success rate (share of seeds)")
+    axes[0].set_ylim(-0.05, 1.05)
+    axes[1].set(xlabel="sequence length T", ylabel="mean error, held-out data", yscale="log")
+    axes[1].yaxis.set_major_locator(FixedLocator([0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]))
+    axes[1].yaxis.set_major_formatter(FormatStrFormatter("%g"))
+    axes[1].yaxis.set_minor_formatter(NullFormatter())
+    Ts = sorted({r["T"] for r in rows})
+    for ax in axes:
+        ax.set_xscale("log")
+        ax.xaxis.set_major_locator(FixedLocator(Ts))
+        ax.xaxis.set_major_formatter(FormatStrFormatter("%g"))
+        ax.xaxis.set_minor_formatter(NullFormatter())
+    axes[0].legend()
+    return axes
+
+
+def plot_curves(results: Sequence[Mapping[str, Any]], ax=None, *, threshold: float | None = None):
+    """Learning curves: share of held-out sequences correct against training sequences, one
+    line per run (seeds of a model share a colour). Returns the Axes."""
+    import matplotlib.pyplot as plt
+
+    if ax is None:
+        _, ax = plt.subplots()
+    labelled = set()
+    for r in results:
+        curve = np.asarray(r["curve"], dtype=float).reshape(-1, 2)
+        label = None if r["model"] in labelled else r["model"].upper()
+        labelled.add(r["model"])
+        ax.plot(curve[:, 0], curve[:, 1], color=MODEL_COLORS.get(r["model"]), label=label, lw=1.6)
+    if threshold is not None:
+        ax.axhline(threshold, color="black", ls=":", lw=1)
+    ax.set(xlabel="training sequences", ylabel="share correct (held out)")
+    ax.set_ylim(-0.03, 1.03)
+    return ax

@@ -1,0 +1,274 @@
+"""Tests of the sweep helper: configs, the on-disk cache, and short real training runs."""
+
+from __future__ import annotations
+
+import json
+import math
+
+import pytest
+import torch
+
+from lstm_tutorial.sweep import (
+    DEFAULTS,
+    STORY_DEFAULTS,
+    build_model,
+    grid,
+    largest_solved,
+    run_config,
+    run_sweep,
+    story_config,
+    summarise,
+    task_grid,
+    train_on_stories,
+    train_on_task,
+)
+from lstm_tutorial.variants import count_parameters
+
+
+@pytest.fixture(autouse=True)
+def one_thread():
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(threads)
+
+
+class CountingRun:
+    """A fake training run that counts its calls and returns metrics made from the config."""
+
+    def __init__(self):
+        self.calls = 0
+
+    def __call__(self, config):
+        self.calls += 1
+        return {
+            "solved": config["T"] < 50,
+            "sequences": 10 * config["T"],
+            "accuracy": 0.5,
+            "error": 0.1,
+        }
+
+
+# ------------------------------------------------------------------------------- configs
+
+
+def test_run_config_fills_in_every_default():
+    config = run_config("adding", "lstm", 100, seed=2, lr=3e-3)
+    assert config["task"] == "adding" and config["T"] == 100 and config["seed"] == 2
+    assert config["lr"] == 3e-3
+    assert set(DEFAULTS) <= set(config)
+    reber = run_config("reber", "gru", None)
+    assert reber["threshold"] == 1.0  # every string right, as in the paper
+    assert json.loads(json.dumps(config)) == config  # plain JSON data
+
+
+@pytest.mark.parametrize(
+    "args, kwargs, match",
+    [
+        (("sorting", "lstm", 10), {}, "task must be"),
+        (("adding", "transformer", 10), {}, "model must be"),
+        (("reber", "lstm", 10), {}, "has no T"),
+        (("adding", "lstm", None), {}, "T must be"),
+        (("adding", "lstm", 10), {"seed": -1}, "seed"),
+        (("adding", "lstm", 10), {"learning_rate": 0.1}, "unknown settings"),
+    ],
+)
+def test_run_config_rejects_bad_arguments(args, kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        run_config(*args, **kwargs)
+
+
+def test_grid_is_the_product_of_the_axes():
+    configs = grid({"task": "adding"}, model=["lstm", "rnn"], T=[10, 100])
+    assert [(c["model"], c["T"]) for c in configs] == [
+        ("lstm", 10),
+        ("lstm", 100),
+        ("rnn", 10),
+        ("rnn", 100),
+    ]
+    assert all(c["task"] == "adding" for c in configs)
+    with pytest.raises(ValueError, match="non-empty list"):
+        grid(model=[])
+    with pytest.raises(ValueError, match="non-empty list"):
+        grid(model="lstm")
+
+
+def test_task_grid_orders_by_T_and_applies_per_model_settings():
+    configs = task_grid(
+        "adding",
+        {"lstm": [100, 10], "rnn": [10]},
+        [0, 1],
+        per_model={"lstm": {"forget_bias": 5.0}},
+        max_sequences=99,
+    )
+    assert [(c["T"], c["model"], c["seed"]) for c in configs] == [
+        (10, "lstm", 0),
+        (10, "lstm", 1),
+        (10, "rnn", 0),
+        (10, "rnn", 1),
+        (100, "lstm", 0),
+        (100, "lstm", 1),
+    ]
+    assert all(c["max_sequences"] == 99 for c in configs)
+    assert [c["forget_bias"] for c in configs] == [5.0, 5.0, None, None, 5.0, 5.0]
+    assert len(task_grid("reber", {"gru": [None]}, [0, 1, 2])) == 3
+
+
+def test_models_of_similar_size():
+    sizes = {
+        m: count_parameters(build_model(run_config("adding", m, 10)).recurrent)
+        for m in ("lstm", "gru", "rnn")
+    }
+    assert max(sizes.values()) / min(sizes.values()) < 1.05
+    assert build_model(run_config("adding", "CIFG", 10)).recurrent.gates == ("i", "g", "o")
+
+
+# --------------------------------------------------------------------------------- cache
+
+
+def test_second_sweep_reads_the_cache_and_trains_nothing(tmp_path):
+    run = CountingRun()
+    configs = grid({"task": "adding", "model": "lstm", "seed": 0}, T=[10, 100])
+    lines = []
+    first = run_sweep(configs, run, cache_dir=tmp_path, log=lines.append)
+    assert run.calls == 2 and [r["cached"] for r in first] == [False, False]
+    second = run_sweep(configs, run, cache_dir=tmp_path, log=lines.append)
+    assert run.calls == 2 and [r["cached"] for r in second] == [True, True]
+    for a, b in zip(first, second, strict=True):
+        assert {k: v for k, v in a.items() if k != "cached"} == {
+            k: v for k, v in b.items() if k != "cached"
+        }
+    assert lines[0].startswith("[1/2] adding T=10 lstm seed 0: solved after 100 seq")
+    assert "not solved in 1,000 seq" in lines[1]
+    assert lines[2].endswith("(cached)")
+    files = sorted(tmp_path.iterdir())
+    assert len(files) == 2 and all(f.suffix == ".json" for f in files)  # no temporary files
+    stored = json.loads(files[0].read_text())
+    assert set(stored) == {"config", "metrics"}
+
+
+def test_a_changed_config_or_run_function_trains_again(tmp_path):
+    run = CountingRun()
+    config = {"task": "adding", "model": "lstm", "T": 10, "seed": 0}
+    run_sweep([config], run, cache_dir=tmp_path, log=None)
+    run_sweep([config | {"seed": 1}], run, cache_dir=tmp_path, log=None)
+    assert run.calls == 2
+
+    def other_run(config):
+        return {"accuracy": 1.0}
+
+    result = run_sweep([config], other_run, cache_dir=tmp_path, log=None)
+    assert result[0]["accuracy"] == 1.0 and not result[0]["cached"]
+
+
+def test_a_corrupt_cache_file_is_replaced(tmp_path):
+    run = CountingRun()
+    config = {"task": "adding", "model": "lstm", "T": 10, "seed": 0}
+    run_sweep([config], run, cache_dir=tmp_path, log=None)
+    (path,) = tmp_path.iterdir()
+    path.write_text("{not json")
+    result = run_sweep([config], run, cache_dir=tmp_path, log=None)
+    assert run.calls == 2 and not result[0]["cached"]
+    assert json.loads(path.read_text())["metrics"]["sequences"] == 100
+
+
+def test_skip_harder_skips_longer_lags_after_a_failure(tmp_path):
+    run = CountingRun()  # solves T < 50 only
+    configs = grid({"task": "adding", "seed": 0}, model=["lstm", "rnn"], T=[10, 60, 100])
+    configs = sorted(configs, key=lambda c: c["T"])
+    lines = []
+    results = run_sweep(configs, run, cache_dir=tmp_path, log=lines.append, skip_harder=True)
+    assert run.calls == 4  # T=10 twice, T=60 twice; T=100 skipped for both models
+    skipped = [r for r in results if r["skipped"]]
+    assert [(r["model"], r["T"]) for r in skipped] == [("lstm", 100), ("rnn", 100)]
+    assert all(not r["solved"] and math.isnan(r["accuracy"]) for r in skipped)
+    assert "skipped (not solved at T=60)" in lines[-1]
+    rows = summarise(results, "adding")
+    assert [r["skipped"] for r in rows if r["T"] == 100] == [1, 1]
+    assert largest_solved(results)[("adding", "lstm")] == 10
+    # Without the rule every config runs.
+    run_sweep(configs, run, cache_dir=tmp_path / "all", log=None)
+    assert run.calls == 10
+
+
+def test_sweep_errors(tmp_path):
+    run = CountingRun()
+    with pytest.raises(ValueError, match="non-empty list"):
+        run_sweep([], run, cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="non-empty list"):
+        run_sweep({"T": 1}, run, cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="expected a dict"):
+        run_sweep([("T", 1)], run, cache_dir=tmp_path)
+    with pytest.raises(ValueError, match="must return a dict"):
+        run_sweep([{"T": 1}], lambda c: 3.0, cache_dir=tmp_path, log=None)
+    with pytest.raises(TypeError):
+        run_sweep([{"T": object()}], run, cache_dir=tmp_path, log=None)
+    with pytest.raises(ValueError, match="run must be"):
+        run_sweep([{"T": 1}], "train", cache_dir=tmp_path)
+
+
+def test_largest_solved_and_summarise():
+    results = [
+        {"task": "adding", "model": "lstm", "T": 10, "solved": True, "sequences": 5},
+        {"task": "adding", "model": "lstm", "T": 100, "solved": True, "sequences": 50},
+        {"task": "adding", "model": "rnn", "T": 10, "solved": True, "sequences": 40},
+        {"task": "adding", "model": "rnn", "T": 100, "solved": False, "sequences": 90},
+        {"task": "adding", "model": "gru", "T": 10, "solved": False, "sequences": 90},
+        {"task": "reber", "model": "gru", "T": None, "solved": True, "sequences": 7},
+    ]
+    for r in results:
+        r |= {"accuracy": float(r["solved"]), "error": 1.0 - r["solved"]}
+    assert largest_solved(results) == {
+        ("adding", "lstm"): 100,
+        ("adding", "rnn"): 10,
+        ("adding", "gru"): None,
+        ("reber", "gru"): 1,
+    }
+    rows = summarise(results, "adding")
+    assert rows[0] == {
+        "model": "lstm",
+        "T": 10,
+        "seeds": 1,
+        "success": 1.0,
+        "skipped": 0,
+        "accuracy": 1.0,
+        "error": 0.0,
+        "sequences": 5.0,
+    }
+    assert [r["sequences"] for r in rows if r["model"] == "gru"] == [None]
+
+
+# ---------------------------------------------------------------------------- real runs
+
+
+@pytest.mark.parametrize(
+    "task, T, model",
+    [("adding", 6, "lstm"), ("copy", 4, "gru"), ("reber", None, "rnn"), ("adding", 6, "CIFG")],
+)
+def test_train_on_task_returns_repeatable_plain_metrics(task, T, model):
+    config = run_config(task, model, T, max_sequences=256, eval_every=128, batch_size=32)
+    first, second = train_on_task(config), train_on_task(config)
+    assert json.loads(json.dumps(first)) == first  # plain data, cacheable
+    assert {"solved", "sequences", "accuracy", "error", "loss", "curve", "parameters"} <= set(first)
+    assert 0 < first["sequences"] <= 256 and 0.0 <= first["accuracy"] <= 1.0
+    seen = [point[0] for point in first["curve"]]
+    assert seen == sorted(seen) and seen[-1] == first["sequences"]
+    assert seen[0] == (256 if task == "reber" else 128)  # Reber: one pass over its strings
+    for key in ("sequences", "accuracy", "error", "loss", "curve"):
+        assert first[key] == second[key], key  # seeded: the same numbers again
+
+
+def test_train_on_task_stops_when_solved():
+    config = run_config("adding", "lstm", 4, threshold=0.0, max_sequences=10_000)
+    result = train_on_task(config)
+    assert result["solved"] and result["sequences"] == config["eval_every"]
+
+
+def test_train_on_stories_returns_the_table_columns():
+    config = story_config("no forget gate", train_stories=40, test_stories=20, epochs=1)
+    assert set(STORY_DEFAULTS) <= set(config)
+    result = train_on_stories(config)
+    assert set(result) == {"loss", "accuracy", "recall", "parameters", "seconds_per_epoch"}
+    assert math.isfinite(result["loss"]) and 0.0 <= result["accuracy"] <= 1.0
+    with pytest.raises(ValueError, match="unknown settings"):
+        story_config("lstm", hidden=3)
