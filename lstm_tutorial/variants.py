@@ -39,11 +39,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
+from lstm_tutorial import torch_lstm
 from lstm_tutorial.torch_lstm import (
     _check_bool,
     _check_positive_int,
-    _check_states,
-    _check_tensor,
 )
 
 State = tuple[Tensor, Tensor]  # (h, c)
@@ -349,43 +348,8 @@ class VariantLSTM(nn.Module):
             return output, (h_n, c_n), gates
         return output, (h_n, c_n)
 
-    def _check_input(self, input: Any, hx: Any) -> tuple[Tensor, State, bool]:
-        """Validate; return x as (T, B, D), (h0, c0) as (L * dirs, B, H), and unbatched."""
-        like = self.weight_ih_l0
-        x = _check_tensor(input, "input", like)
-        batched = "(B, T, D)" if self.batch_first else "(T, B, D)"
-        if x.dim() not in (2, 3):
-            raise ValueError(
-                f"expected input of shape {batched} or unbatched (T, D), got {tuple(x.shape)}"
-            )
-        if x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"expected input's last dimension to be input_size={self.input_size}, "
-                f"got {x.shape[-1]} (input has shape {tuple(x.shape)})"
-            )
-        unbatched = x.dim() == 2
-        if unbatched:
-            x = x[:, None]  # (T, 1, D)
-        elif self.batch_first:
-            x = x.transpose(0, 1)  # (T, B, D)
-        T, B, _ = x.shape
-        if T == 0 or B == 0:
-            raise ValueError(
-                f"input must have at least one time step and one sequence, "
-                f"got shape {tuple(input.shape)}"
-            )
-        L = self.num_layers * self.num_directions
-        if hx is None:
-            zeros = x.new_zeros(L, B, self.hidden_size)
-            return x, (zeros, zeros), unbatched
-        if unbatched:
-            shape, layout = (L, self.hidden_size), "(L * dirs, H) for unbatched input"
-        else:
-            shape, layout = (L, B, self.hidden_size), "(L * dirs, B, H)"
-        h0, c0 = _check_states(hx, shape, layout, like)
-        if unbatched:
-            h0, c0 = h0[:, None], c0[:, None]  # (L * dirs, 1, H)
-        return x, (h0, c0), unbatched
+    # The same input and state checks as the from-scratch LSTM of Part III: one copy.
+    _check_input = torch_lstm.LSTM._check_input
 
 
 # ------------------------------------------------------------------------------ helpers
