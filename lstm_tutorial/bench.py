@@ -8,7 +8,13 @@ What is compared, for each configuration (T steps, batch B, input size D, hidden
 
 - ``numpy``: ``LSTM.forward`` from ``lstm_tutorial.numpy_lstm``, float32;
 - ``torch``: ``torch.nn.LSTM`` with the same weights and input, float32, under
-  ``torch.no_grad()``, with as many threads as NumPy's BLAS uses;
+  ``torch.no_grad()``, with as many threads as NumPy's BLAS uses. On a CPU, PyTorch hands
+  the whole layer to oneDNN (Intel's deep-learning library, inside the PyTorch wheels)
+  when it can: one fused kernel for all T steps, with code generated for the CPU's vector
+  instructions;
+- ``no oneDNN``: the same, with oneDNN switched off (``torch.backends.mkldnn.enabled``), so
+  that PyTorch runs its own C++ loop: per step a BLAS product and elementwise operations,
+  the same work as the NumPy layer but without Python;
 - ``naive``: the baseline, ``naive_forward`` below: the equations written as a plain loop,
   one time step after the other, sigmoids with np.exp, new arrays at every step;
 - an ablation that adds the tricks of ``lstm_layer_forward`` one at a time: ``+hoist``
@@ -32,14 +38,22 @@ is close to what an idle machine gives.
 
 Threads: PyTorch is set to the number of threads that NumPy's BLAS uses (``--threads``
 changes both if ``threadpoolctl`` is installed; otherwise set ``OPENBLAS_NUM_THREADS`` or
-``OMP_NUM_THREADS`` before starting Python). The BLAS build and ``OPENBLAS_CORETYPE`` are
-printed with the results because both change NumPy's matrix-product speed.
+``OMP_NUM_THREADS`` before starting Python).
+
+Kernels: the results are printed with the CPU, the kernels NumPy's OpenBLAS chose for it
+and the vector instructions PyTorch uses, because these set most of the large-batch
+timings. OpenBLAS picks its kernels when NumPy is imported; on a CPU it does not know it
+may fall back to older ones (for example its AVX2 "Haswell" kernels on a CPU with
+AVX-512), which ``OPENBLAS_CORETYPE`` overrides, set before Python starts. The benchmark
+says so when it sees that case (``coretype_hint``).
 """
 
 from __future__ import annotations
 
 import argparse
 import contextlib
+import ctypes
+import glob
 import os
 import statistics
 import time
@@ -194,8 +208,79 @@ def _threads(n: int) -> Iterator[None]:
         torch.set_num_threads(before)
 
 
+@contextlib.contextmanager
+def onednn(enabled: bool) -> Iterator[None]:
+    """Switch PyTorch's use of oneDNN (``torch.backends.mkldnn.enabled``) on or off for a
+    while. With it off, ``torch.nn.LSTM`` on a CPU runs PyTorch's own loop over the steps."""
+    import torch
+
+    before = torch.backends.mkldnn.enabled
+    torch.backends.mkldnn.enabled = enabled
+    try:
+        yield
+    finally:
+        torch.backends.mkldnn.enabled = before
+
+
+def _cpuinfo() -> tuple[str, set[str]]:
+    """The CPU's model name and instruction-set flags, from /proc/cpuinfo (Linux only)."""
+    name, flags = "unknown", set()
+    try:
+        with open("/proc/cpuinfo") as file:
+            for line in file:
+                key, _, value = line.partition(":")
+                if key.strip() == "model name" and name == "unknown":
+                    name = value.strip()
+                elif key.strip() == "flags" and not flags:
+                    flags = set(value.split())
+    except OSError:
+        pass
+    return name, flags
+
+
+def openblas_core() -> str:
+    """The kernel set OpenBLAS chose for this CPU (such as "Haswell" or "SkylakeX"), asked
+    of the OpenBLAS library that ships with NumPy; "unknown" where it cannot be asked."""
+    folder = os.path.dirname(np.__file__) + ".libs"  # where NumPy's wheels keep it
+    for path in sorted(glob.glob(os.path.join(folder, "*openblas*"))):
+        try:
+            library = ctypes.CDLL(path)
+        except OSError:
+            continue
+        for symbol in (
+            "scipy_openblas_get_corename64_",
+            "scipy_openblas_get_corename",
+            "openblas_get_corename",
+        ):
+            function = getattr(library, symbol, None)
+            if function is not None:
+                function.restype = ctypes.c_char_p
+                return function().decode()
+    return "unknown"
+
+
+def coretype_hint(core: str, cpu_flags: set[str], coretype_env: str | None = None) -> str | None:
+    """A hint when OpenBLAS runs its AVX2 kernels on a CPU that has AVX-512, else None.
+
+    core: ``openblas_core()``; cpu_flags: the CPU's instruction sets (/proc/cpuinfo);
+    coretype_env: the value of ``OPENBLAS_CORETYPE``, if set, which forces OpenBLAS's choice.
+    """
+    if core not in ("Haswell", "Zen") or "avx512f" not in cpu_flags:
+        return None
+    if coretype_env:
+        cause = f"OPENBLAS_CORETYPE={coretype_env} in the environment makes OpenBLAS use"
+        fix = "unset it, or set OPENBLAS_CORETYPE=SkylakeX,"
+    else:
+        cause = "OpenBLAS chose"
+        fix = "set OPENBLAS_CORETYPE=SkylakeX"
+    return (
+        f"note: this CPU has AVX-512, but {cause} its {core} (AVX2) kernels; NumPy's large "
+        f"products may be faster if you {fix} before Python starts"
+    )
+
+
 def environment() -> dict[str, str]:
-    """Versions and settings that change the timings."""
+    """Versions, kernels and settings that change the timings."""
     import torch
 
     try:
@@ -203,12 +288,17 @@ def environment() -> dict[str, str]:
         blas_name = f"{blas['name']} {blas['version']}"
     except (AttributeError, KeyError, TypeError):
         blas_name = "unknown"
+    onednn_on = torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
     return {
         "numpy": np.__version__,
         "torch": torch.__version__,
-        "numpy BLAS": blas_name,
-        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(not set)"),
+        "CPU": _cpuinfo()[0],
         "cores": str(_usable_cores()),
+        "numpy BLAS": blas_name,
+        "OpenBLAS kernels": openblas_core(),
+        "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(not set)"),
+        "torch CPU kernels": torch.backends.cpu.get_cpu_capability(),
+        "torch LSTM": "oneDNN fused kernel" if onednn_on else "PyTorch's own loop",
     }
 
 
@@ -268,8 +358,9 @@ def benchmark(
     ablation: also time the ``+hoist`` and ``+one tanh`` steps (``ABLATION``).
     min_block_s, time_budget_s: see ``_time_in_turns``; the budget is per configuration.
 
-    Returns one dict per configuration: the configuration, ``numpy_s``, ``torch_s`` and
-    ``naive_s`` (median seconds per forward pass), ``ratio`` (numpy / torch, medians),
+    Returns one dict per configuration: the configuration, ``numpy_s``, ``torch_s``,
+    ``torch_aten_s`` (oneDNN off) and ``naive_s`` (median seconds per forward pass),
+    ``ratio`` (numpy / torch, medians), ``aten_ratio`` (numpy / torch with oneDNN off),
     ``best_ratio`` (the same for the fastest call of each: less sensitive to other programs
     on the machine), ``naive_ratio`` (naive / torch), ``meets_target`` (``ratio`` against
     ``target``), ``ablation`` (name -> median seconds), ``max_abs_diff`` (NumPy output
@@ -296,8 +387,12 @@ def benchmark(
                 with torch.no_grad():
                     return reference(x_torch)
 
+            def run_torch_aten(reference=reference, x_torch=x_torch):
+                with torch.no_grad(), onednn(False):
+                    return reference(x_torch)
+
             steps = ABLATION if ablation else {k: ABLATION[k] for k in ("naive", "full")}
-            functions = {"torch": run_torch}
+            functions = {"torch": run_torch, "torch_aten": run_torch_aten}
             functions |= {
                 name: (lambda f=f, model=model, x=x: f(model, x)) for name, f in steps.items()
             }
@@ -312,8 +407,10 @@ def benchmark(
                     **config,
                     "numpy_s": seconds["full"],
                     "torch_s": seconds["torch"],
+                    "torch_aten_s": seconds["torch_aten"],
                     "naive_s": seconds["naive"],
                     "ratio": ratio,
+                    "aten_ratio": seconds["full"] / seconds["torch_aten"],
                     "best_ratio": min(times["full"]) / min(times["torch"]),
                     "naive_ratio": seconds["naive"] / seconds["torch"],
                     "meets_target": None if target is None else ratio <= target,
@@ -343,6 +440,15 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
             f"{row['ratio']:>6.2f}x {target:>7}  {verdict:<4} {row['best_ratio']:>9.2f}x "
             f"{row['naive_s'] * 1e3:>9.3f} {row['naive_ratio']:>10.2f}x"
         )
+    lines += ["", "Against PyTorch's own loop (oneDNN switched off):"]
+    header = f"{'config':<24} {'numpy ms':>9} {'no oneDNN ms':>13} {'ratio':>7}"
+    lines += [header, "-" * len(header)]
+    for row in results:
+        config = f"T={row['T']} B={row['B']} D={row['D']} H={row['H']}"
+        lines.append(
+            f"{config:<24} {row['numpy_s'] * 1e3:>9.3f} {row['torch_aten_s'] * 1e3:>13.3f} "
+            f"{row['aten_ratio']:>6.2f}x"
+        )
     if len(names) > 2:
         lines += ["", "Ablation, time / torch time (each step adds one trick to the one before):"]
         header = f"{'config':<24} " + " ".join(f"{name:>10}" for name in names)
@@ -366,6 +472,9 @@ def main(argv: Sequence[str] | None = None) -> None:
 
     for key, value in environment().items():
         print(f"{key + ':':<19} {value}")
+    hint = coretype_hint(openblas_core(), _cpuinfo()[1], os.environ.get("OPENBLAS_CORETYPE"))
+    if hint:
+        print(hint)
     start = time.perf_counter()
     results = benchmark(repeats=args.repeats, threads=args.threads, ablation=not args.no_ablation)
     row = results[0]

@@ -665,12 +665,66 @@ def test_benchmark_runs_on_a_tiny_config_and_reports_ratios():
     results = bench.benchmark(configs=[dict(T=3, B=2, D=4, H=5, target=2.0)], repeats=1)
     assert len(results) == 1
     row = results[0]
-    for key in ("numpy_s", "torch_s", "naive_s", "ratio", "naive_ratio"):
+    for key in ("numpy_s", "torch_s", "torch_aten_s", "naive_s", "ratio", "naive_ratio"):
         assert row[key] > 0, key
     assert row["ratio"] == pytest.approx(row["numpy_s"] / row["torch_s"])
+    assert row["aten_ratio"] == pytest.approx(row["numpy_s"] / row["torch_aten_s"])
     assert set(row["ablation"]) >= {"naive", "full"}
     text = bench.format_table(results)
     assert "ratio" in text and "T=3" in text.replace(" ", "")
+    assert "no oneDNN" in text
+
+
+def test_benchmark_leaves_torchs_onednn_switch_as_it_found_it():
+    import torch
+
+    before = torch.backends.mkldnn.enabled
+    bench.benchmark(configs=[dict(T=2, B=1, D=3, H=4)], repeats=1, ablation=False)
+    assert torch.backends.mkldnn.enabled == before
+
+
+def test_torch_without_onednn_gives_the_same_numbers():
+    # The benchmark's "no oneDNN" column times the same layer on PyTorch's own loop.
+    import torch
+
+    torch.manual_seed(0)
+    reference = torch.nn.LSTM(4, 6).eval()
+    x = torch.randn(7, 3, 4)
+    with torch.no_grad():
+        expected = reference(x)[0]
+        with bench.onednn(False):
+            assert not torch.backends.mkldnn.enabled
+            got = reference(x)[0]
+    torch.testing.assert_close(got, expected, atol=1e-5, rtol=1e-5)
+
+
+def test_environment_names_the_kernels_in_use():
+    info = bench.environment()
+    for key in ("CPU", "OpenBLAS kernels", "torch CPU kernels", "torch LSTM"):
+        assert info[key], key
+
+
+@pytest.mark.parametrize(
+    ("core", "flags", "hint"),
+    [
+        ("Haswell", {"avx2", "avx512f"}, True),
+        ("Zen", {"avx2", "avx512f"}, True),
+        ("SkylakeX", {"avx2", "avx512f"}, False),
+        ("Haswell", {"avx2"}, False),
+        ("unknown", {"avx512f"}, False),
+    ],
+)
+def test_hint_when_openblas_leaves_avx512_unused(core, flags, hint):
+    text = bench.coretype_hint(core, flags)
+    assert (text is not None) == hint
+    if hint:
+        assert "OPENBLAS_CORETYPE=SkylakeX" in text and "chose" in text
+
+
+def test_hint_names_the_environment_variable_that_forced_the_kernels():
+    text = bench.coretype_hint("Haswell", {"avx512f"}, "Haswell")
+    assert "OPENBLAS_CORETYPE=Haswell in the environment" in text
+    assert "unset it" in text
 
 
 def test_naive_forward_baseline_matches_the_model():
