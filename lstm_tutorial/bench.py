@@ -53,11 +53,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import ctypes
+import functools
 import glob
 import os
 import statistics
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence, Set
 from typing import Any
 
 import numpy as np
@@ -211,7 +212,10 @@ def _threads(n: int) -> Iterator[None]:
 @contextlib.contextmanager
 def onednn(enabled: bool) -> Iterator[None]:
     """Switch PyTorch's use of oneDNN (``torch.backends.mkldnn.enabled``) on or off for a
-    while. With it off, ``torch.nn.LSTM`` on a CPU runs PyTorch's own loop over the steps."""
+    while. With it off, ``torch.nn.LSTM`` on a CPU runs PyTorch's own loop over the steps.
+
+    (``torch.backends.mkldnn.flags`` does the same but also sets oneDNN's TF32 switch, which
+    warns on every CPU-only build; the warning would land in the chapter's output.)"""
     import torch
 
     before = torch.backends.mkldnn.enabled
@@ -222,7 +226,8 @@ def onednn(enabled: bool) -> Iterator[None]:
         torch.backends.mkldnn.enabled = before
 
 
-def _cpuinfo() -> tuple[str, set[str]]:
+@functools.cache
+def _cpuinfo() -> tuple[str, frozenset[str]]:
     """The CPU's model name and instruction-set flags, from /proc/cpuinfo (Linux only)."""
     name, flags = "unknown", set()
     try:
@@ -235,7 +240,7 @@ def _cpuinfo() -> tuple[str, set[str]]:
                     flags = set(value.split())
     except OSError:
         pass
-    return name, flags
+    return name, frozenset(flags)
 
 
 def openblas_core() -> str:
@@ -259,7 +264,7 @@ def openblas_core() -> str:
     return "unknown"
 
 
-def coretype_hint(core: str, cpu_flags: set[str], coretype_env: str | None = None) -> str | None:
+def coretype_hint(core: str, cpu_flags: Set[str], coretype_env: str | None = None) -> str | None:
     """A hint when OpenBLAS runs its AVX2 kernels on a CPU that has AVX-512, else None.
 
     core: ``openblas_core()``; cpu_flags: the CPU's instruction sets (/proc/cpuinfo);
@@ -423,6 +428,10 @@ def benchmark(
     return results
 
 
+def _label(row: dict[str, Any]) -> str:
+    return f"T={row['T']} B={row['B']} D={row['D']} H={row['H']}"
+
+
 def format_table(results: Sequence[dict[str, Any]]) -> str:
     """The results as a plain-text table (times in milliseconds, ratios against torch)."""
     names = list(results[0]["ablation"]) if results else []
@@ -432,7 +441,7 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
     )
     lines = [header, "-" * len(header)]
     for row in results:
-        config = f"T={row['T']} B={row['B']} D={row['D']} H={row['H']}"
+        config = _label(row)
         target = "" if row.get("target") is None else f"<={row['target']:.1f}x"
         verdict = {True: "ok", False: "MISS", None: ""}[row["meets_target"]]
         lines.append(
@@ -444,7 +453,7 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
     header = f"{'config':<24} {'numpy ms':>9} {'no oneDNN ms':>13} {'ratio':>7}"
     lines += [header, "-" * len(header)]
     for row in results:
-        config = f"T={row['T']} B={row['B']} D={row['D']} H={row['H']}"
+        config = _label(row)
         lines.append(
             f"{config:<24} {row['numpy_s'] * 1e3:>9.3f} {row['torch_aten_s'] * 1e3:>13.3f} "
             f"{row['aten_ratio']:>6.2f}x"
@@ -454,7 +463,7 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
         header = f"{'config':<24} " + " ".join(f"{name:>10}" for name in names)
         lines += [header, "-" * len(header)]
         for row in results:
-            config = f"T={row['T']} B={row['B']} D={row['D']} H={row['H']}"
+            config = _label(row)
             ratios = (row["ablation"][name] / row["torch_s"] for name in names)
             lines.append(f"{config:<24} " + " ".join(f"{r:>9.2f}x" for r in ratios))
     lines.append("ratio: medians; best ratio: fastest call of each")
@@ -470,9 +479,12 @@ def main(argv: Sequence[str] | None = None) -> None:
     if args.repeats < 1 or (args.threads is not None and args.threads < 1):
         parser.error("--repeats and --threads must be positive")
 
-    for key, value in environment().items():
+    info = environment()
+    for key, value in info.items():
         print(f"{key + ':':<19} {value}")
-    hint = coretype_hint(openblas_core(), _cpuinfo()[1], os.environ.get("OPENBLAS_CORETYPE"))
+    hint = coretype_hint(
+        info["OpenBLAS kernels"], _cpuinfo()[1], os.environ.get("OPENBLAS_CORETYPE")
+    )
     if hint:
         print(hint)
     start = time.perf_counter()
