@@ -22,8 +22,6 @@ import contextlib
 import itertools
 import json
 import math
-import os
-import tempfile
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
@@ -34,6 +32,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
+from lstm_tutorial import checks
+from lstm_tutorial.store import (
+    CorruptFile,
+    cache_problem,
+    check_digest,
+    digest,
+    read_bytes,
+    write_cache,
+)
 from lstm_tutorial.tasks import (
     adding_correct,
     adding_problem,
@@ -90,28 +97,85 @@ TASK_DEFAULTS: dict[str, dict[str, Any]] = {
 }
 
 
+def _optional_number(name: str, value: Any) -> float | None:
+    return checks.optional(checks.number, name, value)
+
+
+def _optional_positive(name: str, value: Any) -> float | None:
+    return checks.optional(checks.positive_number, name, value)
+
+
+#: How each setting of a run config is checked (:func:`check_run_config`).
+SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "hidden_size": checks.positive_int,
+    "lr": checks.positive_number,
+    "batch_size": checks.positive_int,
+    "clip_norm": _optional_positive,
+    "threshold": lambda name, v: checks.fraction(name, v, open_low=True),
+    "n_val": checks.positive_int,
+    "eval_every": checks.positive_int,
+    "max_sequences": checks.positive_int,
+    "forget_bias": _optional_number,
+    "input_bias": _optional_number,
+    "n_symbols": checks.positive_int,
+    "length": checks.positive_int,
+    "n_train": checks.positive_int,
+    "n_test": checks.positive_int,
+    "val_seed": checks.seed,
+    "version": checks.positive_int,
+}
+
+
+def check_run_config(config: Any) -> dict:
+    """Check a whole run config (see :func:`run_config`) before anything is trained: the
+    task, the model, T, the seed and every setting of :data:`DEFAULTS`, each by its rule in
+    :data:`SETTING_CHECKS`. Returns it as a plain dict."""
+    checks.mapping("config", config)
+    config = dict(config)
+    checks.no_unknown_keys("config", config, ("task", "model", "T", "seed", *DEFAULTS))
+    missing = sorted({"task", "model", "T", "seed", *DEFAULTS} - set(config))
+    if missing:
+        raise ValueError(f"config lacks the settings {missing}: build it with run_config")
+    task = checks.choice("config['task']", config["task"], TASKS)
+    model = checks.choice("config['model']", config["model"], MODELS)
+    if task == "reber":
+        if config["T"] is not None:
+            raise ValueError(
+                f"the Reber task has no T (its strings vary in length), got T={config['T']!r}"
+            )
+    else:
+        checks.positive_int(f"config['T'] (the sequence length of the {task} task)", config["T"])
+    checks.seed("config['seed']", config["seed"])
+    for name, check in SETTING_CHECKS.items():
+        check(f"config[{name!r}]", config[name])
+    if model != "lstm":
+        for name in ("forget_bias", "input_bias"):
+            if config[name] is not None:
+                raise ValueError(
+                    f"config[{name!r}]={config[name]!r} applies to model 'lstm' only (the "
+                    f"torch.nn.LSTM start); model {model!r} would ignore it"
+                )
+    return config
+
+
 def run_config(task: str, model: str, T: int | None, seed: int = 0, **settings: Any) -> dict:
     """A complete run config: :data:`DEFAULTS`, then :data:`TASK_DEFAULTS`, then ``settings``.
 
     ``T`` is the sequence length of the adding and copy tasks; it must be None for the
     embedded Reber grammar, whose strings have their own lengths. Unknown setting names
-    raise ValueError (a typo would otherwise silently start a new run).
+    raise ValueError (a typo would otherwise silently start a new run), and every value is
+    checked (:func:`check_run_config`).
     """
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
+    checks.choice("task", task, TASKS)
+    checks.choice("model", model, MODELS)
     if task == "reber" and T is not None:
         raise ValueError(f"the Reber task has no T (its strings vary in length), got T={T!r}")
-    if task != "reber" and (isinstance(T, bool) or not isinstance(T, int) or T < 1):
-        raise ValueError(f"T must be a positive integer for the {task} task, got {T!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    unknown = set(settings) - set(DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(DEFAULTS)}")
+    if task != "reber":
+        checks.positive_int(f"T (the sequence length of the {task} task)", T)
+    checks.seed("seed", seed)
+    checks.no_unknown_keys("settings", settings, DEFAULTS)
     config = {"task": task, "model": model, "T": T, "seed": seed, **DEFAULTS}
-    return config | TASK_DEFAULTS[task] | settings
+    return check_run_config(config | TASK_DEFAULTS[task] | settings)
 
 
 def grid(base: Mapping[str, Any] | None = None, **axes: Sequence[Any]) -> list[dict]:
@@ -336,7 +400,8 @@ def train_on_task(config: Mapping[str, Any], log: Callable[[str], None] | None =
       (training time) and ``seconds_per_1000`` (per 1000 training sequences).
     Runs torch on one thread (:func:`one_thread`).
     """
-    config = dict(config)
+    config = check_run_config(config)
+    checks.optional(checks.function, "log", log)
     with one_thread():
         task = _TASK_CLASSES[config["task"]](config)
         model = build_model(config)
@@ -409,15 +474,48 @@ STORY_DEFAULTS: dict[str, Any] = {
 
 def story_config(model: str, seed: int = 0, **settings: Any) -> dict:
     """A complete config for :func:`train_on_stories`: :data:`STORY_DEFAULTS` and
-    ``settings``. ``model`` is "lstm", "gru", "rnn" or a name of :data:`VARIANTS`."""
-    if model not in MODELS:
-        raise ValueError(f"model must be one of {MODELS}, got {model!r}")
-    if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    unknown = set(settings) - set(STORY_DEFAULTS)
-    if unknown:
-        raise ValueError(f"unknown settings {sorted(unknown)}; known: {sorted(STORY_DEFAULTS)}")
-    return {"task": "stories", "model": model, "T": None, "seed": seed} | STORY_DEFAULTS | settings
+    ``settings``. ``model`` is "lstm", "gru", "rnn" or a name of :data:`VARIANTS`. Every
+    value is checked (:func:`check_story_config`)."""
+    checks.choice("model", model, MODELS)
+    checks.seed("seed", seed)
+    checks.no_unknown_keys("settings", settings, STORY_DEFAULTS)
+    config = {"task": "stories", "model": model, "T": None, "seed": seed} | STORY_DEFAULTS
+    return check_story_config(config | settings)
+
+
+#: How each setting of a story config is checked (:func:`check_story_config`).
+STORY_CHECKS: dict[str, Callable[[str, Any], Any]] = {
+    "embed_size": checks.positive_int,
+    "hidden_size": checks.positive_int,
+    "lr": checks.positive_number,
+    "batch_size": checks.positive_int,
+    "epochs": checks.positive_int,
+    "train_stories": checks.positive_int,
+    "test_stories": checks.positive_int,
+    "max_distance": checks.count,
+    "clip_norm": _optional_positive,
+    "data_seed": checks.seed,
+    "version": checks.positive_int,
+}
+
+
+def check_story_config(config: Any) -> dict:
+    """Check a whole story config (see :func:`story_config`) before anything is trained."""
+    checks.mapping("config", config)
+    config = dict(config)
+    keys = ("task", "model", "T", "seed", *STORY_DEFAULTS)
+    checks.no_unknown_keys("config", config, keys)
+    missing = sorted(set(keys) - set(config))
+    if missing:
+        raise ValueError(f"config lacks the settings {missing}: build it with story_config")
+    checks.choice("config['task']", config["task"], ("stories",))
+    checks.choice("config['model']", config["model"], MODELS)
+    if config["T"] is not None:
+        raise ValueError(f"config['T'] must be None for the stories, got {config['T']!r}")
+    checks.seed("config['seed']", config["seed"])
+    for name, check in STORY_CHECKS.items():
+        check(f"config[{name!r}]", config[name])
+    return config
 
 
 class StoryLM(nn.Module):
@@ -453,7 +551,7 @@ def train_on_stories(config: Mapping[str, Any]) -> dict:
         story_batches,
     )
 
-    config = dict(config)
+    config = check_story_config(config)
     with one_thread():
         vocab = WordVocab.from_story_vocab()
         distances = range(config["max_distance"] + 1)
@@ -492,29 +590,52 @@ def train_on_stories(config: Mapping[str, Any]) -> dict:
 # -------------------------------------------------------------------------------- sweeps
 
 
-def _write_json(path: Path, data: Any) -> None:
-    """Write ``data`` as JSON to a temporary file next to ``path``, then rename: atomic."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as handle:
-            json.dump(data, handle, sort_keys=True, allow_nan=True)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+#: Version of the cached run files (2: with a digest of config and metrics).
+CACHE_FORMAT = 2
 
 
-def _read_json(path: Path, config: Mapping[str, Any]) -> dict | None:
-    """The cached metrics of ``config`` at ``path``; None if missing, unreadable or stale."""
+def _record(config: Mapping[str, Any], metrics: Mapping[str, Any]) -> dict[str, Any]:
+    """What a cache file holds: the config, the metrics, the format and their digest."""
+    content = {"config": config, "metrics": metrics}
+    return {"format": CACHE_FORMAT, **content, "digest": digest(content)}
+
+
+def _read_json(
+    path: Path, config: Mapping[str, Any], log: Callable[[str], None] | None = None
+) -> dict | None:
+    """The cached metrics of ``config`` at ``path``; None if there is no such file. A file
+    that is unreadable, damaged, of an older format or of another config is reported in one
+    line (:func:`lstm_tutorial.store.cache_problem`) and also gives None: the run is redone."""
+    if not path.exists():
+        return None
     try:
-        stored = json.loads(path.read_text())
-    except (OSError, ValueError):
+        stored = json.loads(read_bytes(path).decode("utf-8"))
+        if not isinstance(stored, dict) or stored.get("format") != CACHE_FORMAT:
+            found = stored.get("format") if isinstance(stored, dict) else None
+            raise CorruptFile(f"{path} is not a run record of format {CACHE_FORMAT} ({found!r})")
+        if not isinstance(stored.get("metrics"), dict):
+            raise CorruptFile(f"{path} holds no metrics")
+        check_digest(path, stored.get("digest"), {k: stored.get(k) for k in ("config", "metrics")})
+        if stored["config"] != config:
+            raise CorruptFile(f"{path} holds the result of another config")
+    except (CorruptFile, OSError, UnicodeDecodeError, ValueError) as err:
+        cache_problem(path, err, log)
         return None
-    if not isinstance(stored, dict) or stored.get("config") != config:
-        return None
-    metrics = stored.get("metrics")
-    return metrics if isinstance(metrics, dict) else None
+    return stored["metrics"]
+
+
+def _check_metrics(metrics: Any, config: Mapping[str, Any]) -> dict:
+    """Metrics must be JSON data, and NaN only where the run says it diverged."""
+    if not isinstance(metrics, Mapping):
+        raise ValueError(f"run must return a dict of metrics, got {type(metrics).__name__}")
+    metrics = dict(metrics)
+    nan = [k for k, v in metrics.items() if isinstance(v, float) and math.isnan(v)]
+    if nan and not metrics.get("diverged"):
+        raise ValueError(
+            f"run {describe_run(config)} returned NaN for {nan} without reporting "
+            "diverged=True; a NaN metric is not recorded silently"
+        )
+    return metrics
 
 
 def describe_run(config: Mapping[str, Any]) -> str:
@@ -559,11 +680,12 @@ def run_sweep(
     True, ``solved`` False, ``sequences`` 0 and NaN ``accuracy`` and ``error``. List the
     configs with T increasing for the rule to bite.
     """
-    if isinstance(configs, Mapping) or not isinstance(configs, Sequence) or not configs:
-        raise ValueError("configs must be a non-empty list of config dicts (see grid)")
-    if not callable(run):
-        raise ValueError(f"run must be a function config -> metrics, got {run!r}")
-    cache_dir = Path(cache_dir)
+    checks.sequence("configs (a list of config dicts, see grid)", configs)
+    checks.function("run", run)
+    cache_dir = checks.path("cache_dir", cache_dir)
+    checks.optional(checks.function, "log", log)
+    checks.function("describe", describe)
+    checks.boolean("skip_harder", skip_harder)
     name = f"{getattr(run, '__module__', '')}.{getattr(run, '__qualname__', repr(run))}"
     results = []
     failed_at: dict[str, float] = {}  # config without T -> smallest T not solved
@@ -587,15 +709,13 @@ def run_sweep(
             results.append({**config, **skipped, "accuracy": nan, "error": nan, "cached": False})
             continue
         path = cache_dir / f"{config_key({'run': name, **config})}.json"
-        metrics = _read_json(path, config)
+        metrics = _read_json(path, config, log)
         cached = metrics is not None
         start = time.perf_counter()
         if metrics is None:
-            metrics = run(config)
-            if not isinstance(metrics, Mapping):
-                raise ValueError(f"run must return a dict of metrics, got {type(metrics).__name__}")
-            metrics = dict(metrics)
-            _write_json(path, {"config": config, "metrics": metrics})
+            metrics = _check_metrics(run(config), config)
+            text = json.dumps(_record(config, metrics), sort_keys=True, allow_nan=True)
+            write_cache(path, lambda handle, text=text: handle.write(text.encode("utf-8")))
         if log is not None:
             took = "cached" if cached else f"{time.perf_counter() - start:.1f} s"
             log(f"[{k}/{len(configs)}] {describe(config)}: {_outcome(metrics)} ({took})")

@@ -23,14 +23,13 @@ one trained model, in any order, with the same result either way.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import hashlib
+import io
 import json
 import math
-import os
-import tempfile
 import time
+import zipfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -39,14 +38,24 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from lstm_tutorial import checks
 from lstm_tutorial.bptt import clip_grad_norm
 from lstm_tutorial.chardata import CharVocab, bptt_batches, load_text, split
 from lstm_tutorial.charlm import CharLM, State, bits_per_char
 from lstm_tutorial.decoding import sample
 from lstm_tutorial.optim import Adam
+from lstm_tutorial.store import (
+    CorruptFile,
+    atomic_write,
+    cache_problem,
+    sealed_writer,
+    unseal,
+    write_cache,
+)
 
-#: Bumped when training changes in a way that makes old cached checkpoints stale.
-CHECKPOINT_FORMAT = 1
+#: Bumped when training or the file layout changes so that old checkpoints are stale
+#: (2: sealed files, see ``lstm_tutorial.store.seal``).
+CHECKPOINT_FORMAT = 2
 
 
 class TrainingDiverged(RuntimeError):
@@ -91,27 +100,46 @@ class TrainConfig:
     seed: int = 0
 
     def __post_init__(self) -> None:
-        for name in ("hidden_size", "num_layers", "steps", "batch_size", "seq_len", "eval_every"):
-            value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if not (isinstance(self.lr, int | float) and math.isfinite(self.lr) and self.lr > 0):
-            raise ValueError(f"lr must be a positive number, got {self.lr!r}")
-        if not self.max_grad_norm > 0:
-            raise ValueError(f"max_grad_norm must be positive, got {self.max_grad_norm!r}")
-        if not self.divergence_factor > 1:
-            raise ValueError(f"divergence_factor must be > 1, got {self.divergence_factor!r}")
-        if self.dtype not in ("float32", "float64"):
-            raise ValueError(f"dtype must be 'float32' or 'float64', got {self.dtype!r}")
-        if self.sample_every < 0:
-            raise ValueError(f"sample_every must be >= 0, got {self.sample_every!r}")
+        # Every field at once, before anything is read or trained.
+        optional_positive = lambda name, v: checks.optional(checks.positive_int, name, v)  # noqa: E731
+        checks.config_fields(
+            self,
+            {
+                "hidden_size": checks.positive_int,
+                "embed_size": optional_positive,
+                "num_layers": checks.positive_int,
+                "dtype": lambda name, v: checks.choice(name, v, ("float32", "float64")),
+                "text_path": lambda name, v: checks.optional(checks.string, name, v),
+                "max_chars": optional_positive,
+                "val_fraction": lambda name, v: checks.number(
+                    name, v, minimum=0.0, maximum=1.0, min_open=True, max_open=True
+                ),
+                "val_chars": optional_positive,
+                "steps": checks.positive_int,
+                "batch_size": checks.positive_int,
+                "seq_len": checks.positive_int,
+                "lr": checks.positive_number,
+                "max_grad_norm": checks.positive_number,
+                "divergence_factor": lambda name, v: checks.number(
+                    name, v, minimum=1.0, min_open=True
+                ),
+                "eval_every": checks.positive_int,
+                "sample_every": checks.count,
+                "sample_prompt": checks.string,
+                "sample_length": checks.positive_int,
+                "seed": checks.seed,
+            },
+        )
 
     def to_json(self) -> str:
         return json.dumps(dataclasses.asdict(self), sort_keys=True)
 
     @classmethod
     def from_json(cls, text: str) -> TrainConfig:
-        return cls(**json.loads(text))
+        data = json.loads(checks.string("text", text))
+        checks.mapping("the JSON config", data)
+        checks.no_unknown_keys("the JSON config", data, [f.name for f in dataclasses.fields(cls)])
+        return cls(**data)
 
 
 #: The run of the book (Part II, chapters 3 and 4): about 30 s on two cores, and well below
@@ -179,12 +207,31 @@ def training_text(config: TrainConfig) -> str:
 def prepare_data(
     config: TrainConfig,
 ) -> tuple[CharVocab, NDArray[np.int64], NDArray[np.int64]]:
-    """The vocabulary, the training ids and the validation ids (int64, 1-D) of a config."""
+    """The vocabulary, the training ids and the validation ids (int64, 1-D) of a config.
+
+    Raises ValueError if the text is too short for one training batch of the config or
+    leaves no validation text, or if ``sample_prompt`` holds a character the text lacks:
+    all before any training."""
+    checks.instance("config", config, TrainConfig, "a TrainConfig")
     text = training_text(config)
     vocab = CharVocab.from_text(text)
     train_ids, val_ids = split(vocab.encode(text), config.val_fraction)
     if config.val_chars is not None:
         val_ids = val_ids[: config.val_chars]
+    B, T = config.batch_size, config.seq_len
+    for part, part_ids in (("training", train_ids), ("validation", val_ids)):
+        if len(part_ids) < B * (T + 1):
+            raise ValueError(
+                f"the {part} text has {len(part_ids)} characters, too few for one batch of "
+                f"batch_size={B} streams x seq_len={T} (at least {B * (T + 1)}): use more "
+                "text (max_chars, val_fraction, val_chars) or smaller batches"
+            )
+    if config.sample_every:
+        missing = sorted(set(config.sample_prompt) - set(vocab.chars))
+        if missing:
+            raise ValueError(
+                f"sample_prompt {config.sample_prompt!r} holds characters the text lacks: {missing}"
+            )
     return vocab, train_ids, val_ids
 
 
@@ -263,6 +310,7 @@ def train_step(
     check_divergence(loss, best, step, config, grads)
     grad_norm = clip_grad_norm(grads, config.max_grad_norm)
     optimizer.step(grads)
+    check_finite_weights(model, step, config)  # the update itself can break the model
     return loss, grad_norm, state
 
 
@@ -289,6 +337,7 @@ def train(
     bits of float32 rounding, which can depend on the number of threads
     of NumPy's BLAS).
     """
+    checks.optional(checks.function, "log", log)
     vocab, train_ids, val_ids = prepare_data(config)
     model = CharLM(
         vocab.size,
@@ -314,6 +363,18 @@ def train(
             if step == config.steps:
                 break
     return TrainResult(model, vocab, config, monitor.history, optimizer)
+
+
+def check_finite_weights(model: CharLM, step: int, config: TrainConfig) -> None:
+    """Raise ``TrainingDiverged`` if an update left NaN or inf in the weights: the last
+    update can break a model whose loss and gradients were finite just before it."""
+    for name, value in model.parameters().items():
+        if not np.isfinite(value).all():
+            raise TrainingDiverged(
+                f"training diverged at step {step}: after the update the parameter {name} "
+                f"holds NaN or inf; try a smaller learning rate (lr is {config.lr:g}) or "
+                "stronger gradient clipping"
+            )
 
 
 class Monitor:
@@ -360,6 +421,11 @@ class Monitor:
         config, history = self.config, self.history
         B, T = config.batch_size, config.seq_len
         val = bits_per_char(evaluate(self.model, self.val_ids, B, T))
+        if not math.isfinite(val):
+            raise TrainingDiverged(
+                f"training diverged by step {step}: the validation loss is {val}; try a "
+                f"smaller learning rate (lr is {config.lr:g}) or stronger gradient clipping"
+            )
         train = bits_per_char(float(np.mean(self.losses))) if self.losses else math.nan
         speed = len(self.losses) * B * T / self.seconds if self.seconds > 0 else 0.0
         history.step.append(step)
@@ -390,14 +456,8 @@ def text_fingerprint(config: TrainConfig) -> str:
     return hashlib.sha256(training_text(config).encode("utf-8")).hexdigest()
 
 
-def save_checkpoint(path: str | Path, result: TrainResult) -> Path:
-    """Write a ``TrainResult`` to ``path`` (.npz), atomically: a reader never sees half a file.
-
-    Stored: the parameters (``param/<name>``), the optimizer state (``adam/<key>``, if any),
-    the config and the model's constructor arguments as JSON strings, the vocabulary as
-    Unicode code points (int32), the history, the text's fingerprint and a format number.
-    """
-    path = Path(path)
+def _checkpoint_arrays(result: TrainResult) -> dict[str, np.ndarray]:
+    """Everything a checkpoint stores, as named arrays."""
     history = result.history
     arrays: dict[str, np.ndarray] = {
         "format": np.array(CHECKPOINT_FORMAT),
@@ -413,27 +473,56 @@ def save_checkpoint(path: str | Path, result: TrainResult) -> Path:
     arrays |= {f"param/{k}": v for k, v in result.model.parameters().items()}
     if result.optimizer is not None:
         arrays |= {f"adam/{k}": v for k, v in result.optimizer.state_dict().items()}
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.stem}-", suffix=".npz")
-    try:
-        with os.fdopen(fd, "wb") as f:
-            np.savez(f, **arrays)
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a checkpoint need not be
-        os.replace(tmp, path)  # atomic: the old file or the new one, never a mix
-    except BaseException:
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(tmp)
-        raise
+    return arrays
+
+
+def save_checkpoint(path: str | Path, result: TrainResult) -> Path:
+    """Write a ``TrainResult`` to ``path`` (.npz), atomically: a reader never sees half a file.
+
+    Stored: the parameters (``param/<name>``), the optimizer state (``adam/<key>``, if any),
+    the config and the model's constructor arguments as JSON strings, the vocabulary as
+    Unicode code points (int32), the history, the text's fingerprint and a format number.
+    The file is a normal ``.npz`` sealed with the SHA-256 of its bytes
+    (``lstm_tutorial.store.seal``), which ``load_checkpoint`` verifies.
+    """
+    path = checks.path("path", path)
+    checks.instance("result", result, TrainResult, "a TrainResult")
+    arrays = _checkpoint_arrays(result)
+    atomic_write(path, sealed_writer(lambda buffer: np.savez(buffer, **arrays)))
     return path
 
 
+def _read_arrays(path: Path) -> dict[str, np.ndarray]:
+    """The verified arrays of the checkpoint at ``path``; ``CorruptFile`` otherwise."""
+    data = unseal(path)
+    try:
+        with np.load(io.BytesIO(data), allow_pickle=False) as archive:
+            arrays = {name: archive[name] for name in archive.files}
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, RuntimeError) as err:
+        reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
+        raise CorruptFile(
+            f"{path} cannot be read as a checkpoint ({type(err).__name__}: {reason})"
+        ) from None
+    if "format" not in arrays:
+        raise CorruptFile(f"{path} is not a checkpoint of this module (it has no format entry)")
+    if arrays["format"].shape != () or int(arrays["format"]) != CHECKPOINT_FORMAT:
+        raise CorruptFile(
+            f"{path} has checkpoint format {arrays['format']}, this version reads format "
+            f"{CHECKPOINT_FORMAT} (an older file: delete it, or let train_or_load retrain)"
+        )
+    return arrays
+
+
 def load_checkpoint(path: str | Path) -> TrainResult:
-    """Read a checkpoint written by ``save_checkpoint`` (with ``allow_pickle=False``)."""
-    with np.load(path, allow_pickle=False) as data:
-        if "format" not in data.files or int(data["format"]) != CHECKPOINT_FORMAT:
-            raise ValueError(
-                f"{path} is not a checkpoint of format {CHECKPOINT_FORMAT} of this module"
-            )
+    """Read a checkpoint written by ``save_checkpoint`` (with ``allow_pickle=False``).
+
+    Raises FileNotFoundError for a missing file and a ValueError naming the file
+    (``lstm_tutorial.store.CorruptFile``) for one that is empty, truncated, damaged (its
+    digest does not match), of another format, or holds pickled objects.
+    """
+    path = checks.path("path", path)
+    data = _read_arrays(path)
+    try:
         config = TrainConfig.from_json(str(data["config"]))
         model_config = json.loads(str(data["model_config"]))
         model = CharLM(
@@ -443,10 +532,10 @@ def load_checkpoint(path: str | Path) -> TrainResult:
             model_config["num_layers"],
             dtype=np.dtype(model_config["dtype"]),
         )
-        model.load_state_dict({k[6:]: data[k] for k in data.files if k.startswith("param/")})
+        model.load_state_dict({k[6:]: data[k] for k in data if k.startswith("param/")})
         vocab = CharVocab(tuple(chr(int(code)) for code in data["vocab"]))
         optimizer = None
-        adam_keys = [k for k in data.files if k.startswith("adam/")]
+        adam_keys = [k for k in data if k.startswith("adam/")]
         if adam_keys:
             optimizer = Adam(model.parameters(), lr=config.lr)
             optimizer.load_state_dict({k[5:]: data[k] for k in adam_keys})
@@ -460,20 +549,21 @@ def load_checkpoint(path: str | Path) -> TrainResult:
             samples=[(int(s), str(t)) for s, t in json.loads(str(data["history/samples"]))],
             seconds=float(data["history/seconds"]),
         )
+    except (KeyError, TypeError, ValueError) as err:
+        raise CorruptFile(f"{path} is not a valid checkpoint: {err}") from None
     return TrainResult(model, vocab, config, history, optimizer)
 
 
-def cached_config_matches(path: str | Path, config: TrainConfig) -> bool:
-    """Whether ``path`` holds a checkpoint of exactly this config, format and training text."""
-    try:
-        with np.load(path, allow_pickle=False) as data:
-            return (
-                int(data["format"]) == CHECKPOINT_FORMAT
-                and TrainConfig.from_json(str(data["config"])) == config
-                and str(data["text_sha256"]) == text_fingerprint(config)
-            )
-    except (OSError, KeyError, ValueError, TypeError):
-        return False
+def _check_cached(path: Path, config: TrainConfig) -> TrainResult:
+    """The checkpoint at ``path`` if it holds exactly this config, format and training text;
+    ``CorruptFile`` saying why not otherwise."""
+    result = load_checkpoint(path)
+    if result.config != config:
+        raise CorruptFile(f"{path} holds a model trained with another config")
+    stored_text = str(_read_arrays(path)["text_sha256"])
+    if stored_text != text_fingerprint(config):
+        raise CorruptFile(f"{path} holds a model trained on another text")
+    return result
 
 
 def train_or_load(
@@ -482,13 +572,24 @@ def train_or_load(
     """Load the model trained with ``config`` from ``path`` if it is there, else train and save.
 
     Training is deterministic, so either way the caller gets the same model. The file is
-    written atomically, so notebooks that run at the same time can share one ``path``.
+    written atomically, so notebooks that run at the same time can share one ``path``. A
+    file that is damaged, of an older format or of another config is reported in one line
+    (through ``log``, or as a warning when ``log`` is None) and replaced by a new run; a
+    folder that cannot be written gives a warning, and the trained model is still returned.
     """
-    if Path(path).exists() and cached_config_matches(path, config):
-        result = load_checkpoint(path)
-        if log is not None:
-            log(f"loaded the model trained for {config.steps} steps from {Path(path).name}")
-        return result
+    checks.instance("config", config, TrainConfig, "a TrainConfig")
+    path = checks.path("path", path)
+    checks.optional(checks.function, "log", log)
+    if path.exists():
+        try:
+            result = _check_cached(path, config)
+        except (CorruptFile, OSError) as err:
+            cache_problem(path, err, log)
+        else:
+            if log is not None:
+                log(f"loaded the model trained for {config.steps} steps from {path.name}")
+            return result
     result = train(config, log=log)
-    save_checkpoint(path, result)
+    arrays = _checkpoint_arrays(result)
+    write_cache(path, sealed_writer(lambda buffer: np.savez(buffer, **arrays)))
     return result

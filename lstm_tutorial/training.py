@@ -14,10 +14,10 @@ a hash of its config, so that chapters which need the same model share one train
 from __future__ import annotations
 
 import hashlib
+import io
 import json
 import math
 import os
-import tempfile
 import time
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -27,7 +27,16 @@ from typing import Any
 import torch
 from torch import nn
 
+from lstm_tutorial import checks
 from lstm_tutorial.seeding import seed_everything
+from lstm_tutorial.store import (
+    CorruptFile,
+    atomic_write,
+    cache_problem,
+    sealed_writer,
+    unseal,
+    write_cache,
+)
 
 #: ``loss(model, batch)`` -> scalar tensor, the mean loss of the batch.
 LossFn = Callable[[nn.Module, Any], torch.Tensor]
@@ -36,8 +45,8 @@ MetricFn = Callable[[nn.Module], float]
 #: Training batches: an iterable read once per epoch, or ``batches(epoch)`` -> iterable.
 Batches = Iterable[Any] | Callable[[int], Iterable[Any]]
 
-#: Version of the checkpoint layout written by :func:`save_checkpoint`.
-CHECKPOINT_FORMAT = 1
+#: Version of the checkpoint layout written by :func:`save_checkpoint` (2: sealed files).
+CHECKPOINT_FORMAT = 2
 #: Environment variable that overrides where :func:`train_or_load` keeps its checkpoints.
 CHECKPOINT_DIR_ENV = "LSTM_TUTORIAL_CHECKPOINTS"
 
@@ -104,7 +113,9 @@ def evaluate_loss(
     model: nn.Module, batches: Iterable[Any], loss: LossFn, device: torch.device | str | None = None
 ) -> float:
     """Mean of ``loss(model, batch)`` over ``batches`` (each batch counts once), in eval mode."""
-    device = model_device(model) if device is None else torch.device(device)
+    checks.instance("model", model, nn.Module, "a torch.nn.Module")
+    checks.function("loss", loss)
+    device = model_device(model) if device is None else checks.torch_device("device", device)
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
@@ -122,10 +133,77 @@ def _diverged(epoch: int, step: int, value: float, first: float, limit: float, l
     if math.isfinite(value):
         what += f", above {limit:.4g} (the first loss was {first:.4g})"
     return TrainingDiverged(
-        f"training diverged at epoch {epoch}, step {step}: the loss {what}. "
+        f"training diverged at epoch {epoch}, step {step}: the loss {what}. {_advice(lr, clip)}"
+    )
+
+
+def _advice(lr: float, clip: float | None) -> str:
+    return (
         f"Try a smaller learning rate (lr={lr:g}), a smaller clip_norm (now {clip}), "
         "or check the inputs for NaN or infinite values."
     )
+
+
+def check_finite_parameters(model: nn.Module, when: str, lr: float, clip: float | None) -> None:
+    """Raise :class:`TrainingDiverged` if a parameter of ``model`` holds NaN or inf."""
+    for name, parameter in model.named_parameters():
+        if not bool(torch.isfinite(parameter.detach()).all()):
+            raise TrainingDiverged(
+                f"training diverged {when}: the parameter {name} holds NaN or inf. "
+                f"{_advice(lr, clip)}"
+            )
+
+
+def _check_fit_arguments(
+    model,
+    train,
+    loss,
+    epochs,
+    lr,
+    optimizer,
+    val,
+    metrics,
+    schedule,
+    clip_norm,
+    device,
+    seed,
+    diverge_factor,
+    log,
+    log_every,
+) -> None:
+    """Every argument of :func:`fit`, checked before the first batch."""
+    checks.instance("model", model, nn.Module, "a torch.nn.Module")
+    if not callable(train) and not isinstance(train, Iterable):
+        raise checks.ArgumentTypeError(
+            f"train must be an iterable of batches or a function epoch -> batches, "
+            f"got {checks.describe(train)}"
+        )
+    checks.function("loss", loss)
+    checks.positive_int("epochs", epochs)
+    checks.positive_number("lr", lr)
+    checks.optional(
+        checks.instance,
+        "optimizer",
+        optimizer,
+        kind=torch.optim.Optimizer,
+        expected="a torch.optim.Optimizer",
+    )
+    if val is not None and not isinstance(val, Iterable):
+        raise checks.ArgumentTypeError(
+            f"val must be an iterable of batches or None, got {checks.describe(val)}"
+        )
+    if metrics is not None:
+        checks.mapping("metrics", metrics)
+        for name, metric in metrics.items():
+            checks.string("metrics key", name)
+            checks.function(f"metrics[{name!r}]", metric)
+    checks.optional(checks.function, "schedule", schedule)
+    checks.optional(checks.positive_number, "clip_norm", clip_norm)
+    checks.torch_device("device", device)
+    checks.optional(checks.seed, "seed", seed)
+    checks.optional(checks.number, "diverge_factor", diverge_factor, minimum=1.0, min_open=True)
+    checks.optional(checks.function, "log", log)
+    checks.positive_int("log_every", log_every)
 
 
 def fit(
@@ -182,16 +260,23 @@ def fit(
     log, log_every:
         Where the progress lines go (``print``; None for silence), every ``log_every`` epochs.
     """
-    if isinstance(epochs, bool) or not isinstance(epochs, int) or epochs < 1:
-        raise ValueError(f"epochs must be a positive integer, got {epochs!r}")
-    if not lr > 0:
-        raise ValueError(f"lr must be positive, got {lr!r}")
-    if clip_norm is not None and not clip_norm > 0:
-        raise ValueError(f"clip_norm must be positive or None, got {clip_norm!r}")
-    if diverge_factor is not None and not diverge_factor > 1:
-        raise ValueError(f"diverge_factor must be larger than 1 or None, got {diverge_factor!r}")
-    if isinstance(log_every, bool) or not isinstance(log_every, int) or log_every < 1:
-        raise ValueError(f"log_every must be a positive integer, got {log_every!r}")
+    _check_fit_arguments(
+        model,
+        train,
+        loss,
+        epochs,
+        lr,
+        optimizer,
+        val,
+        metrics,
+        schedule,
+        clip_norm,
+        device,
+        seed,
+        diverge_factor,
+        log,
+        log_every,
+    )
     device = default_device() if device is None else torch.device(device)
     model.to(device)
     if optimizer is None:
@@ -206,9 +291,7 @@ def fit(
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         if schedule is not None:
-            factor = float(schedule(epoch))
-            if not factor > 0:
-                raise ValueError(f"schedule({epoch}) must be a positive factor, got {factor!r}")
+            factor = checks.positive_number(f"schedule({epoch})", schedule(epoch))
             for group, initial in zip(optimizer.param_groups, initial_lrs, strict=True):
                 group["lr"] = initial * factor
         model.train()
@@ -227,23 +310,49 @@ def fit(
             value.backward()
             if clip_norm is not None:
                 nn.utils.clip_grad_norm_(model.parameters(), clip_norm)
-            optimizer.step()
+            _optimizer_step(optimizer, epoch, step, clip_norm)
             total += current
             count += 1
         if count == 0:
             raise ValueError(f"the training data gave no batches in epoch {epoch}")
+        lr_now = optimizer.param_groups[0]["lr"]
+        check_finite_parameters(model, f"in epoch {epoch} (after step {step})", lr_now, clip_norm)
         history.train_loss.append(total / count)
         if val is not None:
-            history.val_loss.append(evaluate_loss(model, val, loss, device))
+            val_loss = evaluate_loss(model, val, loss, device)
+            if not math.isfinite(val_loss):
+                raise TrainingDiverged(
+                    f"training diverged in epoch {epoch}: the validation loss is {val_loss}. "
+                    f"{_advice(lr_now, clip_norm)}"
+                )
+            history.val_loss.append(val_loss)
         model.eval()
         with torch.no_grad():
             for name, metric in (metrics or {}).items():
-                history.metrics[name].append(float(metric(model)))
+                value = float(metric(model))
+                if math.isnan(value):
+                    raise ValueError(f"the metric {name!r} returned NaN after epoch {epoch}")
+                history.metrics[name].append(value)
         history.seconds.append(time.perf_counter() - start)
         if log is not None and (epoch % log_every == 0 or epoch == epochs):
             log(_progress_line(history, epochs))
     model.eval()
     return history
+
+
+def _optimizer_step(optimizer: torch.optim.Optimizer, epoch: int, step: int, clip) -> None:
+    """``optimizer.step()``, with torch's overflow error (a huge learning rate) reported as
+    the divergence it is."""
+    try:
+        optimizer.step()
+    except RuntimeError as err:
+        if "overflow" not in str(err):
+            raise
+        lr = optimizer.param_groups[0]["lr"]
+        raise TrainingDiverged(
+            f"training diverged at epoch {epoch}, step {step}: the update overflowed ({err}). "
+            f"{_advice(lr, clip)}"
+        ) from None
 
 
 def _progress_line(history: History, epochs: int) -> str:
@@ -273,6 +382,18 @@ def _plain_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
         ) from None
 
 
+def _checkpoint_payload(
+    model: nn.Module, config: Mapping[str, Any] | None, history: History | None
+) -> dict[str, Any]:
+    """What a checkpoint file holds: the format, the weights, the config and the history."""
+    return {
+        "format": CHECKPOINT_FORMAT,
+        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "config": _plain_config(config),
+        "history": None if history is None else history.to_dict(),
+    }
+
+
 def save_checkpoint(
     path: str | Path,
     model: nn.Module,
@@ -282,26 +403,40 @@ def save_checkpoint(
 ) -> Path:
     """Save ``model.state_dict()`` (on the CPU), ``config`` and ``history`` to ``path``.
 
-    The file is written to a temporary name in the same folder and then renamed with
-    ``os.replace``, so a reader never sees half a file. Returns the path.
+    The file is a normal ``torch.save`` archive sealed with the SHA-256 of its bytes
+    (:func:`lstm_tutorial.store.seal`), which :func:`load_checkpoint` verifies, and it is
+    written atomically (:func:`lstm_tutorial.store.atomic_write`): a reader never sees half
+    a file. Returns the path.
     """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    payload = {
-        "format": CHECKPOINT_FORMAT,
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
-        "config": _plain_config(config),
-        "history": None if history is None else history.to_dict(),
-    }
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            torch.save(payload, handle)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    path = checks.path("path", path)
+    checks.instance("model", model, nn.Module, "a torch.nn.Module")
+    checks.optional(checks.instance, "history", history, kind=History, expected="a History")
+    payload = _checkpoint_payload(model, config, history)
+    atomic_write(path, sealed_writer(lambda buffer: torch.save(payload, buffer)))
     return path
+
+
+def _read_checkpoint(path: Path, map_location: Any) -> dict[str, Any]:
+    """The verified payload of the checkpoint at ``path``; :class:`CorruptFile` otherwise."""
+    data = unseal(path)
+    try:
+        payload = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
+    except Exception as err:  # torch raises many kinds for a damaged zip or a pickle
+        first = str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
+        refused = "Weights only load failed" in str(err)
+        what = "holds pickled objects, which are refused" if refused else "cannot be read"
+        raise CorruptFile(f"{path} {what} ({type(err).__name__}: {first})") from None
+    if not isinstance(payload, dict) or "format" not in payload:
+        raise CorruptFile(f"{path} is not a checkpoint written by save_checkpoint")
+    if payload["format"] != CHECKPOINT_FORMAT:
+        raise CorruptFile(
+            f"{path} has checkpoint format {payload['format']!r}, this version reads format "
+            f"{CHECKPOINT_FORMAT} (an older file: delete it, or let train_or_load retrain)"
+        )
+    missing = {"state_dict", "config", "history"} - set(payload)
+    if missing:
+        raise CorruptFile(f"{path} lacks the entries {sorted(missing)}")
+    return payload
 
 
 def load_checkpoint(
@@ -310,23 +445,21 @@ def load_checkpoint(
     """Read a checkpoint with ``torch.load(..., weights_only=True)``; load it into ``model``.
 
     Returns ``{"state_dict", "config", "history"}`` (``history`` as a :class:`History` or
-    None). Raises FileNotFoundError for a missing file and ValueError for a file that is not
-    a checkpoint of this layout or does not fit ``model``.
+    None). Raises FileNotFoundError for a missing file, and a ValueError naming the file
+    (:class:`lstm_tutorial.store.CorruptFile`) for an empty, truncated or damaged file, one
+    whose content does not match its digest, one of another format, one holding pickled
+    objects, or one that does not fit ``model``.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"no checkpoint at {path}")
-    payload = torch.load(path, map_location=map_location, weights_only=True)
-    if not isinstance(payload, dict) or payload.get("format") != CHECKPOINT_FORMAT:
-        raise ValueError(
-            f"{path} is not a checkpoint of format {CHECKPOINT_FORMAT} written by save_checkpoint"
-        )
+    path = checks.path("path", path)
+    checks.optional(checks.instance, "model", model, kind=nn.Module, expected="a torch.nn.Module")
+    payload = _read_checkpoint(path, map_location)
     if model is not None:
         try:
             model.load_state_dict(payload["state_dict"])
         except RuntimeError as err:
-            raise ValueError(
-                f"the checkpoint {path.name} does not fit this model (delete it to retrain): {err}"
+            first = str(err).strip().splitlines()[0]
+            raise CorruptFile(
+                f"the checkpoint {path} does not fit this model (delete it to retrain): {first}"
             ) from None
     history = payload["history"]
     return {
@@ -355,9 +488,13 @@ def checkpoint_path(
     name: str, config: Mapping[str, Any], directory: str | Path | None = None
 ) -> Path:
     """Where :func:`train_or_load` keeps the model ``name`` trained with ``config``."""
-    if not name or not all(ch.isalnum() or ch in "-_" for ch in name):
+    checks.string("name", name)
+    if not all(ch.isalnum() or ch in "-_" for ch in name):
         raise ValueError(f"name must be letters, digits, '-' or '_', got {name!r}")
-    directory = default_checkpoint_dir() if directory is None else Path(directory)
+    checks.mapping("config", config)
+    directory = (
+        default_checkpoint_dir() if directory is None else checks.path("directory", directory)
+    )
     return directory / f"{name}-{config_key(config)}.pt"
 
 
@@ -381,18 +518,33 @@ def train_or_load(
     notebooks running side by side never read a partial file. The model is returned on
     ``device`` (default :func:`default_device`) in eval mode.
     """
+    checks.function("build", build)
+    checks.function("train", train)
+    checks.optional(checks.function, "log", log)
     path = checkpoint_path(name, config, directory)
-    device = default_device() if device is None else torch.device(device)
-    seed = config.get("seed", 0)
+    device = default_device() if device is None else checks.torch_device("device", device)
+    seed = checks.seed("config['seed']", config.get("seed", 0))
     seed_everything(seed)
     model = build()
-    if path.is_file():
-        stored = load_checkpoint(path, model)
-        model.to(device).eval()
-        if log is not None:
-            log(f"loaded {path.parent.name}/{path.name}")
-        return model, stored["history"] or History()
+    checks.instance("build()", model, nn.Module, "a torch.nn.Module")
+    if path.exists():
+        try:
+            stored = load_checkpoint(path, model)
+            if stored["config"] != _plain_config(config):
+                raise CorruptFile(f"{path} holds a model trained with another config")
+        except (CorruptFile, OSError) as err:
+            cache_problem(path, err, log)
+            seed_everything(seed)
+            model = build()  # the failed load may have written into it
+        else:
+            model.to(device).eval()
+            if log is not None:
+                log(f"loaded {path.parent.name}/{path.name}")
+            return model, stored["history"] or History()
     history = train(model, device)
-    save_checkpoint(path, model, config=config, history=history)
+    checks.instance("train(model, device)", history, History, "a History")
+    check_finite_parameters(model, "by the end of training", math.nan, None)
+    payload = _checkpoint_payload(model, config, history)
+    write_cache(path, sealed_writer(lambda buffer: torch.save(payload, buffer)))
     model.eval()
     return model, history

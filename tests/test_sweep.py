@@ -144,7 +144,7 @@ def test_second_sweep_reads_the_cache_and_trains_nothing(tmp_path):
     files = sorted(tmp_path.iterdir())
     assert len(files) == 2 and all(f.suffix == ".json" for f in files)  # no temporary files
     stored = json.loads(files[0].read_text())
-    assert set(stored) == {"config", "metrics"}
+    assert set(stored) == {"config", "metrics", "format", "digest"}
 
 
 def test_a_changed_config_or_run_function_trains_again(tmp_path):
@@ -167,7 +167,9 @@ def test_a_corrupt_cache_file_is_replaced(tmp_path):
     run_sweep([config], run, cache_dir=tmp_path, log=None)
     (path,) = tmp_path.iterdir()
     path.write_text("{not json")
-    result = run_sweep([config], run, cache_dir=tmp_path, log=None)
+    lines = []
+    result = run_sweep([config], run, cache_dir=tmp_path, log=lines.append)
+    assert lines[0].startswith(f"cache file {path} is unusable (")
     assert run.calls == 2 and not result[0]["cached"]
     assert json.loads(path.read_text())["metrics"]["sequences"] == 100
 

@@ -11,6 +11,7 @@ import pytest
 
 from lstm_tutorial.chardata import unigram_bits_per_char
 from lstm_tutorial.charlm import CharLM
+from lstm_tutorial.store import CacheWarning
 from lstm_tutorial.train_numpy import (
     TrainConfig,
     TrainingDiverged,
@@ -133,7 +134,8 @@ def test_train_or_load_trains_once_then_loads_the_same_model(config, tmp_path):
     assert len(second_log) == 1 and second_log[0].startswith("loaded")
     for name, p in first.model.parameters().items():
         np.testing.assert_array_equal(second.model.parameters()[name], p)
-    other = train_or_load(dataclasses.replace(short, seed=1), path, log=None)  # retrains
+    with pytest.warns(CacheWarning, match=r"another config\); training again"):
+        other = train_or_load(dataclasses.replace(short, seed=1), path, log=None)  # retrains
     assert not np.array_equal(other.model.decoder_bias, first.model.decoder_bias)
 
 
@@ -145,9 +147,9 @@ def test_evaluate_matches_the_loss_of_the_batches(config):
 
 
 def test_config_refuses_bad_values():
-    with pytest.raises(ValueError, match="lr must be a positive"):
+    with pytest.raises(ValueError, match="TrainConfig.lr must be a finite number > 0"):
         TrainConfig(lr=0.0)
-    with pytest.raises(ValueError, match="steps must be a positive integer"):
+    with pytest.raises(ValueError, match=r"TrainConfig.steps must be an integer >= 1"):
         TrainConfig(steps=0)
     with pytest.raises(ValueError, match="dtype"):
         TrainConfig(dtype="float16")
