@@ -1,6 +1,14 @@
 # The two commands that do everything: `make book` and `make test` (see README.md).
-PYTHON ?= python3.11
-VENV   := .venv
+
+# The Python to build the virtual environment with: PYTHON=... if given, else the first of
+# python3.13, python3.12, python3.11 and python3 that runs and is at least 3.11.
+SUPPORTED := python3.13 python3.12 python3.11 python3
+ifeq ($(origin PYTHON), undefined)
+PYTHON := $(shell for p in $(SUPPORTED); do \
+	$$p -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 && { echo $$p; break; }; \
+	done)
+endif
+VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 PKG_SOURCES := $(wildcard lstm_tutorial/*.py) pyproject.toml
@@ -10,7 +18,7 @@ CACHE  := $(BUILD)/.jupyter_cache
 # with one thread the printed numbers do not depend on how many cores the machine has.
 NB_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: help install book test lint unit notebooks browser lab serve clean bench
+.PHONY: help install book test lint unit notebooks browser lab serve clean bench timings
 
 help:
 	@echo "make book   - build the HTML book into $(BUILD)/html (executes the notebooks, cached)"
@@ -18,6 +26,7 @@ help:
 	@echo "make lab    - open the notebooks in JupyterLab"
 	@echo "make serve  - preview the built book on http://localhost:8000"
 	@echo "make bench  - time the NumPy LSTM against torch.nn.LSTM"
+	@echo "make timings - run every notebook cold and report its time against the 90 s budget"
 	@echo "make clean  - remove $(BUILD) and saved models (the virtual environment stays)"
 
 install: $(STAMP)
@@ -25,8 +34,12 @@ install: $(STAMP)
 # The virtual environment, the pinned requirements and the package (editable). Re-done when
 # requirements.txt or pyproject.toml change.
 $(STAMP): requirements.txt pyproject.toml
-	@command -v $(PYTHON) >/dev/null 2>&1 || { echo "$(PYTHON) not found: install Python 3.11 or run 'make PYTHON=/path/to/python3.11'"; exit 1; }
+	@test -n "$(PYTHON)" || { echo "No Python 3.11 or newer found: looked for $(SUPPORTED)."; \
+		echo "Install Python 3.11, 3.12 or 3.13, or run 'make PYTHON=/path/to/python3.x'."; exit 1; }
+	@$(PYTHON) -c 'import sys; sys.exit(sys.version_info < (3, 11))' >/dev/null 2>&1 || { \
+		echo "PYTHON=$(PYTHON) is not a Python 3.11 or newer (the book supports 3.11 to 3.13)."; exit 1; }
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	@$(BIN)/python -c 'import sys; print("virtual environment $(VENV): Python", sys.version.split()[0])' 
 	$(BIN)/python -m pip install --quiet --upgrade pip
 	$(BIN)/python -m pip install --quiet -r requirements.txt
 	$(BIN)/python -m pip install --quiet --no-deps -e .
@@ -63,6 +76,11 @@ test: lint unit notebooks book browser
 
 bench: $(STAMP)
 	$(BIN)/python -m lstm_tutorial.bench
+
+# Every notebook from a fresh kernel, with nothing cached, one after the other: the time each
+# takes against the book's budget of 90 s (a report; it fails only if a notebook fails).
+timings: $(STAMP)
+	$(BIN)/python -m lstm_tutorial.timings book --json $(BUILD)/timings.json
 
 lab: $(STAMP)
 	$(BIN)/jupyter lab book
