@@ -63,6 +63,7 @@ from typing import Any
 
 import numpy as np
 
+from lstm_tutorial import checks
 from lstm_tutorial.numpy_lstm import LSTM, Array, pack_weights
 
 #: The three sizes of the chapter, with the target ratio NumPy time / torch time for each.
@@ -373,6 +374,7 @@ def benchmark(
     """
     import torch
 
+    _check_benchmark(configs, repeats, threads, ablation, min_block_s, time_budget_s, seed)
     numpy_threads = blas_threads()
     threads = numpy_threads if threads is None else threads
     results = []
@@ -426,6 +428,28 @@ def benchmark(
                 }
             )
     return results
+
+
+def _check_benchmark(configs, repeats, threads, ablation, min_block_s, time_budget_s, seed):
+    """Every argument of :func:`benchmark`, before anything is timed."""
+    checks.sequence("configs", configs)
+    for k, config in enumerate(configs):
+        checks.mapping(f"configs[{k}]", config)
+        checks.no_unknown_keys(
+            f"configs[{k}]", config, ("T", "B", "D", "H", "num_layers", "target")
+        )
+        for key in ("T", "B", "D", "H"):
+            if key not in config:
+                raise ValueError(f"configs[{k}] lacks {key!r}: give T, B, D and H")
+            checks.positive_int(f"configs[{k}][{key!r}]", config[key])
+        checks.positive_int(f"configs[{k}]['num_layers']", config.get("num_layers", 1))
+        checks.optional(checks.positive_number, f"configs[{k}]['target']", config.get("target"))
+    checks.positive_int("repeats", repeats)
+    checks.optional(checks.positive_int, "threads", threads)
+    checks.boolean("ablation", ablation)
+    checks.positive_number("min_block_s", min_block_s)
+    checks.positive_number("time_budget_s", time_budget_s)
+    checks.seed("seed", seed)
 
 
 def _label(row: dict[str, Any]) -> str:

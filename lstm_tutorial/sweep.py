@@ -14,6 +14,11 @@ Two layers:
 A config holds everything that changes the result (task, model, T, seed, sizes, learning
 rate, budgets); :func:`run_config` fills in the defaults of :data:`DEFAULTS`, so that the hash
 of a run does not depend on which values the caller happened to spell out.
+
+Checks: :func:`check_run_config` and :func:`check_story_config` check a whole config (every
+setting by its rule in :data:`SETTING_CHECKS` / :data:`STORY_CHECKS`); :func:`run_config`,
+:func:`story_config`, :func:`train_on_task`, :func:`train_on_stories` and :func:`run_sweep`
+call them before anything is trained.
 """
 
 from __future__ import annotations

@@ -19,6 +19,12 @@ Checkpoints are ``.npz`` files written with NumPy only (no pickle): the weights,
 optimizer's state, the configuration as JSON, the vocabulary and the training history.
 ``train_or_load`` trains once and caches the result, so that several notebooks can share
 one trained model, in any order, with the same result either way.
+
+Checks (``lstm_tutorial.checks``): ``TrainConfig`` checks every field when it is made, and
+``train`` checks the data the config implies (enough text for one batch, a sample prompt
+made of the text's characters) before the first step; ``evaluate``, ``train_or_load``,
+``save_checkpoint`` and ``load_checkpoint`` check their arguments. ``train_step`` and
+``check_divergence``, the steps the chapter shows, trust ``train``'s checks.
 """
 
 from __future__ import annotations
@@ -247,6 +253,15 @@ def evaluate(
     state carried from batch to batch, as in training, so each character
     after the first batch is predicted with all of its stream's past.
     """
+    checks.instance("model", model, CharLM, "a CharLM")
+    checks.ids("ids", ids, model.vocab_size, ndim=1, lists=False)
+    checks.positive_int("batch_size", batch_size)
+    checks.positive_int("seq_len", seq_len)
+    if len(ids) < batch_size * (seq_len + 1):
+        raise ValueError(
+            f"ids has {len(ids)} characters, too few for one batch of batch_size={batch_size} "
+            f"x seq_len={seq_len} (at least {batch_size * (seq_len + 1)})"
+        )
     total, count, state = 0.0, 0, None
     for inputs, targets in bptt_batches(ids, batch_size, seq_len):
         loss, state = model.loss(inputs, targets, state)

@@ -9,6 +9,9 @@ Trained models are saved with :func:`save_checkpoint` (a ``state_dict`` plus the
 the history, all plain data) and read back with :func:`load_checkpoint`, which uses
 ``torch.load(..., weights_only=True)``. :func:`train_or_load` caches a model under a name and
 a hash of its config, so that chapters which need the same model share one training run.
+
+Every public function checks its arguments (``lstm_tutorial.checks``) before it trains,
+saves or loads anything; :func:`fit` checks all of its arguments before the first batch.
 """
 
 from __future__ import annotations
