@@ -20,6 +20,16 @@ row of its character.
 Parameter names follow PyTorch's module names (``embedding.weight``, ``lstm.weight_ih_l0``,
 ``decoder.weight`` ...), so a torch model built from ``nn.Embedding``, ``nn.LSTM`` and
 ``nn.Linear`` under those attribute names loads this model's ``state_dict()`` directly.
+
+Every public function and method checks its arguments first, with
+:mod:`lstm_tutorial.checks`, and raises a TypeError or ValueError that names the argument:
+ids that are not integer arrays (or lists of ints) of shape (T, B), or lie outside
+[0, vocab_size); logits that are not floating-point arrays; a state that is not a pair of
+arrays of the model's dtype and shape (L, B, H) for the batch at hand; a dtype that is not
+np.float32 or np.float64. The functions shown in the book (``log_softmax``,
+``cross_entropy``, ``CharLM.embed``, ``forward``, ``backward``, ``step``) do it in one line
+that calls a private check. Logits, losses and gradients may hold NaN or inf (a diverging
+run produces them), so that the training loop can report the divergence itself.
 """
 
 from __future__ import annotations
@@ -31,7 +41,9 @@ from typing import Any
 import numpy as np
 from numpy.typing import NDArray
 
+from lstm_tutorial import checks
 from lstm_tutorial.bptt import lstm_backward
+from lstm_tutorial.decoding import _check_rows
 from lstm_tutorial.numpy_lstm import LSTM, lstm_cell_step
 
 Array = NDArray[np.floating]
@@ -51,6 +63,7 @@ def log_softmax(logits: Array) -> Array:
     and dtype: z - max(z) - log(sum(exp(z - max(z)))). Shifting by the
     maximum changes nothing mathematically but keeps exp from overflowing.
     """
+    _check_logits(logits)
     shifted = logits - logits.max(axis=-1, keepdims=True)  # largest is 0
     log_total = np.log(np.exp(shifted).sum(axis=-1, keepdims=True))
     return shifted - log_total
@@ -64,11 +77,7 @@ def cross_entropy(logits: Array, targets: IntArray) -> tuple[float, Array]:
     Python float (averaged in float64), and dloss/dlogits, (T, B, V) in
     the logits' dtype, which is (softmax - one_hot(targets)) / (T * B).
     """
-    if logits.shape[:-1] != targets.shape:
-        raise ValueError(
-            f"targets must have shape {logits.shape[:-1]} (the logits' "
-            f"shape without V), got {targets.shape}"
-        )
+    targets = _check_targets(logits, targets)
     log_p = log_softmax(logits)  # (T, B, V)
     picked = np.take_along_axis(log_p, targets[..., None], axis=-1)
     loss = -float(picked.mean(dtype=np.float64))  # picked: (T, B, 1)
@@ -79,15 +88,47 @@ def cross_entropy(logits: Array, targets: IntArray) -> tuple[float, Array]:
     return loss, grad
 
 
+def _check_logits(logits: Any) -> Array:
+    logits = checks.array("logits", logits, kind="float")
+    if logits.ndim == 0:
+        raise ValueError("logits must have shape (..., V), one score per id, got a 0-d array")
+    return logits
+
+
+def _check_targets(logits: Any, targets: Any) -> IntArray:
+    """Logits (..., V) and targets of the logits' shape without V, ids in [0, V)."""
+    logits = _check_logits(logits)
+    targets = checks.ids("targets", targets, logits.shape[-1])
+    if targets.shape != logits.shape[:-1]:
+        raise ValueError(
+            f"targets must have shape {logits.shape[:-1]} (the logits' shape without V), "
+            f"got {targets.shape}"
+        )
+    return targets
+
+
+def _check_nats(nats: Any) -> float:
+    """A cross-entropy: a real number >= 0; inf and NaN (a diverged loss) pass through."""
+    if isinstance(nats, float | np.floating) and math.isnan(nats):
+        return math.nan
+    return checks.number("nats (a cross-entropy)", nats, minimum=0.0, finite=False)
+
+
 def bits_per_char(nats: float) -> float:
-    """Cross-entropy in bits per character: nats / ln 2."""
-    return nats / math.log(2)
+    """Cross-entropy in bits per character: nats / ln 2. ``nats`` >= 0; inf and NaN (a
+    diverged loss) pass through, so that the caller can report the divergence."""
+    return _check_nats(nats) / math.log(2)
 
 
 def perplexity(nats: float) -> float:
     """Perplexity exp(cross-entropy): the model is as unsure as a uniform
-    choice among this many characters."""
-    return math.exp(nats)
+    choice among this many characters (inf beyond the largest float; NaN
+    passes through, as in ``bits_per_char``)."""
+    nats = _check_nats(nats)
+    try:
+        return math.exp(nats)
+    except OverflowError:
+        return math.inf
 
 
 # ---------------------------------------------------------------------------------------------
@@ -120,20 +161,15 @@ class CharLM:
         dtype: Any = np.float32,
         seed: int = 0,
     ) -> None:
-        for name, value in (("vocab_size", vocab_size), ("hidden_size", hidden_size)):
-            if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if embed_size is not None and (
-            isinstance(embed_size, bool)
-            or not isinstance(embed_size, int | np.integer)
-            or embed_size < 1
-        ):
-            raise ValueError(f"embed_size must be a positive integer or None, got {embed_size!r}")
-        self.vocab_size, self.hidden_size = int(vocab_size), int(hidden_size)
-        self.embed_size = None if embed_size is None else int(embed_size)
+        self.vocab_size = checks.positive_int("vocab_size", vocab_size)
+        self.embed_size = checks.optional(checks.positive_int, "embed_size", embed_size)
+        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        num_layers = checks.positive_int("num_layers", num_layers)
+        dtype = checks.numpy_float_dtype("dtype", dtype)
+        seed = checks.seed("seed", seed)
         rng = np.random.default_rng(seed)
         D = self.vocab_size if self.embed_size is None else self.embed_size
-        self.lstm = LSTM(D, hidden_size, num_layers, dtype=dtype, rng=rng)
+        self.lstm = LSTM(D, self.hidden_size, num_layers, dtype=dtype, rng=rng)
         self.num_layers, self.dtype = self.lstm.num_layers, self.lstm.dtype
         V, H = self.vocab_size, self.hidden_size
         self.embedding = None
@@ -185,51 +221,87 @@ class CharLM:
     def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Copy parameters in (keys and shapes must match exactly; values cast to the dtype).
 
-        Accepts this model's ``state_dict()`` or a torch module's. Nothing changes unless
-        every entry is valid.
+        Accepts this model's ``state_dict()`` or a torch module's: every value a finite
+        floating-point NumPy array or torch tensor. Nothing changes unless every entry is
+        valid.
         """
+        checks.mapping("state_dict", state_dict)
         params = self.parameters()
         if set(state_dict) != set(params):
             raise ValueError(
-                f"state dict keys do not match the model: missing "
+                f"state_dict keys do not match the model: missing "
                 f"{sorted(set(params) - set(state_dict))}, "
-                f"unexpected {sorted(set(state_dict) - set(params))}"
+                f"unexpected {sorted(set(state_dict) - set(params), key=str)}"
             )
         arrays = {}
         for name, p in params.items():
             value = state_dict[name]
-            if hasattr(value, "detach"):  # a torch tensor
+            if hasattr(value, "detach") and hasattr(value, "numpy"):  # a torch tensor
                 value = value.detach().cpu().numpy()
-            value = np.asarray(value)
-            if value.shape != p.shape or not np.issubdtype(value.dtype, np.floating):
-                raise ValueError(
-                    f"state dict entry {name!r} must be a float array of shape {p.shape}, "
-                    f"got {value.dtype} {value.shape}"
-                )
-            arrays[name] = value
+            where = f"state_dict[{name!r}]"
+            arrays[name] = checks.array(
+                where, value, kind="float", shape=p.shape, nonempty=False, finite=True
+            )
         for name, value in arrays.items():
             params[name][...] = value
 
-    # -- forward and backward ------------------------------------------------------------------
+    # -- checks shared by the entry points -----------------------------------------------------
 
-    def _check_ids(self, ids: Any, name: str = "ids") -> NDArray[np.integer]:
-        ids = np.asarray(ids)
-        if ids.ndim != 2 or not np.issubdtype(ids.dtype, np.integer) or ids.size == 0:
-            raise ValueError(
-                f"{name} must be a non-empty integer array of shape (T, B), got "
-                f"{ids.dtype} {ids.shape}"
-            )
-        if ids.min() < 0 or ids.max() >= self.vocab_size:
-            raise ValueError(
-                f"{name} must lie in [0, {self.vocab_size}), got [{ids.min()}, {ids.max()}]"
-            )
+    def _check_ids(self, ids: Any, name: str = "ids", ndim: int = 2) -> IntArray:
+        """Ids in [0, V): an integer array (or a list of ints) of shape (T, B), or (B,)."""
+        ids = checks.ids(name, ids, self.vocab_size)
+        if ids.ndim != ndim:
+            shape = "(T, B), time-major like bptt_batches" if ndim == 2 else "(B,)"
+            raise ValueError(f"{name} must have shape {shape}, got shape {ids.shape}")
         return ids
+
+    def _check_state(self, state: Any, batch_size: int, name: str = "state") -> State:
+        """A pair (h, c) of finite arrays of the model's dtype, each (L, batch_size, H)."""
+        pair = checks.sequence(name, state)
+        if len(pair) != 2:
+            raise ValueError(f"{name} must be a pair (h, c), got {len(pair)} items")
+        shape = (self.num_layers, batch_size, self.hidden_size)
+        for part, value in zip(("h", "c"), pair, strict=True):
+            where = f"{name}[{0 if part == 'h' else 1}] ({part})"
+            value = checks.array(where, value, dtype=self.dtype, finite=True)
+            if value.shape != shape:
+                raise ValueError(
+                    f"{where} must have shape (L, B, H) = {shape} for this model and a batch "
+                    f"of {batch_size}, got {value.shape}"
+                )
+        return pair[0], pair[1]
+
+    def _check_inputs(self, ids: Any, state: Any, name: str = "ids") -> tuple[IntArray, Any]:
+        ids = self._check_ids(ids, name)
+        if state is not None:
+            state = self._check_state(state, ids.shape[1])
+        return ids, state
+
+    def _check_batch(self, inputs: Any, targets: Any, state: Any) -> IntArray:
+        inputs, _ = self._check_inputs(inputs, state, "inputs")
+        targets = self._check_ids(targets, "targets")
+        if targets.shape != inputs.shape:
+            raise ValueError(
+                f"targets must have the shape of inputs, {inputs.shape}, got {targets.shape}"
+            )
+        return targets
+
+    def _check_grad_logits(self, grad_logits: Any) -> tuple[IntArray, Array]:
+        if self._cache is None:
+            raise ValueError("backward needs a forward pass first")
+        ids, h = self._cache
+        shape = (*ids.shape, self.vocab_size)
+        checks.array("grad_logits", grad_logits, dtype=self.dtype, shape=shape)
+        return ids, h
+
+    # -- forward and backward ------------------------------------------------------------------
 
     def embed(self, ids: NDArray[np.integer]) -> Array:
         """The LSTM's input x for ids (T, B): (T, B, D), in the model's dtype.
 
         Embedding rows (D = E), or one-hot vectors (D = V) without embedding.
         """
+        ids = self._check_ids(ids)
         if self.embedding is not None:
             return self.embedding[ids]  # (T, B, E): row ids[t, b]
         V = self.vocab_size
@@ -249,7 +321,7 @@ class CharLM:
         in the model's dtype, and the final states (new arrays) that the
         next batch starts from. Keeps a cache for ``backward``.
         """
-        ids = self._check_ids(ids)
+        ids, state = self._check_inputs(ids, state)
         x = self.embed(ids)  # (T, B, D)
         h, new_state = self.lstm(x, state)  # h: (T, B, H)
         z = h @ self.decoder_weight.T + self.decoder_bias  # (T, B, V)
@@ -265,9 +337,7 @@ class CharLM:
         ``parameters()``. The gradient stops at the initial state: with
         truncated BPTT it came from the previous batch, a constant here.
         """
-        if self._cache is None:
-            raise ValueError("backward needs a forward pass first")
-        ids, h = self._cache  # (T, B) and (T, B, H)
+        ids, h = self._check_grad_logits(grad_logits)  # (T, B) and (T, B, H)
         T, B, H = h.shape
         # The decoder z = h W^T + b, every position (t, b) one row.
         dz = grad_logits.reshape(T * B, self.vocab_size)  # (T*B, V)
@@ -293,7 +363,7 @@ class CharLM:
         self, inputs: NDArray[np.integer], targets: NDArray[np.integer], state: State | None = None
     ) -> tuple[float, State]:
         """Mean cross-entropy (nats) of ``targets`` (T, B) given ``inputs`` (T, B); no gradients."""
-        targets = self._check_ids(targets, "targets")
+        targets = self._check_batch(inputs, targets, state)
         logits, new_state = self.forward(inputs, state)
         return cross_entropy(logits, targets)[0], new_state
 
@@ -310,7 +380,7 @@ class CharLM:
         Returns ``loss, grads, (h_n, c_n)``: the mean cross-entropy in
         nats, a dict keyed like ``parameters()``, and the final states.
         """
-        targets = self._check_ids(targets, "targets")
+        targets = self._check_batch(inputs, targets, state)
         logits, new_state = self.forward(inputs, state)
         loss, grad_logits = cross_entropy(logits, targets)
         return loss, self.backward(grad_logits), new_state
@@ -319,6 +389,7 @@ class CharLM:
 
     def start_state(self, batch_size: int = 1) -> State:
         """Zero states ``(h0, c0)``, each (L, batch_size, H)."""
+        batch_size = checks.positive_int("batch_size", batch_size)
         shape = (self.num_layers, batch_size, self.hidden_size)
         return np.zeros(shape, dtype=self.dtype), np.zeros(shape, dtype=self.dtype)
 
@@ -333,8 +404,7 @@ class CharLM:
         log-probabilities of the next character, (B, V) float64, and the
         new state (new arrays; ``state`` is not modified).
         """
-        ids = self._check_ids(np.reshape(ids, (1, -1)))[0]  # (B,)
-        h, c = state
+        ids, (h, c) = self._check_step(ids, state)  # ids: (B,)
         x = self.embed(ids[None])[0]  # (B, D)
         new_h, new_c = [], []
         for k in range(self.num_layers):
@@ -347,8 +417,25 @@ class CharLM:
         new_state = (np.stack(new_h), np.stack(new_c))
         return log_softmax(z.astype(np.float64)), new_state
 
+    def _check_step(self, ids: Any, state: Any) -> tuple[IntArray, State]:
+        ids = self._check_ids(ids, ndim=1)
+        return ids, self._check_state(state, len(ids))
+
     @staticmethod
     def select_state(state: State, rows: NDArray[np.integer]) -> State:
-        """The states of the sequences ``rows`` (in that order), e.g. to reorder beams."""
-        h, c = state
+        """The states of the sequences ``rows`` (in that order), e.g. to reorder beams.
+
+        state: (h, c), each (L, B, H); rows: a 1-D integer array of sequences in [0, B).
+        """
+        pair = checks.sequence("state", state)
+        if len(pair) != 2:
+            raise ValueError(f"state must be a pair (h, c), got {len(pair)} items")
+        h = checks.array("state[0] (h)", pair[0], kind="float", ndim=3)
+        c = checks.array("state[1] (c)", pair[1], kind="float", ndim=3)
+        if c.shape != h.shape or c.dtype != h.dtype:
+            raise ValueError(
+                f"state[1] (c) must have the shape and dtype of state[0] (h), {h.shape} "
+                f"{h.dtype}, got {c.shape} {c.dtype}"
+            )
+        rows = _check_rows(rows, h.shape[1])
         return h[:, rows], c[:, rows]

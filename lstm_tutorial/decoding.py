@@ -17,6 +17,16 @@ paper. Random choices come from a ``numpy.random.Generator``: the same seed, the
 The end of the module measures generated text: ``distinct_n`` (diversity),
 ``repeated_ngram_rate`` (repetition) and ``mean_log_prob`` (how likely the model itself
 finds the text), and ``text_stats`` computes all three for a set of continuations.
+
+Every public function and class checks its arguments before any work, with
+:mod:`lstm_tutorial.checks`, and raises a TypeError or ValueError that names the argument:
+a model without the step interface, prompt or continuation ids outside its vocabulary (or
+a ``CharVocab`` of another size than the model's), temperatures, ``top_k``, ``beam_width``,
+lengths and counts that are not positive (or are booleans, floats, inf), a ``rng`` that is
+not a ``numpy.random.Generator``, log-probabilities holding NaN or +inf, texts that are not
+strings or are too short for their n-grams. The functions the book shows (``prime``,
+``greedy``, ``beam_search``, ``adjust_log_probs``, ``draw``, ``distinct_n``,
+``repeated_ngram_rate``) do it in one line that calls a private check.
 """
 
 from __future__ import annotations
@@ -27,6 +37,9 @@ from typing import Any, Protocol
 
 import numpy as np
 from numpy.typing import NDArray
+
+from lstm_tutorial import checks
+from lstm_tutorial.chardata import CharVocab
 
 IntArray = NDArray[np.integer]
 LogProbs = NDArray[np.float64]
@@ -59,25 +72,29 @@ class BigramModel:
     log_probs: NDArray[np.float64]
 
     def __post_init__(self) -> None:
-        table = np.asarray(self.log_probs, dtype=np.float64)
-        if table.ndim != 2 or table.shape[0] != table.shape[1]:
-            raise ValueError(f"log_probs must be a square (V, V) table, got {table.shape}")
+        table = checks.array("log_probs", self.log_probs, kind="float", ndim=2)
+        if table.shape[0] != table.shape[1]:
+            raise ValueError(f"log_probs must be a square (V, V) table, got shape {table.shape}")
+        _check_log_probs("log_probs", table)
         if not np.allclose(np.exp(table).sum(axis=1), 1.0):
             raise ValueError("each row of log_probs must be a distribution (exp sums to 1)")
-        self.log_probs = table
+        self.log_probs = np.asarray(table, dtype=np.float64)
 
     @property
     def vocab_size(self) -> int:
         return self.log_probs.shape[0]
 
     def start_state(self, batch_size: int) -> NDArray[np.int64]:
-        return np.zeros(batch_size, dtype=np.int64)
+        return np.zeros(checks.positive_int("batch_size", batch_size), dtype=np.int64)
 
     def step(self, ids: IntArray, state: NDArray[np.int64]) -> tuple[LogProbs, NDArray[np.int64]]:
-        return self.log_probs[np.asarray(ids)], state + 1
+        ids = checks.ids("ids", ids, self.vocab_size, ndim=1)
+        state = checks.array("state", state, kind="int", shape=(len(ids),))
+        return self.log_probs[ids], state + 1
 
     def select_state(self, state: NDArray[np.int64], rows: IntArray) -> NDArray[np.int64]:
-        return state[rows]
+        state = checks.array("state", state, kind="int", ndim=1)
+        return state[_check_rows(rows, len(state))]
 
 
 # ---------------------------------------------------------------------------------------------
@@ -85,23 +102,61 @@ class BigramModel:
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_prompt(prompt_ids: Any, vocab_size: int) -> IntArray:
-    ids = np.asarray(prompt_ids)
-    if ids.ndim != 1 or not np.issubdtype(ids.dtype, np.integer):
-        raise ValueError(f"prompt_ids must be a 1-D integer array, got {ids.dtype} {ids.shape}")
-    if ids.size == 0:
-        raise ValueError("the prompt must contain at least one character (id); got an empty one")
-    if ids.min() < 0 or ids.max() >= vocab_size:
-        raise ValueError(
-            f"prompt ids must lie in [0, {vocab_size}), got [{ids.min()}, {ids.max()}]"
+def _check_model(model: Any) -> int:
+    """``model`` has the ``StepModel`` interface; returns its vocab_size."""
+    missing = [
+        name
+        for name in ("vocab_size", "start_state", "step", "select_state")
+        if not hasattr(model, name) or (name != "vocab_size" and not callable(getattr(model, name)))
+    ]
+    if missing:
+        raise checks.ArgumentTypeError(
+            "model must have the step interface of decoding.StepModel (vocab_size, "
+            f"start_state, step, select_state), but {checks.describe(model)} lacks {missing}"
         )
+    return checks.positive_int("model.vocab_size", model.vocab_size)
+
+
+def _check_prompt(model: Any, prompt_ids: Any, batch_size: Any = 1) -> IntArray:
+    """The model, its prompt (1-D ids in [0, V), at least one) and the batch size."""
+    vocab_size = _check_model(model)
+    ids = checks.ids("prompt_ids", prompt_ids, vocab_size, ndim=1, nonempty=False)
+    if ids.size == 0:
+        raise ValueError(
+            "prompt_ids must hold at least one id: the prompt must contain at least one "
+            "character (id); got an empty one"
+        )
+    checks.positive_int("batch_size", batch_size)
     return ids
 
 
 def _check_length(length: Any) -> int:
-    if isinstance(length, bool) or not isinstance(length, int | np.integer) or length < 1:
-        raise ValueError(f"length must be a positive integer, got {length!r}")
-    return int(length)
+    return checks.positive_int("length", length)
+
+
+def _check_rows(rows: Any, batch_size: int) -> IntArray:
+    """Row numbers of a state of ``batch_size`` sequences: 1-D, in [0, batch_size)."""
+    rows = checks.array("rows", rows, kind="int", ndim=1)
+    if rows.min() < 0 or rows.max() >= batch_size:
+        bad = rows.min() if rows.min() < 0 else rows.max()
+        raise ValueError(
+            f"rows must hold sequence numbers in [0, {batch_size}) (the state holds "
+            f"{batch_size} sequences), got {bad}"
+        )
+    return rows
+
+
+def _check_log_probs(name: str, log_probs: Any, ndim: int | None = None) -> LogProbs:
+    """Floating-point log-probabilities (..., V): -inf allowed (impossible ids), NaN and +inf
+    not, and every row gives some id a probability."""
+    log_probs = checks.array(name, log_probs, kind="float", ndim=ndim)
+    if log_probs.ndim == 0:
+        raise ValueError(f"{name} must have shape (..., V), got a 0-d array")
+    if np.isnan(log_probs).any() or np.isposinf(log_probs).any():
+        raise ValueError(f"{name} must hold log-probabilities (finite or -inf), got NaN or +inf")
+    if not np.isfinite(log_probs).any(axis=-1).all():
+        raise ValueError(f"{name} must give some id a probability in every row, got a row of -inf")
+    return log_probs
 
 
 def prime(
@@ -113,7 +168,7 @@ def prime(
     model. Returns the log-probabilities of the character after the
     prompt, (batch_size, V), and the state after it.
     """
-    ids = _check_prompt(prompt_ids, model.vocab_size)
+    ids = _check_prompt(model, prompt_ids, batch_size)
     state = model.start_state(batch_size)
     for token in ids:
         log_probs, state = model.step(np.full(batch_size, token), state)
@@ -132,7 +187,7 @@ def adjust_log_probs(
     k most probable ids keep a probability (the others get -inf).
     A temperature below 1 sharpens the distribution, above 1 flattens it.
     """
-    _check_sampling(temperature, top_k)
+    _check_sampling(temperature, top_k, log_probs)
     scaled = log_probs / temperature
     if top_k is not None and top_k < scaled.shape[-1]:
         # a stable sort ranks equal scores by id: ties are repeatable
@@ -144,29 +199,26 @@ def adjust_log_probs(
     return shifted - log_total
 
 
-def _check_rng(rng: Any) -> None:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
+_NOT_GIVEN = object()
 
 
-def _check_sampling(temperature: Any, top_k: Any) -> None:
-    if not (
-        isinstance(temperature, int | float)
-        and not isinstance(temperature, bool)
-        and np.isfinite(temperature)
-        and temperature > 0
-    ):
-        raise ValueError(f"temperature must be a positive number, got {temperature!r}")
-    if top_k is not None and (
-        isinstance(top_k, bool) or not isinstance(top_k, int | np.integer) or top_k < 1
-    ):
-        raise ValueError(f"top_k must be an integer >= 1 (or None), got {top_k!r}")
+def _check_sampling(temperature: Any, top_k: Any, log_probs: Any = _NOT_GIVEN) -> None:
+    checks.positive_number("temperature", temperature)
+    checks.optional(checks.positive_int, "top_k", top_k)
+    if log_probs is not _NOT_GIVEN:
+        _check_log_probs("log_probs", log_probs)
+
+
+def _check_draw(log_probs: Any, rng: Any) -> None:
+    _check_log_probs("log_probs", log_probs, ndim=2)
+    checks.rng("rng", rng)
 
 
 def draw(log_probs: LogProbs, rng: np.random.Generator) -> IntArray:
     """One id per row of ``log_probs`` (B, V), drawn with those
     probabilities, by inverting the cumulative distribution. Returns (B,).
     """
+    _check_draw(log_probs, rng)
     cumulative = np.cumsum(np.exp(log_probs), axis=-1)  # (B, V)
     u = rng.random(len(cumulative)) * cumulative[:, -1]  # in [0, total)
     ids = (cumulative <= u[:, None]).sum(axis=-1)  # first id with cdf > u
@@ -212,9 +264,10 @@ def sample(
     drawn side by side, as one batch).
     """
     length = _check_length(length)
-    _check_rng(rng)
+    checks.rng("rng", rng)
     _check_sampling(temperature, top_k)
-    B = 1 if num_samples is None else _check_length(num_samples)
+    B = 1 if num_samples is None else checks.positive_int("num_samples", num_samples)
+    _check_prompt(model, prompt_ids, B)
     log_probs, state = prime(model, prompt_ids, B)  # (B, V)
     out = np.empty((B, length), dtype=np.int64)
     for t in range(length):
@@ -232,7 +285,14 @@ class Beam:
     ids: NDArray[np.int64]
     log_prob: float
 
+    def __post_init__(self) -> None:
+        checks.array("ids", self.ids, kind="int", ndim=1)
+        log_prob = checks.number("log_prob", self.log_prob, finite=False)
+        if log_prob == np.inf:
+            raise ValueError("log_prob must be a log-probability (<= 0 or -inf), got inf")
+
     def score(self, length_normalize: bool) -> float:
+        checks.boolean("length_normalize", length_normalize)
         return self.log_prob / len(self.ids) if length_normalize else self.log_prob
 
 
@@ -256,7 +316,7 @@ def beam_search(
     sequences do not win just by being short.
     """
     length = _check_length(length)
-    _check_beam(model, beam_width, end_id)
+    _check_beam(model, beam_width, end_id, length_normalize)
     log_probs, state = prime(model, prompt_ids)  # (1, V): one beam
     scores = np.zeros(1)  # total log-probability of each live beam
     sequences = np.zeros((1, 0), dtype=np.int64)  # (beams, t)
@@ -283,15 +343,11 @@ def beam_search(
     return finished
 
 
-def _check_beam(model: StepModel, beam_width: Any, end_id: Any) -> None:
-    if (
-        isinstance(beam_width, bool)
-        or not isinstance(beam_width, int | np.integer)
-        or beam_width < 1
-    ):
-        raise ValueError(f"beam_width must be an integer >= 1, got {beam_width!r}")
-    if end_id is not None and not 0 <= end_id < model.vocab_size:
-        raise ValueError(f"end_id must be an id in [0, {model.vocab_size}) or None, got {end_id}")
+def _check_beam(model: StepModel, beam_width: Any, end_id: Any, length_normalize: Any) -> None:
+    vocab_size = _check_model(model)
+    checks.positive_int("beam_width", beam_width)
+    checks.optional(checks.integer, "end_id", end_id, minimum=0, maximum=vocab_size - 1)
+    checks.boolean("length_normalize", length_normalize)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -299,17 +355,35 @@ def _check_beam(model: StepModel, beam_width: Any, end_id: Any) -> None:
 # ---------------------------------------------------------------------------------------------
 
 
-def encode_prompt(vocab: Any, prompt: str) -> IntArray:
-    """The prompt's ids under ``vocab`` (a ``chardata.CharVocab``), with clear errors."""
-    if not isinstance(prompt, str) or not prompt:
-        raise ValueError(f"the prompt must be a non-empty string, got {prompt!r}")
-    unknown = sorted(set(prompt) - set(vocab.chars))
+def _check_vocab(vocab: Any, model: Any = None) -> CharVocab:
+    """A ``CharVocab``, of the model's vocab_size when a model is given."""
+    checks.instance("vocab", vocab, CharVocab, "a chardata.CharVocab")
+    if model is not None:
+        vocab_size = _check_model(model)
+        if vocab.size != vocab_size:
+            raise ValueError(
+                f"vocab must be the model's vocabulary, but it has {vocab.size} characters "
+                f"and model.vocab_size is {vocab_size}"
+            )
+    return vocab
+
+
+def _check_chars(name: str, text: Any, vocab: CharVocab, *, empty: bool = False) -> str:
+    """A string of characters of ``vocab`` only."""
+    text = checks.string(name, text, empty=empty)
+    unknown = sorted(set(text) - set(vocab.chars))
     if unknown:
         raise ValueError(
-            f"the prompt contains characters the model has never seen: {unknown}; "
+            f"{name} contains characters the model has never seen: {unknown}; "
             f"expected only characters of its vocabulary of {vocab.size}"
         )
-    return vocab.encode(prompt)
+    return text
+
+
+def encode_prompt(vocab: Any, prompt: str) -> IntArray:
+    """The prompt's ids under ``vocab`` (a ``chardata.CharVocab``), with clear errors."""
+    vocab = _check_vocab(vocab)
+    return vocab.encode(_check_chars("prompt", prompt, vocab))
 
 
 METHODS = ("greedy", "sample", "beam")
@@ -359,13 +433,24 @@ def generate_many(
     beam_width: int = 5,
 ) -> list[str]:
     """Like ``generate``, but returns ``num_samples`` texts for "sample" (drawn side by side)
-    and one text for the deterministic methods, "greedy" and "beam"."""
+    and one text for the deterministic methods, "greedy" and "beam".
+
+    Every argument is checked first, also those the method does not use (a bad
+    ``temperature`` is an error with "greedy" too); ``rng`` may be given with any method.
+    """
+    _check_vocab(vocab, model)
+    _check_length(length)
+    checks.choice("method", method, METHODS)
+    checks.positive_int("num_samples", num_samples)
+    checks.optional(checks.rng, "rng", rng)
+    _check_sampling(temperature, top_k)
+    checks.positive_int("beam_width", beam_width)
+    if method == "sample" and rng is None:
+        raise ValueError("rng is needed by method='sample': give a numpy.random.Generator")
     prompt_ids = encode_prompt(vocab, prompt)
     if method == "greedy":
         ids = greedy(model, prompt_ids, length)[None]
     elif method == "sample":
-        if rng is None:
-            raise ValueError("method='sample' needs rng, a numpy.random.Generator")
         ids = sample(
             model,
             prompt_ids,
@@ -375,10 +460,8 @@ def generate_many(
             top_k=top_k,
             num_samples=num_samples,
         )
-    elif method == "beam":
+    else:  # "beam"
         ids = beam_search(model, prompt_ids, length, beam_width=beam_width)[0].ids[None]
-    else:
-        raise ValueError(f"method must be one of {METHODS}, got {method!r}")
     return [vocab.decode(row) for row in ids]
 
 
@@ -387,11 +470,27 @@ def generate_many(
 # ---------------------------------------------------------------------------------------------
 
 
-def _ngrams(text: str, n: int) -> list[str]:
-    if isinstance(n, bool) or not isinstance(n, int) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+def _check_text(name: str, text: Any, n: Any) -> None:
+    """A string with at least one n-gram (n >= 1)."""
+    n = checks.positive_int("n", n)
+    text = checks.string(name, text, empty=True)
     if len(text) < n:
-        raise ValueError(f"a text of {len(text)} characters has no {n}-grams")
+        raise ValueError(
+            f"{name} must have at least n = {n} characters, but a text of {len(text)} "
+            f"characters has no {n}-grams"
+        )
+
+
+def _check_texts(texts: Any, n: Any) -> None:
+    """One text or a non-empty list or tuple of texts, each with an n-gram."""
+    if isinstance(texts, str):
+        _check_text("texts", texts, n)
+        return
+    for k, text in enumerate(checks.sequence("texts", texts)):
+        _check_text(f"texts[{k}]", text, n)
+
+
+def _ngrams(text: str, n: int) -> list[str]:
     return [text[k : k + n] for k in range(len(text) - n + 1)]
 
 
@@ -402,6 +501,7 @@ def distinct_n(texts: str | Sequence[str], n: int) -> float:
     identical samples score low). 1.0: no n-gram occurs twice; near 0:
     the same few n-grams over and over.
     """
+    _check_texts(texts, n)
     texts = [texts] if isinstance(texts, str) else list(texts)
     grams = [g for text in texts for g in _ngrams(text, n)]
     return len(set(grams)) / len(grams)
@@ -412,6 +512,7 @@ def repeated_ngram_rate(text: str, n: int) -> float:
     occurred earlier in it. With a long n (say 10 characters) it counts
     copied phrases and loops, which ordinary prose rarely has.
     """
+    _check_text("text", text, n)
     seen: set[str] = set()
     repeats = 0
     grams = _ngrams(text, n)
@@ -427,10 +528,9 @@ def mean_log_prob(model: StepModel, prompt_ids: IntArray, ids: IntArray) -> floa
     ids: (L,) or (S, L) int, S continuations of the same prompt, scored side by side.
     A method that picks likely characters scores high (near 0); random text scores low.
     """
-    ids = np.asarray(ids)
+    _check_prompt(model, prompt_ids)
+    ids = checks.ids("ids", ids, model.vocab_size, ndim=(1, 2))
     ids2 = ids[None] if ids.ndim == 1 else ids  # (S, L)
-    if ids2.ndim != 2 or ids2.shape[1] == 0 or not np.issubdtype(ids2.dtype, np.integer):
-        raise ValueError(f"ids must be a non-empty (L,) or (S, L) integer array, got {ids.shape}")
     log_probs, state = prime(model, prompt_ids, ids2.shape[0])
     rows = np.arange(ids2.shape[0])
     total = np.zeros(ids2.shape[0])
@@ -449,6 +549,13 @@ class TextStats:
     distinct: float  # distinct_n of each text, the mean over the texts
     repeated: float  # repeated_ngram_rate, the mean over the texts
     texts: list[str]
+
+    def __post_init__(self) -> None:
+        checks.number("bits_per_char", self.bits_per_char, minimum=0.0, finite=False)
+        checks.fraction("distinct", self.distinct)
+        checks.fraction("repeated", self.repeated)
+        for k, text in enumerate(checks.sequence("texts", self.texts)):
+            checks.string(f"texts[{k}]", text)
 
 
 def text_stats(
@@ -469,8 +576,7 @@ def text_stats(
     is measured on its own, so that sets of different sizes compare fairly (pooling more
     texts would lower distinct_n by itself).
     """
-    if len(prompts) != len(continuations) or not prompts:
-        raise ValueError("give one non-empty list of continuations per prompt")
+    _check_stats_arguments(model, vocab, prompts, continuations, distinct_order, repeat_order)
     nats, texts = [], []
     for prompt, conts in zip(prompts, continuations, strict=True):
         ids = np.stack([vocab.encode(text) for text in conts])  # (S, L)
@@ -484,15 +590,68 @@ def text_stats(
     )
 
 
+def _check_stats_arguments(
+    model: Any,
+    vocab: Any,
+    prompts: Any,
+    continuations: Any,
+    distinct_order: Any,
+    repeat_order: Any,
+) -> None:
+    _check_vocab(vocab, model)
+    shortest = max(
+        checks.positive_int("distinct_order", distinct_order),
+        checks.positive_int("repeat_order", repeat_order),
+    )
+    prompts = checks.sequence("prompts", prompts)
+    continuations = checks.sequence("continuations", continuations)
+    if len(prompts) != len(continuations):
+        raise ValueError(
+            "prompts and continuations must have the same length (give one non-empty list of "
+            f"continuations per prompt), got {len(prompts)} prompts and {len(continuations)} "
+            "lists of continuations"
+        )
+    for k, (prompt, conts) in enumerate(zip(prompts, continuations, strict=True)):
+        _check_chars(f"prompts[{k}]", prompt, vocab)
+        conts = checks.sequence(f"continuations[{k}]", conts)
+        for j, text in enumerate(conts):
+            where = f"continuations[{k}][{j}]"
+            _check_chars(where, text, vocab)
+            if len(text) != len(conts[0]):
+                raise ValueError(
+                    f"{where} must have the length of continuations[{k}][0], {len(conts[0])} "
+                    f"characters (all continuations of one prompt are scored side by side), "
+                    f"got {len(text)}"
+                )
+            if len(text) < shortest:
+                raise ValueError(
+                    f"{where} must have at least {shortest} characters (distinct_order="
+                    f"{distinct_order}, repeat_order={repeat_order}), got {len(text)}"
+                )
+
+
 def text_windows(
     text: str, count: int, prompt_length: int, length: int, rng: np.random.Generator
 ) -> tuple[list[str], list[list[str]]]:
     """``count`` random windows of a real text, as (prompts, continuations) for
     ``text_stats``: each prompt is ``prompt_length`` characters, followed by its
     continuation of ``length`` characters."""
+    text = checks.string("text", text)
+    count = checks.positive_int("count", count)
+    prompt_length = checks.positive_int("prompt_length", prompt_length)
+    length = checks.positive_int("length", length)
+    checks.rng("rng", rng)
     span = prompt_length + length
     if len(text) < span:
-        raise ValueError(f"the text has {len(text)} characters, fewer than one window ({span})")
+        raise ValueError(
+            f"text has {len(text)} characters, fewer than one window (prompt_length + length "
+            f"= {span})"
+        )
+    if count > len(text) - span + 1:
+        raise ValueError(
+            f"count must be at most {len(text) - span + 1}, the number of distinct windows of "
+            f"{span} characters in the text, got {count}"
+        )
     starts = rng.choice(len(text) - span + 1, size=count, replace=False)
     prompts = [text[s : s + prompt_length] for s in starts]
     continuations = [[text[s + prompt_length : s + span]] for s in starts]

@@ -116,7 +116,7 @@ SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "lr": checks.positive_number,
     "batch_size": checks.positive_int,
     "clip_norm": _optional_positive,
-    "threshold": lambda name, v: checks.fraction(name, v, open_low=True),
+    "threshold": checks.fraction,
     "n_val": checks.positive_int,
     "eval_every": checks.positive_int,
     "max_sequences": checks.positive_int,

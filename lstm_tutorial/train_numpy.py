@@ -226,10 +226,10 @@ def prepare_data(
         val_ids = val_ids[: config.val_chars]
     B, T = config.batch_size, config.seq_len
     for part, part_ids in (("training", train_ids), ("validation", val_ids)):
-        if len(part_ids) < B * (T + 1):
+        if len(part_ids) < B * T + 1:
             raise ValueError(
                 f"the {part} text has {len(part_ids)} characters, too few for one batch of "
-                f"batch_size={B} streams x seq_len={T} (at least {B * (T + 1)}): use more "
+                f"batch_size={B} streams x seq_len={T} (at least {B * T + 1}): use more "
                 "text (max_chars, val_fraction, val_chars) or smaller batches"
             )
     if config.sample_every:
@@ -257,10 +257,10 @@ def evaluate(
     checks.ids("ids", ids, model.vocab_size, ndim=1, lists=False)
     checks.positive_int("batch_size", batch_size)
     checks.positive_int("seq_len", seq_len)
-    if len(ids) < batch_size * (seq_len + 1):
+    if len(ids) < batch_size * seq_len + 1:
         raise ValueError(
             f"ids has {len(ids)} characters, too few for one batch of batch_size={batch_size} "
-            f"x seq_len={seq_len} (at least {batch_size * (seq_len + 1)})"
+            f"x seq_len={seq_len} (at least {batch_size * seq_len + 1})"
         )
     total, count, state = 0.0, 0, None
     for inputs, targets in bptt_batches(ids, batch_size, seq_len):

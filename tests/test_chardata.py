@@ -68,3 +68,72 @@ def test_bptt_batches_refuse_too_short_input():
 def test_unigram_baseline_is_entropy_of_the_frequencies():
     train = np.array([0, 0, 1, 1])
     assert unigram_bits_per_char(train, np.array([0, 1]), 2) == pytest.approx(1.0)
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input that the harness of test_bad_input_text.py cannot express
+# ---------------------------------------------------------------------------------------------
+
+
+def test_load_text_names_the_path_when_the_file_is_missing_a_directory_or_not_utf8(tmp_path):
+    with pytest.raises(FileNotFoundError, match="path must name a text file"):
+        load_text(tmp_path / "missing.txt")
+    with pytest.raises(ValueError, match="path must name a text file.*not a file"):
+        load_text(tmp_path)
+    latin1 = tmp_path / "latin1.txt"
+    latin1.write_bytes("caf\u00e9 cr\u00e8me".encode("latin-1"))
+    with pytest.raises(ValueError, match="path must name a UTF-8 text file"):
+        load_text(latin1)
+    with pytest.raises(TypeError, match="path must be a path"):
+        load_text(3)
+
+
+def test_encode_names_the_unknown_character_and_where_it_is():
+    with pytest.raises(ValueError, match=r"text must hold only .*'!' .*\(text\[5\]\)"):
+        CharVocab.from_text("hello world").encode("hello!")
+    assert CharVocab.from_text("ab").encode("").shape == (0,)  # the empty text is fine
+
+
+def test_decode_refuses_negative_ids_instead_of_wrapping_and_accepts_lists():
+    vocab = CharVocab.from_text("abc")
+    with pytest.raises(ValueError, match=r"ids must hold ids in \[0, 3\).*got -1"):
+        vocab.decode(np.array([0, -1]))  # would otherwise be "ac"
+    assert vocab.decode([2, 0]) == "ca" and vocab.decode([]) == ""
+
+
+def test_vocab_refuses_repeated_characters_and_strings_longer_than_one():
+    with pytest.raises(ValueError, match=r"chars must be distinct.*\['a'\]"):
+        CharVocab(("a", "b", "a"))
+    with pytest.raises(TypeError, match="chars must hold single characters"):
+        CharVocab(("ab", "c"))
+    with pytest.raises(TypeError, match=r"chars must be a tuple.*tuple\('abc'\)"):
+        CharVocab(["a", "b"])
+
+
+def test_split_refuses_a_fraction_that_leaves_one_side_too_small():
+    with pytest.raises(ValueError, match="too few to split with val_fraction=0.05"):
+        split(np.arange(10), 0.05)  # 0 or 1 validation ids
+    with pytest.raises(ValueError, match="too few to split"):
+        split(np.arange(3), 0.5)
+    with pytest.raises(ValueError, match=r"val_fraction must be a finite number in \(0, 1\)"):
+        split(np.arange(100), 1.0)
+
+
+def test_bptt_batches_checks_when_called_not_at_the_first_batch():
+    # A generator function would only complain at next(); an empty training loop is worse.
+    with pytest.raises(ValueError, match="batch_size=4 and seq_len=5: it needs .* 21 ids"):
+        bptt_batches(np.arange(20), batch_size=4, seq_len=5)
+    assert len(list(bptt_batches(np.arange(21), batch_size=4, seq_len=5))) == 1
+    with pytest.raises(TypeError, match="seq_len must be an integer"):
+        bptt_batches(np.arange(100), batch_size=2, seq_len=5.0)
+    with pytest.raises(TypeError, match=r"ids must be a NumPy array.*np\.asarray"):
+        bptt_batches(list(range(100)), batch_size=2, seq_len=5)
+
+
+def test_unigram_refuses_a_vocabulary_smaller_than_the_ids():
+    with pytest.raises(ValueError, match=r"train_ids must hold ids in \[0, 2\)"):
+        unigram_bits_per_char(np.array([0, 1, 2]), np.array([0, 1]), 2)
+    with pytest.raises(ValueError, match=r"val_ids must hold ids in \[0, 3\)"):
+        unigram_bits_per_char(np.array([0, 1, 2]), np.array([0, 3]), 3)
+    with pytest.raises(ValueError, match="val_ids must not be empty"):
+        unigram_bits_per_char(np.array([0, 1, 2]), np.array([], dtype=np.int64), 3)

@@ -180,7 +180,7 @@ def test_bad_input_is_refused_with_a_clear_message():
         model.forward(np.zeros(4, dtype=np.int64))
     with pytest.raises(ValueError, match=r"\[0, 7\)"):
         model.forward(np.full((2, 2), 7))
-    with pytest.raises(ValueError, match="integer array"):
+    with pytest.raises(TypeError, match="ids must hold integer ids"):
         model.forward(np.zeros((2, 2)))
     with pytest.raises(ValueError, match="targets"):
         model.loss_and_grads(np.zeros((2, 2), dtype=np.int64), np.zeros((3, 2), dtype=np.int64))
@@ -190,3 +190,139 @@ def test_bad_input_is_refused_with_a_clear_message():
         model.load_state_dict({})
     with pytest.raises(ValueError, match="forward pass first"):
         CharLM(V, E, H).backward(np.zeros((1, 1, V), dtype=np.float32))
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input that the harness of test_bad_input_text.py cannot express
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", torch.float32, None, float])
+def test_dtype_must_be_a_numpy_float_dtype_not_a_string_or_a_torch_dtype(dtype):
+    with pytest.raises(TypeError, match="dtype must be np.float32 or np.float64"):
+        CharLM(V, E, H, dtype=dtype)
+
+
+def test_a_numpy_dtype_object_is_accepted_as_the_checkpoint_loader_passes_it():
+    assert CharLM(V, E, H, dtype=np.dtype("float64")).dtype == np.float64
+
+
+def test_targets_outside_the_vocabulary_are_refused_not_wrapped():
+    logits = np.zeros((2, 3, V))
+    targets = np.zeros((2, 3), dtype=np.int64)
+    targets[1, 2] = -1  # np.take_along_axis would pick the last class
+    with pytest.raises(ValueError, match=r"targets must hold ids in \[0, 7\).*got -1"):
+        cross_entropy(logits, targets)
+    targets[1, 2] = V  # would be a bare IndexError from NumPy
+    with pytest.raises(ValueError, match=r"targets must hold ids in \[0, 7\).*got 7"):
+        cross_entropy(logits, targets)
+    model = CharLM(V, E, H)
+    with pytest.raises(ValueError, match="targets must hold ids"):
+        model.loss_and_grads(np.zeros((2, 3), dtype=np.int64), targets)
+
+
+def test_negative_input_ids_are_refused_for_both_input_layers():
+    ids = np.zeros((2, 3), dtype=np.int64)
+    ids[0, 0] = -1  # an embedding row or one-hot position would wrap to the last character
+    for embed_size in (None, E):
+        with pytest.raises(ValueError, match=r"ids must hold ids in \[0, 7\).*got -1"):
+            CharLM(V, embed_size, H).forward(ids)
+
+
+def test_ids_may_be_lists_of_ints_with_the_same_result_as_arrays():
+    model = CharLM(V, E, H, dtype=np.float64)
+    ids = [[1, 2, 3], [4, 5, 6]]
+    np.testing.assert_array_equal(model.forward(ids)[0], model.forward(np.array(ids))[0])
+    with pytest.raises(TypeError, match="ids must hold integer ids, got booleans"):
+        model.forward([[True, False]])
+
+
+def test_empty_batches_are_refused_before_any_reduction():
+    model = CharLM(V, E, H)
+    with pytest.raises(ValueError, match="ids must not be empty"):
+        model.forward(np.zeros((0, 2), dtype=np.int64))
+    with pytest.raises(ValueError, match="inputs must not be empty"):
+        model.loss(np.zeros((3, 0), dtype=np.int64), np.zeros((3, 0), dtype=np.int64))
+    with pytest.raises(ValueError, match="logits must not be empty"):
+        cross_entropy(np.zeros((0, 2, V)), np.zeros((0, 2), dtype=np.int64))
+
+
+def test_a_state_of_another_batch_size_is_refused_not_broadcast():
+    model = CharLM(V, E, H, num_layers=L)
+    state = model.start_state(1)  # (L, 1, H) would broadcast over a batch of 3
+    with pytest.raises(ValueError, match=r"state\[0\] \(h\) must have shape .*batch of 3"):
+        model.forward(np.zeros((T, 3), dtype=np.int64), state)
+    with pytest.raises(ValueError, match=r"state\[0\] \(h\) must have shape .*batch of 3"):
+        model.step(np.zeros(3, dtype=np.int64), state)
+    with pytest.raises(ValueError, match=r"state\[0\] \(h\) must have shape"):
+        model.loss(np.zeros((T, 3), dtype=np.int64), np.zeros((T, 3), dtype=np.int64), state)
+
+
+def test_a_state_of_another_dtype_is_refused_not_upcast():
+    model = CharLM(V, E, H, num_layers=L)  # float32
+    h, c = CharLM(V, E, H, num_layers=L, dtype=np.float64).start_state(B)
+    with pytest.raises(TypeError, match=r"state\[0\] \(h\) must have dtype float32"):
+        model.forward(np.zeros((T, B), dtype=np.int64), (h, c))
+    h32 = h.astype(np.float32)
+    with pytest.raises(TypeError, match=r"state\[1\] \(c\) must have dtype float32"):
+        model.step(np.zeros(B, dtype=np.int64), (h32, c))
+
+
+def test_targets_must_have_the_shape_of_inputs():
+    model = CharLM(V, E, H)
+    inputs = np.zeros((T, B), dtype=np.int64)
+    with pytest.raises(
+        ValueError, match=r"targets must have the shape of inputs, \(5, 3\), got \(5, 4\)"
+    ):
+        model.loss(inputs, np.zeros((T, B + 1), dtype=np.int64))
+
+
+def test_backward_refuses_a_gradient_that_does_not_fit_the_last_forward():
+    model = CharLM(V, E, H, dtype=np.float64)
+    model.forward(np.zeros((T, B), dtype=np.int64))
+    with pytest.raises(
+        ValueError, match=r"grad_logits must have shape \(5, 3, 7\), got \(5, 4, 7\)"
+    ):
+        model.backward(np.zeros((T, B + 1, V)))
+    with pytest.raises(TypeError, match="grad_logits must have dtype float64"):
+        model.backward(np.zeros((T, B, V), dtype=np.float32))
+
+
+def test_a_diverged_loss_still_gives_gradients_so_training_can_report_it():
+    # Logits, losses and gradients are not checked for NaN: the training loop turns a
+    # diverged step into TrainingDiverged, which must not be pre-empted by a ValueError.
+    model = CharLM(V, E, H, dtype=np.float64)
+    model.decoder_bias[0] = np.nan
+    loss, grads, _ = model.loss_and_grads(np.zeros((T, B), np.int64), np.zeros((T, B), np.int64))
+    assert math.isnan(loss) and not np.isfinite(grads["decoder.bias"]).all()
+    assert math.isnan(bits_per_char(loss)) and math.isnan(perplexity(loss))
+    assert perplexity(1e6) == math.inf
+
+
+def test_bits_and_perplexity_refuse_negative_or_non_numeric_nats():
+    with pytest.raises(ValueError, match=r"nats \(a cross-entropy\) must be a number >= 0"):
+        bits_per_char(-0.5)
+    with pytest.raises(TypeError, match="nats"):
+        perplexity(True)
+
+
+def test_load_state_dict_checks_every_entry_before_changing_anything():
+    model = CharLM(V, E, H, seed=0)
+    before = model.state_dict()
+    bad = CharLM(V, E, H, seed=1).state_dict()
+    bad["decoder.bias"] = np.full(V, np.nan, dtype=np.float32)  # the last entry
+    with pytest.raises(ValueError, match=r"state_dict\['decoder.bias'\] must hold finite"):
+        model.load_state_dict(bad)
+    for name, p in model.parameters().items():
+        np.testing.assert_array_equal(p, before[name])
+    with pytest.raises(TypeError, match="state_dict must be a mapping"):
+        model.load_state_dict(list(before.values()))
+
+
+def test_select_state_refuses_rows_outside_the_batch():
+    model = CharLM(V, E, H)
+    state = model.start_state(2)
+    with pytest.raises(ValueError, match=r"rows must hold sequence numbers in \[0, 2\)"):
+        model.select_state(state, np.array([0, -1]))  # would wrap to the last sequence
+    with pytest.raises(ValueError, match=r"rows must hold sequence numbers in \[0, 2\)"):
+        model.select_state(state, np.array([2]))

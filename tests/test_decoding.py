@@ -121,9 +121,9 @@ def test_adjust_log_probs_scales_and_cuts():
 
 def test_bad_arguments_name_what_was_expected():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="temperature must be a positive"):
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
         sample(MODEL, START, 5, rng=rng, temperature=0.0)
-    with pytest.raises(ValueError, match="temperature must be a positive"):
+    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
         sample(MODEL, START, 5, rng=rng, temperature=-1.0)
     with pytest.raises(ValueError, match="top_k must be an integer >= 1"):
         sample(MODEL, START, 5, rng=rng, top_k=0)
@@ -131,7 +131,7 @@ def test_bad_arguments_name_what_was_expected():
         beam_search(MODEL, START, 5, beam_width=0)
     with pytest.raises(ValueError, match="at least one character"):
         greedy(MODEL, np.array([], dtype=np.int64), 5)
-    with pytest.raises(ValueError, match="length must be a positive integer"):
+    with pytest.raises(ValueError, match="length must be an integer >= 1"):
         greedy(MODEL, START, 0)
     with pytest.raises(ValueError, match="rng must be a numpy.random.Generator"):
         sample(MODEL, START, 5, rng=0)
@@ -195,3 +195,158 @@ def test_text_windows_cut_prompts_and_their_continuations():
         assert len(prompt) == 3 and len(cont) == 4 and prompt + cont in text
     with pytest.raises(ValueError, match="fewer than one window"):
         text_windows("abc", 1, 3, 4, np.random.default_rng(0))
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input that the harness of test_bad_input_text.py cannot express
+# ---------------------------------------------------------------------------------------------
+
+
+class CountingModel(BigramModel):
+    """The bigram model, counting its steps: to show that a check came before any work."""
+
+    steps = 0
+
+    def step(self, ids, state):
+        CountingModel.steps += 1
+        return super().step(ids, state)
+
+
+def test_prompt_ids_outside_the_vocabulary_are_refused_not_wrapped():
+    for model in (MODEL, CharLM(5, 4, 8)):
+        with pytest.raises(ValueError, match=r"prompt_ids must hold ids in \[0, 5\).*got -1"):
+            greedy(model, np.array([0, -1]), 3)  # -1 would read the last row
+        with pytest.raises(ValueError, match=r"prompt_ids must hold ids in \[0, 5\).*got 5"):
+            sample(model, [0, 5], 3, rng=np.random.default_rng(0))
+
+
+def test_a_vocabulary_of_another_size_than_the_model_is_refused():
+    model = CharLM(7, 4, 8)
+    for chars in ("abcdef", "abcdefgh"):  # smaller: ids too large; larger: never emitted
+        with pytest.raises(ValueError, match=r"vocab must be the model's vocabulary.*is 7"):
+            generate(model, CharVocab(tuple(chars)), "abc", 5, "greedy")
+    with pytest.raises(ValueError, match="vocab must be the model's vocabulary"):
+        text_stats(model, CharVocab(tuple("abc")), ["a"], [["bc"]])
+
+
+def test_a_legacy_random_state_or_a_seed_is_not_a_generator():
+    for rng in (np.random.RandomState(0), 0, None):
+        with pytest.raises(TypeError, match="rng must be a numpy.random.Generator"):
+            sample(MODEL, START, 5, rng=rng)
+
+
+@pytest.mark.parametrize(
+    "kwargs, name",
+    [
+        ({"temperature": True}, "temperature"),
+        ({"temperature": np.inf}, "temperature"),
+        ({"top_k": 2.0}, "top_k"),
+        ({"top_k": True}, "top_k"),
+        ({"num_samples": 0}, "num_samples"),
+        ({"num_samples": 2.0}, "num_samples"),
+    ],
+)
+def test_sampling_options_name_themselves(kwargs, name):
+    with pytest.raises((TypeError, ValueError), match=f"{name} must be"):
+        sample(MODEL, START, 5, rng=np.random.default_rng(0), **kwargs)
+
+
+def test_generate_checks_options_the_method_does_not_use_before_any_step():
+    vocab = CharVocab(tuple("sabcd"))
+    CountingModel.steps = 0
+    model = CountingModel(MODEL.log_probs)
+    with pytest.raises(ValueError, match="temperature must be"):
+        generate(model, vocab, "s", 5, "greedy", temperature=-1.0)
+    with pytest.raises(ValueError, match="beam_width must be"):
+        generate(model, vocab, "s", 5, "sample", rng=np.random.default_rng(0), beam_width=0)
+    with pytest.raises(ValueError, match="rng is needed by method='sample'"):
+        generate(model, vocab, "s", 5, "sample")
+    assert CountingModel.steps == 0
+
+
+def test_beam_search_end_id_must_be_an_id_of_the_vocabulary():
+    for end_id, error in ((5, ValueError), (-1, ValueError), (True, TypeError), (2.0, TypeError)):
+        with pytest.raises(error, match=r"end_id must be an integer in \[0, 4\]"):
+            beam_search(MODEL, START, 3, end_id=end_id)
+
+
+def test_a_model_without_the_step_interface_is_named():
+    class NoSteps:
+        vocab_size = 5
+
+        def start_state(self, batch_size):
+            return None
+
+    with pytest.raises(TypeError, match=r"model must have .* lacks \['step', 'select_state'\]"):
+        greedy(NoSteps(), START, 3)
+    with pytest.raises(TypeError, match=r"model must have the step interface.*'vocab_size'"):
+        greedy(MODEL.log_probs, START, 3)  # the table instead of the model
+
+
+def test_the_bigram_model_refuses_ids_and_rows_outside_its_table():
+    state = MODEL.start_state(2)
+    with pytest.raises(ValueError, match=r"ids must hold ids in \[0, 5\)"):
+        MODEL.step(np.array([0, -1]), state)
+    with pytest.raises(ValueError, match=r"state must have shape \(1,\)"):
+        MODEL.step(np.array([0]), state)
+    with pytest.raises(ValueError, match=r"rows must hold sequence numbers in \[0, 2\)"):
+        MODEL.select_state(state, np.array([-1]))
+    with pytest.raises(ValueError, match="log_probs must hold log-probabilities"):
+        BigramModel(np.full((2, 2), np.nan))
+
+
+def test_log_probs_with_nan_or_a_row_without_any_probability_are_refused():
+    with pytest.raises(ValueError, match="log_probs must hold log-probabilities.*NaN"):
+        adjust_log_probs(np.array([[0.0, np.nan]]))
+    with pytest.raises(ValueError, match="log_probs must give some id a probability"):
+        draw(np.array([[0.0, 0.0], [-np.inf, -np.inf]]), np.random.default_rng(0))
+    with pytest.raises(ValueError, match=r"log_probs must have 2 dimensions"):
+        draw(np.zeros(3), np.random.default_rng(0))
+    np.testing.assert_allclose(adjust_log_probs(np.log([0.5, 0.5])), np.log([0.5, 0.5]))  # (V,)
+
+
+def test_text_metrics_refuse_empty_and_non_string_input():
+    with pytest.raises(ValueError, match="texts must be a non-empty list or tuple"):
+        distinct_n([], 2)  # was a ZeroDivisionError
+    with pytest.raises(TypeError, match=r"texts\[1\] must be a string"):
+        distinct_n(["abc", 3], 2)
+    with pytest.raises(ValueError, match=r"texts\[1\] must have at least n = 3"):
+        distinct_n(["abcd", "ab"], 3)
+    with pytest.raises(TypeError, match="text must be a string"):
+        repeated_ngram_rate(list("abcabc"), 3)
+    with pytest.raises(TypeError, match="n must be an integer"):
+        repeated_ngram_rate("abcabc", 2.0)
+
+
+def test_text_stats_checks_every_continuation_before_scoring_any():
+    vocab = CharVocab(tuple("sabcd"))
+    CountingModel.steps = 0
+    model = CountingModel(MODEL.log_probs)
+    bad_inputs = [
+        (["s"], ["bc"], r"continuations\[0\] must be a list or tuple"),  # a str, not a list
+        (["s", "a"], [["bc"], []], r"continuations\[1\] must be a non-empty list"),
+        (["s", "a"], [["bc"], ["bcd", "bc"]], r"continuations\[1\]\[1\] must have the length"),
+        (["s", "a"], [["bc"], ["bz"]], r"continuations\[1\]\[0\] contains characters"),
+        ([], [], "prompts must be a non-empty list or tuple"),
+        (["s", "z"], [["bc"], ["bc"]], r"prompts\[1\] contains characters"),
+    ]
+    for prompts, conts, message in bad_inputs:
+        with pytest.raises((TypeError, ValueError), match=message):
+            text_stats(model, vocab, prompts, conts, distinct_order=1, repeat_order=1)
+    with pytest.raises(ValueError, match=r"at least 10 characters \(distinct_order=4, repeat"):
+        text_stats(model, vocab, ["s", "a"], [["bcdabcdabcd"], ["bc"]])  # repeat_order=10
+    assert CountingModel.steps == 0
+
+
+def test_mean_log_prob_refuses_ids_outside_the_model_and_empty_continuations():
+    with pytest.raises(ValueError, match=r"ids must hold ids in \[0, 5\)"):
+        mean_log_prob(MODEL, START, np.array([2, 5]))
+    with pytest.raises(ValueError, match="ids must not be empty"):
+        mean_log_prob(MODEL, START, np.zeros((2, 0), dtype=np.int64))
+
+
+def test_text_windows_refuses_more_windows_than_the_text_holds():
+    with pytest.raises(ValueError, match="count must be at most 3"):
+        text_windows("abcdefghi", 4, 3, 4, np.random.default_rng(0))
+    with pytest.raises(TypeError, match="prompt_length must be an integer"):
+        text_windows("abcdefghi", 1, 3.0, 4, np.random.default_rng(0))

@@ -69,7 +69,7 @@ def test_adam_state_dict_resumes_exactly():
 
 def test_adam_refuses_bad_arguments():
     params = {"w": np.zeros(3)}
-    with pytest.raises(ValueError, match="lr must be a positive"):
+    with pytest.raises(ValueError, match="lr must be a finite number > 0"):
         Adam(params, lr=0.0)
     with pytest.raises(ValueError, match="betas"):
         Adam(params, betas=(0.9, 1.0))
@@ -78,7 +78,72 @@ def test_adam_refuses_bad_arguments():
     opt = Adam(params)
     with pytest.raises(ValueError, match="missing"):
         opt.step({"v": np.zeros(3)})
-    with pytest.raises(ValueError, match=r"shape \(2,\), expected \(3,\)"):
+    with pytest.raises(ValueError, match=r"grads\[.w.\] must have shape \(3,\), got \(2,\)"):
         opt.step({"w": np.zeros(2)})
     with pytest.raises(ValueError, match="must have keys"):
         opt.load_state_dict({"t": np.array(1)})
+
+
+# ---------------------------------------------------------------------------------------------
+# Bad input that the harness of test_bad_input_text.py cannot express
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("lr", [True, np.inf, np.nan, -1e-3, "0.01"])
+def test_lr_must_be_a_finite_positive_number_not_a_bool(lr):
+    with pytest.raises((TypeError, ValueError), match="lr must be a finite number > 0"):
+        Adam({"w": np.zeros(3)}, lr=lr)
+
+
+@pytest.mark.parametrize("betas", [(1.0, 0.999), (0.9, -0.1), (0.9, 1.5), (0.9,), 0.9])
+def test_betas_must_be_two_numbers_in_zero_one(betas):
+    with pytest.raises((TypeError, ValueError), match="betas"):
+        Adam({"w": np.zeros(3)}, betas=betas)
+
+
+@pytest.mark.parametrize("eps", [0.0, -1e-8, np.inf, True])
+def test_eps_must_be_positive_and_finite(eps):
+    with pytest.raises((TypeError, ValueError), match="eps must be a finite number > 0"):
+        Adam({"w": np.zeros(3)}, eps=eps)
+
+
+def test_gradients_of_another_dtype_are_refused_not_cast():
+    w = np.zeros(3, dtype=np.float32)
+    with pytest.raises(TypeError, match=r"grads\['w'\] must have dtype float32, got float64"):
+        Adam({"w": w}).step({"w": np.ones(3)})
+
+
+def test_a_non_finite_gradient_is_refused_before_any_parameter_moves():
+    params = {"a": np.zeros(2), "b": np.zeros(2)}
+    opt = Adam(params, lr=0.1)
+    with pytest.raises(ValueError, match=r"grads\['b'\] must hold finite numbers"):
+        opt.step({"a": np.ones(2), "b": np.array([1.0, np.nan])})
+    assert opt.t == 0 and not params["a"].any()  # "a" came first and is untouched
+
+
+def test_parameters_that_share_memory_or_are_read_only_are_refused():
+    w = np.zeros(4)
+    with pytest.raises(ValueError, match=r"params\['v'\] shares memory with params\['w'\]"):
+        Adam({"w": w, "v": w[:2]})
+    frozen = np.zeros(3)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match=r"params\['w'\] must be writeable"):
+        Adam({"w": frozen})
+    with pytest.raises(TypeError, match=r"params\['w'\] must be a NumPy array"):
+        Adam({"w": [0.0, 1.0]})
+
+
+def test_load_state_dict_checks_the_whole_state_before_changing_anything():
+    params = {"w": np.zeros(3)}
+    opt = Adam(params)
+    opt.step({"w": np.ones(3)})
+    before = opt.state_dict()
+    state = Adam({"w": np.zeros(3)}).state_dict()
+    state["v.w"] = -np.ones(3)  # sqrt(v) would be NaN
+    with pytest.raises(ValueError, match=r"state\['v.w'\] must be >= 0"):
+        opt.load_state_dict(state)
+    after = opt.state_dict()
+    assert all(np.array_equal(before[k], after[k]) for k in before)
+    state = opt.state_dict() | {"t": np.array(-1)}
+    with pytest.raises(ValueError, match=r"state\['t'\] must be an integer >= 0"):
+        opt.load_state_dict(state)

@@ -68,9 +68,9 @@ def test_run_config_fills_in_every_default():
         (("sorting", "lstm", 10), {}, "task must be"),
         (("adding", "transformer", 10), {}, "model must be"),
         (("reber", "lstm", 10), {}, "has no T"),
-        (("adding", "lstm", None), {}, "T must be"),
+        (("adding", "lstm", None), {}, r"T \(the sequence length of the adding task\) must be"),
         (("adding", "lstm", 10), {"seed": -1}, "seed"),
-        (("adding", "lstm", 10), {"learning_rate": 0.1}, "unknown settings"),
+        (("adding", "lstm", 10), {"learning_rate": 0.1}, "settings has unknown keys"),
     ],
 )
 def test_run_config_rejects_bad_arguments(args, kwargs, match):
@@ -87,9 +87,9 @@ def test_grid_is_the_product_of_the_axes():
         ("rnn", 100),
     ]
     assert all(c["task"] == "adding" for c in configs)
-    with pytest.raises(ValueError, match="non-empty list"):
+    with pytest.raises(ValueError, match="list"):
         grid(model=[])
-    with pytest.raises(ValueError, match="non-empty list"):
+    with pytest.raises(ValueError, match="list"):
         grid(model="lstm")
 
 
@@ -195,9 +195,9 @@ def test_skip_harder_skips_longer_lags_after_a_failure(tmp_path):
 
 def test_sweep_errors(tmp_path):
     run = CountingRun()
-    with pytest.raises(ValueError, match="non-empty list"):
+    with pytest.raises(ValueError, match="list"):
         run_sweep([], run, cache_dir=tmp_path)
-    with pytest.raises(ValueError, match="non-empty list"):
+    with pytest.raises(ValueError, match="list"):
         run_sweep({"T": 1}, run, cache_dir=tmp_path)
     with pytest.raises(ValueError, match="expected a dict"):
         run_sweep([("T", 1)], run, cache_dir=tmp_path)
@@ -272,5 +272,5 @@ def test_train_on_stories_returns_the_table_columns():
     result = train_on_stories(config)
     assert set(result) == {"loss", "accuracy", "recall", "parameters", "seconds_per_epoch"}
     assert math.isfinite(result["loss"]) and 0.0 <= result["accuracy"] <= 1.0
-    with pytest.raises(ValueError, match="unknown settings"):
+    with pytest.raises(ValueError, match="settings has unknown keys"):
         story_config("lstm", hidden=3)
