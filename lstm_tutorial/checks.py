@@ -344,7 +344,8 @@ def _check_dims(name, got, ndim, shape, nonempty) -> None:
         allowed = (ndim,) if isinstance(ndim, int) else tuple(ndim)
         if len(got) not in allowed:
             what = " or ".join(str(n) for n in allowed)
-            raise ValueError(f"{name} must have {what} dimensions, got shape {got}")
+            noun = "dimension" if allowed == (1,) else "dimensions"
+            raise ValueError(f"{name} must have {what} {noun}, got shape {got}")
     if shape is not None:
         if len(got) != len(shape) or any(
             s is not None and s != g for s, g in zip(shape, got, strict=True)

@@ -3,6 +3,10 @@
 The book never retypes a function: a chapter calls ``show_source(fn)`` and the page shows
 the code that the tests exercise. The result renders as a highlighted code block both in
 JupyterLab and in the built book (MyST-NB renders ``text/markdown`` outputs).
+
+Checks: :func:`show_source` and :class:`SourceCode` check their arguments with
+:mod:`lstm_tutorial.checks` before any work; an object whose source Python cannot find is
+a ValueError that names it.
 """
 
 from __future__ import annotations
@@ -11,13 +15,15 @@ import ast
 import inspect
 import textwrap
 
+from lstm_tutorial import checks
+
 
 class SourceCode:
     """A block of Python source that displays as a highlighted code block."""
 
     def __init__(self, code: str, title: str | None = None) -> None:
-        self.code = code
-        self.title = title
+        self.code = checks.string("code", code, empty=True)
+        self.title = checks.optional(checks.string, "title", title)
 
     def _repr_markdown_(self) -> str:
         header = f"`{self.title}`\n\n" if self.title else ""
@@ -43,10 +49,16 @@ def show_source(obj: object, *, docstring: bool = True) -> SourceCode:
         (the prose around it explains it anyway).
     """
     if not (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj)):
-        raise ValueError(
-            f"show_source expects a function, method or class, got {type(obj).__name__}"
+        raise checks.ArgumentTypeError(
+            f"obj must be a function, method or class (show_source shows its code), "
+            f"got {checks.describe(obj)}"
         )
-    code = textwrap.dedent(inspect.getsource(obj)).rstrip()
+    checks.boolean("docstring", docstring)
+    try:
+        source = inspect.getsource(obj)
+    except (OSError, TypeError) as err:
+        raise ValueError(f"obj {obj!r} has no source code Python can find: {err}") from None
+    code = textwrap.dedent(source).rstrip()
     if not docstring:
         code = _strip_docstring(code)
     module = inspect.getmodule(obj)

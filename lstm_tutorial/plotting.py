@@ -1,8 +1,16 @@
-"""The book's one figure style, and small plotting helpers shared by the chapters."""
+"""The book's one figure style, and small plotting helpers shared by the chapters.
+
+Checks: :func:`plot_dependencies` checks its tokens, dependencies, ``long_from`` and ``ax``
+with :mod:`lstm_tutorial.checks` before drawing; :func:`use_book_style` takes no arguments.
+"""
 
 from __future__ import annotations
 
+from typing import Any
+
 import matplotlib as mpl
+
+from lstm_tutorial import checks
 
 #: Colours used for the same quantity in every chapter, so a reader learns them once.
 COLORS = {
@@ -45,15 +53,37 @@ def use_book_style() -> None:
     mpl.rcParams.update(_BOOK_STYLE)
 
 
+def _check_ax(ax: Any) -> Any:
+    """None (draw on a new figure) or a matplotlib Axes."""
+    from matplotlib.axes import Axes
+
+    return checks.optional(checks.instance, "ax", ax, kind=Axes, expected="a matplotlib Axes")
+
+
 def plot_dependencies(tokens, dependencies, *, long_from: int = 5, ax=None):
     """Draw a sentence with an arc from each word back to the word it depends on.
 
-    Arcs spanning at least ``long_from`` tokens are drawn as long-term dependencies.
+    ``tokens``: the words (a list of str); ``dependencies``: a list of
+    :class:`lstm_tutorial.story.Dependency` whose indices point into ``tokens``. Arcs
+    spanning at least ``long_from`` tokens are drawn as long-term dependencies.
     Returns the matplotlib Axes.
     """
     import matplotlib.pyplot as plt
     from matplotlib.patches import Arc
 
+    from lstm_tutorial.story import Dependency
+
+    for k, token in enumerate(checks.sequence("tokens", tokens)):
+        checks.string(f"tokens[{k}]", token)
+    for k, dep in enumerate(checks.sequence("dependencies", dependencies, empty=True)):
+        checks.instance(f"dependencies[{k}]", dep, Dependency, "a Dependency")
+        if max(dep.dependent, dep.antecedent) >= len(tokens):
+            raise ValueError(
+                f"dependencies[{k}] points at token {max(dep.dependent, dep.antecedent)}, "
+                f"but tokens has {len(tokens)}"
+            )
+    checks.positive_int("long_from", long_from)
+    ax = _check_ax(ax)
     if ax is None:
         _, ax = plt.subplots(figsize=(max(6.0, 0.55 * len(tokens)), 2.8))
     for k, tok in enumerate(tokens):

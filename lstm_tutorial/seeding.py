@@ -1,4 +1,7 @@
-"""One call that makes a notebook's random numbers repeatable."""
+"""One call that makes a notebook's random numbers repeatable.
+
+Checks: :func:`seed_everything` checks its seed (an integer >= 0) before seeding anything.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +10,8 @@ import random
 
 import numpy as np
 
+from lstm_tutorial import checks
+
 
 def seed_everything(seed: int) -> np.random.Generator:
     """Seed Python's ``random``, NumPy's legacy global state and PyTorch (if installed).
@@ -14,9 +19,7 @@ def seed_everything(seed: int) -> np.random.Generator:
     Returns a fresh ``numpy.random.Generator`` seeded with ``seed``: new code should draw
     from it rather than from the global state.
     """
-    if not isinstance(seed, int | np.integer) or isinstance(seed, bool) or seed < 0:
-        raise ValueError(f"seed must be a non-negative integer, got {seed!r}")
-    seed = int(seed)
+    seed = checks.seed("seed", seed)
     random.seed(seed)
     np.random.seed(seed % 2**32)  # noqa: NPY002 - older code and libraries still use it
     os.environ["PYTHONHASHSEED"] = str(seed)

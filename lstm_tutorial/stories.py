@@ -23,16 +23,26 @@ Two facts are probed in every story:
 
 The *distance* of a story is its number of filler words. Each filler word is used at most
 once per story (drawn without replacement), so the filler list bounds the distance.
+
+Checks: every public function and class checks its arguments with :mod:`lstm_tutorial.checks`
+before any work: the dataclasses their fields when they are built (``Animal``,
+``StoryVocab``, ``Probe``, ``Story``), the generators their counts, distances, seed and
+vocabulary, the measurements their lists of stories and their score arrays. The functions a
+chapter shows (``generate_story``, ``bigram_scores``, ``Probe``) do it in one line that calls
+a private helper.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
 import numpy as np
+
+from lstm_tutorial import checks
 
 
 @dataclass(frozen=True)
@@ -43,6 +53,10 @@ class Animal:
     plural: str
     verb_singular: str
     verb_plural: str
+
+    def __post_init__(self) -> None:
+        for name in ("singular", "plural", "verb_singular", "verb_plural"):
+            checks.string(f"Animal.{name}", getattr(self, name))
 
     def words(self) -> tuple[str, str, str, str]:
         return (self.singular, self.plural, self.verb_singular, self.verb_plural)
@@ -85,12 +99,12 @@ class StoryVocab:
 
     def __post_init__(self) -> None:
         for role in ("people", "pet_names", "animals", "fillers"):
-            words = getattr(self, role)
-            if isinstance(words, str) or not isinstance(words, Sequence):
-                raise ValueError(f"{role} must be a tuple or list, got {type(words).__name__}")
+            words = checks.sequence(role, getattr(self, role))
             object.__setattr__(self, role, tuple(words))  # lists become tuples
-            if not words:
-                raise ValueError(f"{role} must contain at least one entry, got an empty list")
+        for k, animal in enumerate(self.animals):
+            checks.instance(
+                f"animals[{k}]", animal, Animal, "an Animal(singular, plural, verb, verbs)"
+            )
         if len(self.people) < 2:
             raise ValueError(
                 f"people needs at least 2 names (giver != receiver), got {self.people}"
@@ -99,8 +113,6 @@ class StoryVocab:
             raise ValueError(
                 f"pet_names needs at least 2 names (two animals get two), got {self.pet_names}"
             )
-        if not all(isinstance(a, Animal) for a in self.animals):
-            raise ValueError("animals must be a sequence of Animal(singular, plural, verb, verbs)")
         roles = {
             "people": self.people,
             "pet_names": self.pet_names,
@@ -110,8 +122,8 @@ class StoryVocab:
         }
         owner: dict[str, str] = {}
         for role, words in roles.items():
-            for word in words:
-                if role != "template" and not (isinstance(word, str) and word.isalpha()):
+            for k, word in enumerate(words):
+                if role != "template" and not checks.string(f"{role}[{k}]", word).isalpha():
                     raise ValueError(f"{role} words must be letters only, got {word!r}")
                 if word in owner:
                     raise ValueError(
@@ -135,6 +147,20 @@ class StoryVocab:
 DEFAULT_VOCAB = StoryVocab()
 
 
+def _check_probe(probe: Probe) -> None:
+    """The fields of a :class:`Probe` (its ``__post_init__``): an antecedent before the
+    position, a correct word and at least one wrong word (a tuple; a list becomes one)."""
+    checks.integer("Probe.antecedent", probe.antecedent, minimum=0)
+    checks.integer("Probe.position", probe.position, minimum=probe.antecedent + 1)
+    checks.string("Probe.correct", probe.correct)
+    wrong = checks.sequence("Probe.wrong", probe.wrong)
+    for k, word in enumerate(wrong):
+        checks.string(f"Probe.wrong[{k}]", word)
+    if probe.correct in wrong:
+        raise ValueError(f"Probe.wrong must not contain the correct word {probe.correct!r}")
+    object.__setattr__(probe, "wrong", tuple(wrong))
+
+
 @dataclass(frozen=True)
 class Probe:
     """One position of a story at which a model is tested.
@@ -148,6 +174,8 @@ class Probe:
     antecedent: int
     correct: str
     wrong: tuple[str, ...]
+
+    __post_init__ = _check_probe  # checks the fields when a Probe is built
 
     @property
     def gap(self) -> int:
@@ -167,21 +195,57 @@ class Story:
     recall: Probe
     fillers: tuple[str, ...] = field(repr=False, default=())
 
+    def __post_init__(self) -> None:
+        for name in ("tokens", "fillers"):
+            words = checks.sequence(f"Story.{name}", getattr(self, name), empty=name == "fillers")
+            for k, word in enumerate(words):
+                checks.string(f"Story.{name}[{k}]", word)
+            object.__setattr__(self, name, tuple(words))  # lists become tuples
+        checks.count("Story.distance", self.distance)
+        checks.boolean("Story.plural", self.plural)
+        checks.string("Story.name", self.name)
+        for kind in ("agreement", "recall"):
+            probe = checks.instance(f"Story.{kind}", getattr(self, kind), Probe, "a Probe")
+            if probe.position >= len(self.tokens):
+                raise ValueError(
+                    f"Story.{kind}.position must index a token (the story has "
+                    f"{len(self.tokens)}), got {probe.position}"
+                )
+
     @property
     def text(self) -> str:
         """The tokens joined by spaces, full stops attached to the word before them."""
         return " ".join(self.tokens).replace(" .", ".")
 
 
-def _check_distance(distance: object, vocab: StoryVocab) -> int:
-    if isinstance(distance, bool) or not isinstance(distance, int | np.integer):
-        raise ValueError(f"distance must be an integer, got {distance!r}")
+def _check_distance(name: str, distance: object, vocab: StoryVocab) -> int:
+    checks.integer(name, distance)
     if not 0 <= distance <= vocab.max_distance:
         raise ValueError(
-            f"distance must be between 0 and {vocab.max_distance} (the number of filler "
+            f"{name} must be between 0 and {vocab.max_distance} (the number of filler "
             f"words, each used at most once per story), got {distance}"
         )
     return int(distance)
+
+
+def _check_story_args(rng: object, distance: object, plural: object, vocab: object) -> int:
+    """The arguments of :func:`generate_story`; returns the distance as an int."""
+    checks.rng("rng", rng)
+    checks.optional(checks.boolean, "plural", plural)
+    checks.instance("vocab", vocab, StoryVocab, "a StoryVocab")
+    return _check_distance("distance", distance, vocab)
+
+
+def _check_stories(**lists: object) -> None:
+    """Each keyword argument a non-empty list or tuple of :class:`Story` objects."""
+    for name, stories in lists.items():
+        checks.sequence(name, stories, empty=True)
+        if not stories:
+            raise ValueError(
+                f"{name} must hold at least one Story (generate_stories(...)), got {stories!r}"
+            )
+        for k, story in enumerate(stories):
+            checks.instance(f"{name}[{k}]", story, Story, "a Story (from generate_stories)")
 
 
 def generate_story(
@@ -196,9 +260,7 @@ def generate_story(
     ``plural=None`` draws singular or plural with equal probability. Raises ValueError for a
     distance outside ``0..vocab.max_distance``.
     """
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    distance = _check_distance(distance, vocab)
+    distance = _check_story_args(rng, distance, plural, vocab)
     if plural is None:
         plural = bool(rng.integers(2))
     giver, receiver = (vocab.people[k] for k in rng.choice(len(vocab.people), 2, replace=False))
@@ -253,21 +315,28 @@ def generate_stories(
     gives the same stories. Raises ValueError for ``n < 1``, an empty ``distances``, or a
     distance outside ``0..vocab.max_distance``.
     """
-    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
-    choices = [distances] if isinstance(distances, int | np.integer) else list(distances)
-    if not choices:
-        raise ValueError("distances must contain at least one distance, got an empty collection")
-    choices = [_check_distance(d, vocab) for d in choices]
-    rng = seed if isinstance(seed, np.random.Generator) else np.random.default_rng(seed)
+    n = checks.positive_int("n", n)
+    checks.instance("vocab", vocab, StoryVocab, "a StoryVocab")
+    if isinstance(distances, numbers.Integral):
+        choices = [_check_distance("distances", distances, vocab)]
+    elif isinstance(distances, Iterable) and not isinstance(distances, str | bytes | Mapping):
+        choices = list(distances)
+        if not choices:
+            raise ValueError("distances must hold at least one distance, got an empty collection")
+        choices = [_check_distance(f"distances[{k}]", d, vocab) for k, d in enumerate(choices)]
+    else:
+        raise checks.ArgumentTypeError(
+            "distances must be an integer or a collection of integers such as range(0, 25), "
+            f"got {checks.describe(distances)}"
+        )
+    rng = checks.seed_or_rng("seed", seed)
     return [generate_story(rng, choices[rng.integers(len(choices))], vocab=vocab) for _ in range(n)]
 
 
 def corpus_statistics(stories: Sequence[Story]) -> dict[str, object]:
     """Counts that describe a corpus: stories, tokens, distinct words, plural share, the
     distances and the names used (as ``Counter``s)."""
-    if not stories:
-        raise ValueError("stories must contain at least one Story, got an empty list")
+    _check_stories(stories=stories)
     lengths = np.array([len(s.tokens) for s in stories])
     return {
         "stories": len(stories),
@@ -290,8 +359,7 @@ def bigram_scores(train: Sequence[Story], test: Sequence[Story]) -> dict[str, np
     wrong one. Returns arrays of shape (N,) like :func:`lstm_tutorial.word_lm.score_probes`:
     ``"distance"``, and booleans ``"agreement"`` and ``"recall"``.
     """
-    if not train or not test:
-        raise ValueError("train and test must each contain at least one Story")
+    _check_stories(train=train, test=test)
     follows = Counter(pair for s in train for pair in pairwise(s.tokens))
     result = {"distance": np.array([s.distance for s in test])}
     for kind in ("agreement", "recall"):
@@ -309,19 +377,39 @@ def accuracy_by_distance(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]
     """Group probe results (``{"distance", "agreement", "recall"}``, arrays of shape (N,))
     by distance: ``{"distance", "count", "agreement", "recall"}``, one entry per distance,
     sorted; the accuracies are the fractions of stories answered correctly."""
-    distance = np.asarray(scores["distance"])
-    if distance.size == 0:
-        raise ValueError("scores must hold at least one story")
+    distance, outcomes = _check_scores(scores)
     values = np.unique(distance)
     out = {"distance": values, "count": np.array([(distance == d).sum() for d in values])}
-    for kind in ("agreement", "recall"):
-        outcome = np.asarray(scores[kind])
-        if outcome.shape != distance.shape:
-            raise ValueError(
-                f"scores[{kind!r}] has shape {outcome.shape}, expected {distance.shape}"
-            )
+    for kind, outcome in outcomes.items():
         out[kind] = np.array([outcome[distance == d].mean() for d in values])
     return out
+
+
+def _check_scores(scores: object) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The probe results :func:`accuracy_by_distance` groups: integer distances >= 0 (N,),
+    and for "agreement" and "recall" outcomes (N,) that are booleans or 0/1 numbers."""
+    checks.mapping("scores", scores)
+    missing = [key for key in ("distance", "agreement", "recall") if key not in scores]
+    if missing:
+        raise ValueError(
+            f"scores must have the keys 'distance', 'agreement' and 'recall' (as score_probes "
+            f"returns), missing {missing}"
+        )
+    distance = checks.array("scores['distance']", scores["distance"], kind="int", ndim=1)
+    if distance.min() < 0:
+        raise ValueError(f"scores['distance'] must hold distances >= 0, got {distance.min()}")
+    outcomes = {}
+    for kind in ("agreement", "recall"):
+        name = f"scores[{kind!r}]"
+        outcome = checks.array(name, scores[kind], ndim=1, nonempty=False)
+        if outcome.shape != distance.shape:
+            raise ValueError(f"{name} has shape {outcome.shape}, expected {distance.shape}")
+        if outcome.dtype != bool and not (
+            np.issubdtype(outcome.dtype, np.number) and np.isin(outcome, (0, 1)).all()
+        ):
+            raise ValueError(f"{name} must hold booleans (or 0 and 1), got dtype {outcome.dtype}")
+        outcomes[kind] = outcome
+    return distance, outcomes
 
 
 def plot_probes(story: Story, ax=None):
@@ -333,8 +421,10 @@ def plot_probes(story: Story, ax=None):
     import matplotlib.pyplot as plt
     from matplotlib.patches import Arc
 
-    from lstm_tutorial.plotting import COLORS
+    from lstm_tutorial.plotting import COLORS, _check_ax
 
+    checks.instance("story", story, Story, "a Story")
+    ax = _check_ax(ax)
     widths = np.array([len(word) + 1.6 for word in story.tokens])  # in characters
     centres = np.cumsum(widths) - widths / 2
     if ax is None:

@@ -2,12 +2,17 @@
 
 The story is data, not code: the sentences, a tokenizer, and the dependencies a language
 model must track to continue it. Later chapters generate many stories of this shape.
+
+Checks: :func:`tokenize`, :func:`story_dependencies` and :class:`Dependency` check their
+arguments with :mod:`lstm_tutorial.checks` before any work.
 """
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+
+from lstm_tutorial import checks
 
 PROMPT = "John gave Mary a puppy."
 CONTINUATION = "It barks very loudly. They named it Luna."
@@ -22,8 +27,7 @@ def tokenize(text: str) -> list[str]:
     Raises ValueError for an empty text or characters the book's vocabulary has no token for
     (digits, quotes, ...), rather than silently dropping them.
     """
-    if not isinstance(text, str):
-        raise ValueError(f"text must be a str, got {type(text).__name__}")
+    checks.string("text", text, empty=True)
     if not text.strip():
         raise ValueError("text must contain at least one word, got an empty string")
     leftover = _TOKEN.sub(" ", text).strip()
@@ -42,6 +46,11 @@ class Dependency:
     antecedent: int
     reason: str
 
+    def __post_init__(self) -> None:
+        checks.count("Dependency.dependent", self.dependent)
+        checks.count("Dependency.antecedent", self.antecedent)
+        checks.string("Dependency.reason", self.reason, empty=True)
+
     @property
     def distance(self) -> int:
         """How many tokens the fact must be carried: ``dependent - antecedent``."""
@@ -54,7 +63,10 @@ def story_dependencies(tokens: list[str] | None = None) -> list[Dependency]:
     Each is checked against the tokens, so an edit to the story that moves a word cannot
     leave a dependency pointing at the wrong one.
     """
-    tokens = tokenize(STORY) if tokens is None else tokens
+    if tokens is None:
+        tokens = tokenize(STORY)
+    for k, token in enumerate(checks.sequence("tokens", tokens)):
+        checks.string(f"tokens[{k}]", token)
     spec = [
         # (dependent word, its occurrence, antecedent word, its occurrence, why)
         ("barks", 0, "It", 0, "singular subject -> singular verb"),
@@ -69,7 +81,7 @@ def story_dependencies(tokens: list[str] | None = None) -> list[Dependency]:
     def index(word: str, occurrence: int) -> int:
         positions = [k for k, tok in enumerate(tokens) if tok == word]
         if len(positions) <= occurrence:
-            raise ValueError(f"the story has no occurrence {occurrence} of {word!r}: {tokens}")
+            raise ValueError(f"tokens has no occurrence {occurrence} of {word!r}: {tokens}")
         return positions[occurrence]
 
     return [Dependency(index(d, dn), index(a, an), why) for d, dn, a, an, why in spec]

@@ -15,6 +15,14 @@ Three tasks, each small enough to train on a laptop and each impossible without 
 Every generator draws all its randomness from the ``numpy.random.Generator`` it is given, so
 the same generator state gives the same data. Arrays are NumPy: float32 for real values,
 int64 for indices and lengths, bool for masks.
+
+Checks: every public function checks its arguments with :mod:`lstm_tutorial.checks` before
+any work: the generators their counts, lengths and ``rng`` (a ``numpy.random.Generator``,
+not a seed), the scorers their arrays (NumPy arrays, not lists; dtype, shape, and shapes
+that match each other) and the Reber functions their strings; ``is_embedded_reber`` is a
+predicate, False for anything that is not such a string, never an error. The generators the
+chapter shows (``adding_problem``, ``embedded_reber``) check in one line that calls a private
+helper. The NamedTuples are return values, not checked.
 """
 
 from __future__ import annotations
@@ -23,22 +31,20 @@ from typing import NamedTuple
 
 import numpy as np
 
+from lstm_tutorial import checks
+
 # ------------------------------------------------------------------------------ checks
 
 
-def _check_rng(rng: object) -> np.random.Generator:
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(
-            f"rng must be a numpy.random.Generator (np.random.default_rng(seed)), "
-            f"got {type(rng).__name__}"
-        )
-    return rng
+def _check_adding(n: object, T: object, rng: object) -> None:
+    checks.positive_int("n", n)
+    checks.integer("T", T, minimum=4)
+    checks.rng("rng", rng)
 
 
-def _check_int(name: str, value: object, minimum: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value < minimum:
-        raise ValueError(f"{name} must be an integer >= {minimum}, got {value!r}")
-    return int(value)
+def _check_reber(n: object, rng: object) -> None:
+    checks.positive_int("n", n)
+    checks.rng("rng", rng)
 
 
 # ------------------------------------------------------------------------ adding problem
@@ -74,9 +80,7 @@ def adding_problem(n: int, T: int, rng: np.random.Generator) -> AddingBatch:
     For T < 20 the first mark is drawn from the first min(10, T // 2) steps, so that both
     marks stay in the first half. Requires T >= 4. See :class:`AddingBatch` for the arrays.
     """
-    n = _check_int("n", n, 1)
-    T = _check_int("T", T, 4)
-    rng = _check_rng(rng)
+    _check_adding(n, T, rng)
     L = T + T // 10
     half = T // 2
     lengths = rng.integers(T, L + 1, size=n)  # (n,), both ends included
@@ -100,8 +104,9 @@ def adding_problem(n: int, T: int, rng: np.random.Generator) -> AddingBatch:
 
 def adding_correct(prediction: np.ndarray, target: np.ndarray) -> np.ndarray:
     """Which sequences are processed correctly: |prediction - target| < 0.04, bool (n,)."""
-    prediction, target = np.asarray(prediction), np.asarray(target)
-    if prediction.shape != target.shape or prediction.ndim != 1:
+    checks.array("prediction", prediction, kind="float", ndim=1)
+    checks.array("target", target, kind="float", ndim=1, finite=True)
+    if prediction.shape != target.shape:
         raise ValueError(
             f"prediction and target must both have shape (n,), got {prediction.shape} "
             f"and {target.shape}"
@@ -128,7 +133,7 @@ REBER_GRAPH: dict[int, dict[str, int]] = {
 def reber_string(rng: np.random.Generator) -> str:
     """One string of the (plain) Reber grammar: B, then a walk through :data:`REBER_GRAPH`
     choosing each of the two edges of a state with probability 1/2, ending with E."""
-    rng = _check_rng(rng)
+    checks.rng("rng", rng)
     symbols, state = ["B"], 0
     while state != -1:
         edges = list(REBER_GRAPH[state].items())
@@ -157,8 +162,7 @@ def embedded_reber(n: int, rng: np.random.Generator) -> ReberStrings:
     or P again, then E: for example BTBPVVETE. Predicting the second-to-last symbol needs the
     second symbol, remembered across the whole inner string. See :class:`ReberStrings`.
     """
-    n = _check_int("n", n, 1)
-    rng = _check_rng(rng)
+    _check_reber(n, rng)
     strings = []
     for _ in range(n):
         branch = "TP"[rng.integers(2)]
@@ -203,14 +207,20 @@ def reber_legal_next(string: str) -> list[frozenset[str]]:
 
     Raises ValueError if ``string`` is not an embedded Reber string.
     """
+    return _legal_next("string", string)
+
+
+def _legal_next(name: str, string: object) -> list[frozenset[str]]:
+    checks.string(name, string, empty=True)
     legal = _reber_walk(string)
     if isinstance(legal, str):
-        raise ValueError(f"{string!r} is not an embedded Reber string: {legal}")
+        raise ValueError(f"{name} {string!r} is not an embedded Reber string: {legal}")
     return legal
 
 
 def is_embedded_reber(string: str) -> bool:
-    """True if ``string`` is a complete string of the embedded Reber grammar."""
+    """True if ``string`` is a complete string of the embedded Reber grammar; False for
+    anything else, a value that is not a str included (a predicate, it does not raise)."""
     return not isinstance(_reber_walk(string), str)
 
 
@@ -235,9 +245,8 @@ def encode_reber(strings: ReberStrings | list[str]) -> ReberBatch:
     """Encode embedded Reber strings (validated) as arrays; see :class:`ReberBatch`."""
     if isinstance(strings, ReberStrings):
         strings = strings.strings
-    if isinstance(strings, str) or not strings:
-        raise ValueError("strings must be a non-empty list of embedded Reber strings")
-    legal_lists = [reber_legal_next(s) for s in strings]
+    checks.sequence("strings", strings)
+    legal_lists = [_legal_next(f"strings[{k}]", s) for k, s in enumerate(strings)]
     n, S = len(strings), len(REBER_SYMBOLS)
     L = max(len(s) for s in strings) - 1
     code = {symbol: k for k, symbol in enumerate(REBER_SYMBOLS)}
@@ -261,15 +270,23 @@ def reber_correct(scores: np.ndarray, legal: np.ndarray, lengths: np.ndarray) ->
     symbols exceeds the largest among the others. ``scores``: (n, L, S) outputs (logits or
     probabilities); ``legal``: bool (n, L, S); ``lengths``: int64 (n,), steps to check.
     """
-    scores, legal = np.asarray(scores), np.asarray(legal, dtype=bool)
-    if scores.shape != legal.shape or scores.ndim != 3:
+    checks.array("scores", scores, kind="float", ndim=3)
+    checks.array("legal", legal, dtype=bool, ndim=3)
+    if scores.shape != legal.shape:
         raise ValueError(
             f"scores and legal must both have shape (n, L, S), got {scores.shape} and {legal.shape}"
+        )
+    n, L, _ = scores.shape
+    checks.array("lengths", lengths, kind="int", shape=(n,))
+    if lengths.min() < 1 or lengths.max() > L:
+        raise ValueError(
+            f"lengths must hold steps to check in 1..{L} (the scores' L), "
+            f"got {lengths.min()}..{lengths.max()}"
         )
     lowest_legal = np.where(legal, scores, np.inf).min(axis=-1)  # (n, L)
     highest_other = np.where(legal, -np.inf, scores).max(axis=-1)  # (n, L)
     step_ok = lowest_legal > highest_other  # (n, L)
-    valid = np.arange(scores.shape[1])[None, :] < np.asarray(lengths)[:, None]  # (n, L)
+    valid = np.arange(scores.shape[1])[None, :] < lengths[:, None]  # (n, L)
     return np.all(step_ok | ~valid, axis=1)
 
 
@@ -299,11 +316,11 @@ def copy_memory(
     last ``length`` steps. Each symbol is carried T + length steps. The paper's setting is
     n_symbols=8, length=10. Requires T >= 1. See :class:`CopyBatch`.
     """
-    n = _check_int("n", n, 1)
-    T = _check_int("T", T, 1)
-    n_symbols = _check_int("n_symbols", n_symbols, 1)
-    length = _check_int("length", length, 1)
-    rng = _check_rng(rng)
+    checks.positive_int("n", n)
+    checks.positive_int("T", T)
+    checks.rng("rng", rng)
+    checks.positive_int("n_symbols", n_symbols)
+    checks.positive_int("length", length)
     N = T + 2 * length
     symbols = rng.integers(1, n_symbols + 1, size=(n, length))  # (n, length)
     x = np.zeros((n, N), dtype=np.int64)
@@ -317,10 +334,11 @@ def copy_memory(
 def copy_correct(predicted: np.ndarray, y: np.ndarray, length: int) -> np.ndarray:
     """Which sequences are copied without a mistake: all of the last ``length`` predicted
     tokens equal the targets. ``predicted``, ``y``: int (n, N). Returns bool (n,)."""
-    predicted, y = np.asarray(predicted), np.asarray(y)
-    if predicted.shape != y.shape or predicted.ndim != 2:
+    checks.array("predicted", predicted, kind="int", ndim=2)
+    checks.array("y", y, kind="int", ndim=2)
+    if predicted.shape != y.shape:
         raise ValueError(
             f"predicted and y must both have shape (n, N), got {predicted.shape} and {y.shape}"
         )
-    length = _check_int("length", length, 1)
+    checks.integer("length", length, minimum=1, maximum=y.shape[1])
     return np.all(predicted[:, -length:] == y[:, -length:], axis=1)

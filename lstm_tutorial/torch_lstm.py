@@ -19,6 +19,15 @@ Read the module top to bottom:
 Conventions: T is the number of time steps, B the batch size, D the input size, H the
 hidden size. All tensors of one call share the parameters' dtype and device; nothing is
 cast or moved silently.
+
+Checks: the constructors of ``LSTMCell`` and ``LSTM``, their ``forward`` and
+``layer_parameters``, ``autograd_graph`` and ``median_seconds`` check every argument with
+:mod:`lstm_tutorial.checks` before any work (sizes, flags, ``dropout``, ``device``, a torch
+``dtype``; the input's and the state's type, dtype, device and shape, batch size included).
+The private helpers that do it are shared with :class:`lstm_tutorial.variants.VariantLSTM`.
+The teaching functions ``lstm_cell_step`` and ``lstm_layer`` are not checked: the modules
+check once before calling them. The values inside tensors are not inspected (NaN
+propagates, as in torch).
 """
 
 from __future__ import annotations
@@ -35,6 +44,8 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 from torch.nn.utils.rnn import PackedSequence
+
+from lstm_tutorial import checks
 
 State = tuple[Tensor, Tensor]  # (h, c)
 Output = tuple[Tensor, State]  # output, (h_n, c_n)
@@ -118,38 +129,64 @@ def lstm_layer(
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
+def _check_module_args(
+    input_size: Any, hidden_size: Any, bias: Any, device: Any, dtype: Any
+) -> tuple[int, int, bool, dict[str, Any]]:
+    """The arguments of every LSTM module of the package (``LSTMCell``, ``LSTM``,
+    ``VariantLSTM``), checked: input_size, hidden_size, bias and the factory keywords
+    ``{"device": ..., "dtype": ...}`` for the parameters."""
+    input_size = checks.positive_int("input_size", input_size)
+    hidden_size = checks.positive_int("hidden_size", hidden_size)
+    bias = checks.boolean("bias", bias)
+    factory = {
+        "device": checks.torch_device("device", device),
+        "dtype": checks.torch_float_dtype("dtype", dtype),
+    }
+    return input_size, hidden_size, bias, factory
 
 
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return value
+def _check_stack_args(
+    num_layers: Any, batch_first: Any, dropout: Any, bidirectional: Any
+) -> tuple[int, bool, float, bool]:
+    """The arguments of a stack of layers (``LSTM``, ``VariantLSTM``), checked."""
+    return (
+        checks.positive_int("num_layers", num_layers),
+        checks.boolean("batch_first", batch_first),
+        checks.fraction("dropout", dropout),
+        checks.boolean("bidirectional", bidirectional),
+    )
+
+
+def _check_layer_index(module: Any, k: Any, direction: Any) -> None:
+    """``k`` a layer of ``module`` and ``direction`` one of its directions (0 or 1)."""
+    checks.integer("k", k, minimum=0, maximum=module.num_layers - 1)
+    checks.integer("direction", direction, minimum=0, maximum=module.num_directions - 1)
 
 
 def _check_tensor(value: Any, name: str, like: Tensor) -> Tensor:
-    """Refuse anything that is not a tensor of ``like``'s dtype on ``like``'s device."""
+    """A tensor of ``like``'s dtype on ``like``'s device (not empty): nothing is cast."""
     if isinstance(value, PackedSequence):
-        raise ValueError(
+        raise checks.ArgumentTypeError(
             f"{name} is a PackedSequence, which this scratch module does not take: pass a "
             "padded tensor, or use torch.nn.LSTM for packed variable-length batches"
         )
-    if not isinstance(value, Tensor):
-        raise ValueError(f"{name} must be a torch.Tensor, got {type(value).__name__}")
-    if value.dtype != like.dtype:
+    return checks.tensor(name, value, like=like)
+
+
+def _check_input_tensor(
+    input: Any, like: Tensor, input_size: int, ndims: tuple[int, int], shapes: str
+) -> Tensor:
+    """The input of a module: a non-empty tensor like ``like`` with ``ndims`` dimensions
+    (batched, unbatched; ``shapes`` says which in words) and ``input_size`` features."""
+    x = _check_tensor(input, "input", like)
+    if x.dim() not in ndims:
+        raise ValueError(f"expected input of shape {shapes}, got {tuple(x.shape)}")
+    if x.shape[-1] != input_size:
         raise ValueError(
-            f"{name} has dtype {value.dtype} but the parameters are {like.dtype}; nothing "
-            f"is cast silently: use {name}.to({like.dtype}) or module.to({value.dtype})"
+            f"expected input's last dimension to be input_size={input_size}, "
+            f"got {x.shape[-1]} (input has shape {tuple(x.shape)})"
         )
-    if value.device != like.device:
-        raise ValueError(
-            f"{name} is on device {value.device} but the parameters are on {like.device}; "
-            f"move one of them with .to(device)"
-        )
-    return value
+    return x
 
 
 def _check_state_pair(hx: Any) -> State:
@@ -157,14 +194,16 @@ def _check_state_pair(hx: Any) -> State:
         what = type(hx).__name__
         if isinstance(hx, tuple | list):
             what += f" of length {len(hx)}"
-        raise ValueError(f"hx must be a pair (h0, c0) of tensors, or None; got a {what}")
+        raise checks.ArgumentTypeError(
+            f"hx must be a pair (h0, c0) of tensors, or None; got a {what}"
+        )
     return hx[0], hx[1]
 
 
 def _check_states(hx: Any, shape: tuple[int, ...], layout: str, like: Tensor) -> State:
     """Validate ``hx = (h0, c0)``: tensors of exactly ``shape``, dtype and device of ``like``."""
     h0, c0 = _check_state_pair(hx)
-    for name, state in (("h0", h0), ("c0", c0)):
+    for name, state in (("hx[0] (h0)", h0), ("hx[1] (c0)", c0)):
         _check_tensor(state, name, like)
         if tuple(state.shape) != shape:
             raise ValueError(f"expected {name} of shape {shape} {layout}, got {tuple(state.shape)}")
@@ -189,11 +228,9 @@ class LSTMCell(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        self.input_size = _check_positive_int("input_size", input_size)
-        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
-        self.bias = _check_bool("bias", bias)
-        D, H = input_size, hidden_size
-        factory = {"device": device, "dtype": dtype}
+        checked = _check_module_args(input_size, hidden_size, bias, device, dtype)
+        self.input_size, self.hidden_size, self.bias, factory = checked
+        D, H = self.input_size, self.hidden_size
         self.weight_ih = nn.Parameter(torch.empty(4 * H, D, **factory))
         self.weight_hh = nn.Parameter(torch.empty(4 * H, H, **factory))
         if bias:
@@ -227,16 +264,8 @@ class LSTMCell(nn.Module):
 
     def _check_input(self, input: Any, hx: Any) -> tuple[Tensor, State, bool]:
         """Validate; return x as (B, D), (h0, c0) as (B, H) each, and whether unbatched."""
-        x = _check_tensor(input, "input", self.weight_ih)
-        if x.dim() not in (1, 2):
-            raise ValueError(
-                f"expected input of shape (B, D) or unbatched (D,), got {tuple(x.shape)}"
-            )
-        if x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"expected input's last dimension to be input_size={self.input_size}, "
-                f"got {x.shape[-1]} (input has shape {tuple(x.shape)})"
-            )
+        shapes = "(B, D) or unbatched (D,)"
+        x = _check_input_tensor(input, self.weight_ih, self.input_size, (2, 1), shapes)
         unbatched = x.dim() == 1
         if unbatched:
             x = x[None]  # (1, D)
@@ -282,17 +311,11 @@ class LSTM(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        self.input_size = _check_positive_int("input_size", input_size)
-        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
-        self.num_layers = _check_positive_int("num_layers", num_layers)
-        self.bias = _check_bool("bias", bias)
-        self.batch_first = _check_bool("batch_first", batch_first)
-        self.bidirectional = _check_bool("bidirectional", bidirectional)
-        if isinstance(dropout, bool) or not isinstance(dropout, int | float):
-            raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
-        if not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
-        if proj_size != 0:
+        checked = _check_module_args(input_size, hidden_size, bias, device, dtype)
+        self.input_size, self.hidden_size, self.bias, factory = checked
+        stack = _check_stack_args(num_layers, batch_first, dropout, bidirectional)
+        self.num_layers, self.batch_first, dropout, self.bidirectional = stack
+        if checks.integer("proj_size", proj_size) != 0:
             raise ValueError(
                 f"proj_size={proj_size!r} is not supported: this scratch LSTM implements "
                 "proj_size=0 only (num_layers, bias, batch_first, dropout and bidirectional "
@@ -305,14 +328,13 @@ class LSTM(nn.Module):
                 UserWarning,
                 stacklevel=2,
             )
-        self.dropout = float(dropout)
+        self.dropout = dropout
         self.proj_size = 0
         self.num_directions = 2 if bidirectional else 1
 
-        H = hidden_size
-        factory = {"device": device, "dtype": dtype}
-        for k in range(num_layers):
-            D_k = input_size if k == 0 else self.num_directions * H
+        H = self.hidden_size
+        for k in range(self.num_layers):
+            D_k = self.input_size if k == 0 else self.num_directions * H
             for suffix in ("", "_reverse")[: self.num_directions]:
                 name = f"l{k}{suffix}"
                 w_ih = nn.Parameter(torch.empty(4 * H, D_k, **factory))
@@ -351,11 +373,7 @@ class LSTM(nn.Module):
     ) -> tuple[Tensor, Tensor, Tensor | None, Tensor | None]:
         """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of layer k, direction 0 (forwards) or
         1 (backwards); the biases are None without bias."""
-        if not (0 <= k < self.num_layers and 0 <= direction < self.num_directions):
-            raise ValueError(
-                f"expected a layer in 0..{self.num_layers - 1} and a direction in "
-                f"0..{self.num_directions - 1}, got layer {k}, direction {direction}"
-            )
+        _check_layer_index(self, k, direction)
         name = f"l{k}" + ("_reverse" if direction else "")
         weights = (getattr(self, f"weight_ih_{name}"), getattr(self, f"weight_hh_{name}"))
         if not self.bias:
@@ -399,28 +417,14 @@ class LSTM(nn.Module):
     def _check_input(self, input: Any, hx: Any) -> tuple[Tensor, State, bool]:
         """Validate; return x as (T, B, D), (h0, c0) as (L * dirs, B, H), and unbatched."""
         like = self.weight_ih_l0
-        x = _check_tensor(input, "input", like)
-        batched = "(B, T, D)" if self.batch_first else "(T, B, D)"
-        if x.dim() not in (2, 3):
-            raise ValueError(
-                f"expected input of shape {batched} or unbatched (T, D), got {tuple(x.shape)}"
-            )
-        if x.shape[-1] != self.input_size:
-            raise ValueError(
-                f"expected input's last dimension to be input_size={self.input_size}, "
-                f"got {x.shape[-1]} (input has shape {tuple(x.shape)})"
-            )
+        shapes = ("(B, T, D)" if self.batch_first else "(T, B, D)") + " or unbatched (T, D)"
+        x = _check_input_tensor(input, like, self.input_size, (3, 2), shapes)
         unbatched = x.dim() == 2
         if unbatched:
             x = x[:, None]  # (T, 1, D)
         elif self.batch_first:
             x = x.transpose(0, 1)  # (T, B, D)
-        T, B, _ = x.shape
-        if T == 0 or B == 0:
-            raise ValueError(
-                f"input must have at least one time step and one sequence, "
-                f"got shape {tuple(input.shape)}"
-            )
+        B = x.shape[1]
         L = self.num_layers * self.num_directions
         if hx is None:
             zeros = x.new_zeros(L, B, self.hidden_size)
@@ -451,9 +455,7 @@ def autograd_graph(tensor: Tensor) -> Counter[str]:
     such as parameters, are added up. A tensor that does not require
     grad gives an empty Counter.
     """
-    if not isinstance(tensor, Tensor):
-        kind = type(tensor).__name__
-        raise ValueError(f"expected a torch.Tensor, got {kind}")
+    checks.tensor("tensor", tensor, nonempty=False)
     counts: Counter[str] = Counter()
     seen = set()
     todo = [tensor.grad_fn] if tensor.grad_fn is not None else []
@@ -483,12 +485,14 @@ def median_seconds(
     gives steadier numbers on a machine shared with other programs.
     Returns name -> seconds.
     """
-    _check_positive_int("repeats", repeats)
-    _check_positive_int("number", number)
-    if threads is not None:
-        _check_positive_int("threads", threads)
+    checks.mapping("functions", functions)
     if not functions:
-        raise ValueError("expected at least one function to time")
+        raise ValueError("functions must map at least one name to a function, got {}")
+    for name, function in functions.items():
+        checks.function(f"functions[{name!r}]", function)
+    checks.positive_int("repeats", repeats)
+    checks.positive_int("number", number)
+    checks.optional(checks.positive_int, "threads", threads)
     names = list(functions)
     times: dict[str, list[float]] = {name: [] for name in names}
     before = torch.get_num_threads()

@@ -27,11 +27,22 @@ Two extras serve the chapters: ``forward(..., return_gates=True)`` also returns 
 values at every step, and ``cell_hook`` lets a caller overwrite the cell state while the
 layer runs (an intervention). :func:`make_recurrent` builds any of the layers compared in
 the book by name, and :class:`SequenceModel` puts a linear read-out on top.
+
+Checks: every public function and class checks its arguments with :mod:`lstm_tutorial.checks`
+before any work: :class:`VariantLSTM` with the same private helpers as
+:class:`lstm_tutorial.torch_lstm.LSTM` (sizes, flags, ``dropout``, ``device``, ``dtype``, and
+in ``forward`` the input's and the state's type, dtype, device and shape), then its switches;
+``make_recurrent`` and ``matching_hidden_size`` their kind, sizes and switches;
+``SequenceModel`` its layer and, in ``forward``, its input (token ids in range);
+``clamp_cells`` its units, values and start (against the cell's size and batch when the hook
+runs, the first moment they are known); ``label_correlation`` its tensors. The teaching
+method :meth:`VariantLSTM.cell_step` is not checked: ``forward`` checks before calling it.
 """
 
 from __future__ import annotations
 
 import math
+import numbers
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -39,10 +50,11 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
-from lstm_tutorial import torch_lstm
+from lstm_tutorial import checks, torch_lstm
 from lstm_tutorial.torch_lstm import (
-    _check_bool,
-    _check_positive_int,
+    _check_layer_index,
+    _check_module_args,
+    _check_stack_args,
 )
 
 State = tuple[Tensor, Tensor]  # (h, c)
@@ -87,35 +99,23 @@ class VariantLSTM(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        self.input_size = _check_positive_int("input_size", input_size)
-        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
-        self.num_layers = _check_positive_int("num_layers", num_layers)
-        self.bias = _check_bool("bias", bias)
-        self.batch_first = _check_bool("batch_first", batch_first)
-        self.bidirectional = _check_bool("bidirectional", bidirectional)
-        if isinstance(dropout, bool) or not isinstance(dropout, int | float):
-            raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
-        if not 0.0 <= dropout <= 1.0:
-            raise ValueError(f"dropout must be a number in [0, 1], got {dropout!r}")
-        self.dropout = float(dropout)
-        self.forget_gate = _check_bool("forget_gate", forget_gate)
-        self.peepholes = _check_bool("peepholes", peepholes)
-        self.coupled = _check_bool("coupled", coupled)
-        self.output_gate = _check_bool("output_gate", output_gate)
-        self.input_activation = _check_bool("input_activation", input_activation)
-        self.output_activation = _check_bool("output_activation", output_activation)
+        checked = _check_module_args(input_size, hidden_size, bias, device, dtype)
+        self.input_size, self.hidden_size, self.bias, factory = checked
+        stack = _check_stack_args(num_layers, batch_first, dropout, bidirectional)
+        self.num_layers, self.batch_first, self.dropout, self.bidirectional = stack
+        self.forget_gate = checks.boolean("forget_gate", forget_gate)
+        self.peepholes = checks.boolean("peepholes", peepholes)
+        self.coupled = checks.boolean("coupled", coupled)
+        self.output_gate = checks.boolean("output_gate", output_gate)
+        self.input_activation = checks.boolean("input_activation", input_activation)
+        self.output_activation = checks.boolean("output_activation", output_activation)
         if coupled and not forget_gate:
             raise ValueError(
                 "coupled=True sets f = 1 - i, which needs a forget gate: use forget_gate=True "
                 "with coupled=True, or forget_gate=False alone (f = 1)"
             )
         for name, value in (("forget_bias", forget_bias), ("input_bias", input_bias)):
-            if value is not None and (
-                isinstance(value, bool)
-                or not isinstance(value, int | float)
-                or not math.isfinite(value)
-            ):
-                raise ValueError(f"{name} must be a finite number or None, got {value!r}")
+            checks.optional(checks.number, name, value)
             if value is not None and not bias:
                 raise ValueError(f"{name}={value!r} needs bias=True")
         if forget_bias is not None and (coupled or not forget_gate):
@@ -139,10 +139,9 @@ class VariantLSTM(nn.Module):
         self.peephole_names: tuple[str, ...] = (
             tuple("c" + gate for gate in self.gates if gate != "g") if peepholes else ()
         )
-        G, H = len(self.gates), hidden_size
-        factory = {"device": device, "dtype": dtype}
-        for k in range(num_layers):
-            D_k = input_size if k == 0 else self.num_directions * H
+        G, H = len(self.gates), self.hidden_size
+        for k in range(self.num_layers):
+            D_k = self.input_size if k == 0 else self.num_directions * H
             for suffix in ("", "_reverse")[: self.num_directions]:
                 name = f"l{k}{suffix}"
                 self.register_parameter(
@@ -180,11 +179,7 @@ class VariantLSTM(nn.Module):
         """The parameters of layer k, direction 0 (forwards) or 1 (backwards), by short name:
         ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (None without bias) and
         ``weight_ci``, ``weight_cf``, ``weight_co`` (None where the cell has none)."""
-        if not (0 <= k < self.num_layers and 0 <= direction < self.num_directions):
-            raise ValueError(
-                f"expected a layer in 0..{self.num_layers - 1} and a direction in "
-                f"0..{self.num_directions - 1}, got layer {k}, direction {direction}"
-            )
+        _check_layer_index(self, k, direction)
         name = f"l{k}" + ("_reverse" if direction else "")
         short = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_ci", "weight_cf")
         return {s: getattr(self, f"{s}_{name}", None) for s in (*short, "weight_co")}
@@ -278,7 +273,7 @@ class VariantLSTM(nn.Module):
             z = torch.addmm(z_x[t], h, weight_hh_T)  # (B, G*H)
             h, c, gates = self.cell_step(z, c, p)
             if cell_hook is not None:
-                c = cell_hook(t, c)
+                c = _check_hooked(cell_hook(t, c), c)
                 shown = torch.tanh(c) if self.output_activation else c
                 h = gates["o"] * shown
             outputs[t] = h
@@ -311,9 +306,8 @@ class VariantLSTM(nn.Module):
         ``cell_hook(t, c_t) -> c_t``, if given, is applied to each new cell state (B, H), in
         every layer and direction, before h_t is computed from it (t counts input steps).
         """
-        _check_bool("return_gates", return_gates)
-        if cell_hook is not None and not callable(cell_hook):
-            raise ValueError(f"cell_hook must be callable or None, got {cell_hook!r}")
+        checks.boolean("return_gates", return_gates)
+        checks.optional(checks.function, "cell_hook", cell_hook)
         x, (h0, c0), unbatched = self._check_input(input, hx)  # x: (T, B, D)
         record = {name: [] for name in TRACED} if return_gates else None
         traces: dict[str, list[Tensor]] = {name: [] for name in TRACED}
@@ -352,6 +346,18 @@ class VariantLSTM(nn.Module):
     _check_input = torch_lstm.LSTM._check_input
 
 
+def _check_hooked(value: Any, c: Tensor) -> Tensor:
+    """What a ``cell_hook`` returned: a tensor shaped like the cell state ``c``, same dtype
+    and device (a hook that broadcasts or casts would change the model silently)."""
+    checks.tensor("the value cell_hook returned", value, like=c, nonempty=False)
+    if value.shape != c.shape:
+        raise ValueError(
+            f"cell_hook must return a tensor shaped like c_t {tuple(c.shape)}, "
+            f"got {tuple(value.shape)}"
+        )
+    return value
+
+
 # ------------------------------------------------------------------------------ helpers
 
 
@@ -359,15 +365,14 @@ def set_gate_bias(module: nn.Module, gate: str, value: float) -> None:
     """Set the bias of ``gate`` ("i", "f", "g" or "o") to ``value`` in every layer and
     direction of a ``torch.nn.LSTM`` or :class:`VariantLSTM`: the gate's block of
     ``bias_ih`` becomes ``value`` and its block of ``bias_hh`` 0, so that b = value."""
-    if not isinstance(module, nn.LSTM | VariantLSTM):
-        raise ValueError(
-            f"set_gate_bias expects a torch.nn.LSTM or VariantLSTM, got {type(module).__name__}"
-        )
+    checks.instance("module", module, (nn.LSTM, VariantLSTM), "a torch.nn.LSTM or VariantLSTM")
+    checks.choice("gate", gate, tuple("ifgo"))
+    value = checks.number("value", value)
     gates = module.gates if isinstance(module, VariantLSTM) else tuple("ifgo")
     if gate not in gates:
         raise ValueError(f"this cell has no weights for gate {gate!r}; its gates are {gates}")
     if not module.bias:
-        raise ValueError("the module has no biases (bias=False)")
+        raise ValueError("module has no biases (bias=False): there is no gate bias to set")
     H, k = module.hidden_size, gates.index(gate)
     with torch.no_grad():
         for name, parameter in module.named_parameters():
@@ -392,6 +397,12 @@ VARIANTS: dict[str, dict[str, Any]] = {
 
 #: Layers :func:`make_recurrent` builds by name.
 KINDS = ("lstm", "variant", "gru", "rnn")
+#: The keyword arguments of :class:`VariantLSTM` that ``make_recurrent("variant", ...)``
+#: passes on: the switches, and ``bias``, ``dropout``, ``device``, ``dtype``.
+_VARIANT_OPTIONS = (
+    "forget_gate", "peepholes", "coupled", "output_gate", "input_activation",
+    "output_activation", "forget_bias", "input_bias", "bias", "dropout", "device", "dtype",
+)  # fmt: skip
 
 
 def make_recurrent(
@@ -413,14 +424,16 @@ def make_recurrent(
 
     ``num_layers`` > 1 stacks layers, ``bidirectional=True`` adds a backwards direction.
     """
-    if kind not in KINDS:
-        raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
+    checks.choice("kind", kind, KINDS)
     shape = {
-        "num_layers": num_layers,
-        "bidirectional": bidirectional,
-        "batch_first": batch_first,
+        "num_layers": checks.positive_int("num_layers", num_layers),
+        "bidirectional": checks.boolean("bidirectional", bidirectional),
+        "batch_first": checks.boolean("batch_first", batch_first),
     }
+    input_size = checks.positive_int("input_size", input_size)
+    hidden_size = checks.positive_int("hidden_size", hidden_size)
     if kind == "variant":
+        checks.no_unknown_keys("switches", switches, _VARIANT_OPTIONS)
         return VariantLSTM(input_size, hidden_size, **shape, **switches)
     allowed = {"forget_bias", "input_bias"} if kind == "lstm" else set()
     unknown = set(switches) - allowed
@@ -429,6 +442,8 @@ def make_recurrent(
             f"{kind!r} takes no switches {sorted(unknown)}; use kind='variant' for the "
             "configurable LSTM"
         )
+    for key, value in switches.items():
+        checks.optional(checks.number, key, value)
     if kind == "lstm":
         layer = nn.LSTM(input_size, hidden_size, **shape)
         for gate, key in (("f", "forget_bias"), ("i", "input_bias")):
@@ -442,16 +457,28 @@ def make_recurrent(
 
 def count_parameters(module: nn.Module) -> int:
     """The number of trainable numbers in ``module``."""
+    checks.instance("module", module, nn.Module, "a torch.nn.Module")
     return sum(p.numel() for p in module.parameters() if p.requires_grad)
+
+
+#: The largest hidden size :func:`matching_hidden_size` considers.
+_LARGEST_HIDDEN_SIZE = 1024
 
 
 def matching_hidden_size(kind: str, input_size: int, n_parameters: int, **switches: Any) -> int:
     """The hidden size H that gives a one-layer ``kind`` layer (see :func:`make_recurrent`)
     the number of parameters closest to ``n_parameters``: how to compare cells of equal
-    size."""
-    _check_positive_int("n_parameters", n_parameters)
+    size. H is at most 1024; a larger ``n_parameters`` than that layer has is refused."""
+    n_parameters = checks.positive_int("n_parameters", n_parameters)
+    with torch.device("meta"):  # checks kind, input_size and switches; no memory, no RNG
+        largest = make_recurrent(kind, input_size, _LARGEST_HIDDEN_SIZE, **switches)
+    if n_parameters > count_parameters(largest):
+        raise ValueError(
+            f"n_parameters must be at most {count_parameters(largest)}, the size of a {kind!r} "
+            f"layer with hidden_size={_LARGEST_HIDDEN_SIZE}, got {n_parameters}"
+        )
     best, best_gap = 1, math.inf
-    for H in range(1, 1025):
+    for H in range(1, _LARGEST_HIDDEN_SIZE + 1):
         n = count_parameters(make_recurrent(kind, input_size, H, **switches))
         if abs(n - n_parameters) < best_gap:
             best, best_gap = H, abs(n - n_parameters)
@@ -460,41 +487,78 @@ def matching_hidden_size(kind: str, input_size: int, n_parameters: int, **switch
     return best
 
 
+def _check_recurrent(recurrent: Any) -> Any:
+    """A batch-first recurrent layer with ``input_size``, ``hidden_size``, ``bidirectional``."""
+    expected = "a recurrent layer (torch.nn.LSTM, GRU, RNN or VariantLSTM; see make_recurrent)"
+    checks.instance("recurrent", recurrent, nn.Module, expected)
+    if not all(hasattr(recurrent, a) for a in ("input_size", "hidden_size", "bidirectional")):
+        raise checks.ArgumentTypeError(f"recurrent must be {expected}, got {type(recurrent)}")
+    if getattr(recurrent, "batch_first", False) is not True:
+        raise ValueError("recurrent must be built with batch_first=True (make_recurrent does)")
+    return recurrent
+
+
 class SequenceModel(nn.Module):
     """A recurrent layer with a linear read-out at every step.
 
     input: float (B, T, D), or int64 token ids (B, T) when ``vocab_size`` is given (each id
-    becomes a one-hot vector of size ``vocab_size``). Returns float (B, T, output_size).
+    becomes a one-hot vector of size ``vocab_size``, which must be the layer's input size).
+    Returns float (B, T, output_size).
     """
 
     def __init__(self, recurrent: nn.Module, output_size: int, vocab_size: int | None = None):
         super().__init__()
-        if not getattr(recurrent, "batch_first", False):
-            raise ValueError("the recurrent layer must be built with batch_first=True")
+        recurrent = _check_recurrent(recurrent)
+        output_size = checks.positive_int("output_size", output_size)
+        self.vocab_size = checks.optional(checks.positive_int, "vocab_size", vocab_size)
+        if self.vocab_size is not None and self.vocab_size != recurrent.input_size:
+            raise ValueError(
+                f"vocab_size={self.vocab_size} must equal the recurrent layer's input_size="
+                f"{recurrent.input_size}: each id becomes a one-hot vector of vocab_size"
+            )
         self.recurrent = recurrent
-        self.vocab_size = (
-            None if vocab_size is None else _check_positive_int("vocab_size", vocab_size)
-        )
         directions = 2 if recurrent.bidirectional else 1
         self.readout = nn.Linear(directions * recurrent.hidden_size, output_size)
 
     def forward(self, x: Tensor) -> Tensor:
+        self._check_input(x)
         if self.vocab_size is not None:
-            if x.dtype != torch.int64 or x.dim() != 2:
-                raise ValueError(f"expected int64 token ids (B, T), got {x.dtype} {tuple(x.shape)}")
             x = F.one_hot(x, self.vocab_size).to(self.readout.weight.dtype)  # (B, T, V)
         output, _ = self.recurrent(x)  # (B, T, dirs * H)
         return self.readout(output)  # (B, T, output_size)
+
+    def _check_input(self, x: Any) -> None:
+        """Token ids in range, on the model's device; or float (B, T, D) like the model."""
+        like = self.readout.weight
+        if self.vocab_size is not None:
+            checks.id_tensor("x", x, self.vocab_size, ndim=2)
+            if x.device != like.device:
+                raise ValueError(
+                    f"x is on device {x.device} but the model's parameters are on "
+                    f"{like.device}; move one of them with .to(device)"
+                )
+            return
+        checks.tensor("x", x, like=like, ndim=3)
+        if x.shape[-1] != self.recurrent.input_size:
+            raise ValueError(
+                f"x must have shape (B, T, {self.recurrent.input_size}) (the layer's "
+                f"input_size), got {tuple(x.shape)}"
+            )
 
 
 # ------------------------------------------------------------------- looking inside
 
 
+def _check_plain_lstm(lstm: Any) -> None:
+    checks.instance("lstm", lstm, nn.LSTM, "a torch.nn.LSTM")
+    if lstm.proj_size != 0:
+        raise ValueError(f"lstm must be a torch.nn.LSTM without projections, got {lstm!r}")
+
+
 def from_torch_lstm(lstm: nn.LSTM) -> VariantLSTM:
     """A :class:`VariantLSTM` with every switch off holding a copy of ``lstm``'s weights: the
     same function, but one that can report its gates and accept a ``cell_hook``."""
-    if not isinstance(lstm, nn.LSTM) or lstm.proj_size != 0:
-        raise ValueError(f"expected a torch.nn.LSTM without projections, got {lstm!r}")
+    _check_plain_lstm(lstm)
     first = next(lstm.parameters())
     variant = VariantLSTM(
         lstm.input_size,
@@ -511,21 +575,66 @@ def from_torch_lstm(lstm: nn.LSTM) -> VariantLSTM:
     return variant.train(lstm.training)
 
 
+def _check_clamp(units: Any, values: Any, start: Any) -> tuple[list[int], Any, Any]:
+    """The arguments of :func:`clamp_cells`, checked as far as they can be without the cell."""
+    checks.sequence("units", units)
+    units = [checks.count(f"units[{k}]", u) for k, u in enumerate(units)]
+    if len(set(units)) != len(units):
+        raise ValueError(f"units must name each cell unit once, got {units}")
+    if isinstance(values, Tensor):
+        checks.tensor("values", values, floating=True, ndim=(1, 2))
+        checks.finite_tensor("values", values)
+        if values.shape[-1] != len(units):
+            raise ValueError(
+                f"values must have one column per unit ({len(units)} units), "
+                f"got shape {tuple(values.shape)}"
+            )
+    elif isinstance(values, numbers.Real) and not isinstance(values, bool):
+        values = checks.number("values", values)
+    else:
+        raise checks.ArgumentTypeError(
+            f"values must be a number or a float tensor (k,) or (B, k), "
+            f"got {checks.describe(values)}"
+        )
+    if isinstance(start, Tensor):
+        checks.tensor("start", start, dtype=torch.int64, ndim=1)
+        if int(start.min()) < 0:
+            raise ValueError(f"start must hold steps >= 0, got {int(start.min())}")
+    elif isinstance(start, numbers.Integral) and not isinstance(start, bool):
+        start = checks.count("start", start)
+    else:
+        raise checks.ArgumentTypeError(
+            f"start must be a step (an integer >= 0) or an int64 tensor (B,) of steps, "
+            f"got {checks.describe(start)}"
+        )
+    return units, values, start
+
+
+def _check_clamp_cell(units: list[int], values: Any, start: Any, c: Tensor) -> None:
+    """The arguments of :func:`clamp_cells` against the cell state c (B, H) it meets."""
+    B, H = c.shape
+    if max(units) >= H:
+        raise ValueError(f"units {units} out of range for a cell of size {H}")
+    for name, value, rows in (("values", values, 2), ("start", start, 1)):
+        if isinstance(value, Tensor) and value.dim() == rows and value.shape[0] != B:
+            raise ValueError(
+                f"{name} has {value.shape[0]} rows but the batch has {B} sequences "
+                f"(shape {tuple(value.shape)})"
+            )
+
+
 def clamp_cells(units: Sequence[int], values: Tensor | float, start: Tensor | int = 0) -> CellHook:
     """A ``cell_hook`` that overwrites the cell units ``units`` from step ``start`` on.
 
-    ``values``: a number, or a tensor (k,) (one value per unit) or (B, k) (per sequence and
-    unit); ``start``: a step, or an int64 tensor (B,) with one first step per sequence.
-    Steps before ``start`` are left alone. Returns ``hook(t, c) -> c`` for
-    ``VariantLSTM.forward(..., cell_hook=hook)``.
+    ``values``: a number, or a float tensor (k,) (one value per unit) or (B, k) (per sequence
+    and unit), written in the cell's dtype; ``start``: a step, or an int64 tensor (B,) with
+    one first step per sequence. Steps before ``start`` are left alone. Returns
+    ``hook(t, c) -> c`` for ``VariantLSTM.forward(..., cell_hook=hook)``.
     """
-    units = [int(u) for u in units]
-    if not units:
-        raise ValueError("units must name at least one cell unit")
+    units, values, start = _check_clamp(units, values, start)
 
     def hook(t: int, c: Tensor) -> Tensor:
-        if max(units) >= c.shape[-1] or min(units) < -c.shape[-1]:
-            raise ValueError(f"units {units} out of range for a cell of size {c.shape[-1]}")
+        _check_clamp_cell(units, values, start, c)
         rows = torch.as_tensor(start, device=c.device) <= t  # () or (B,)
         new = torch.as_tensor(values, dtype=c.dtype, device=c.device)
         new = new.expand(c.shape[0], len(units))  # (B, k)
@@ -539,12 +648,20 @@ def clamp_cells(units: Sequence[int], values: Tensor | float, start: Tensor | in
 def label_correlation(states: Tensor, labels: Tensor) -> Tensor:
     """Pearson correlation of each unit with a label: states (N, H), labels (N,) (0/1 or
     real). Returns (H,); a unit that never changes gets 0."""
-    states, labels = torch.as_tensor(states), torch.as_tensor(labels)
-    if states.dim() != 2 or labels.shape != states.shape[:1]:
+    checks.tensor("states", states, floating=True, ndim=2)
+    checks.tensor("labels", labels, ndim=1, nonempty=False)
+    if labels.shape != states.shape[:1]:
         raise ValueError(
             f"expected states (N, H) and labels (N,), got {tuple(states.shape)} and "
             f"{tuple(labels.shape)}"
         )
+    if labels.is_complex() or labels.device != states.device:
+        raise ValueError(
+            f"labels must be real numbers on the device of states ({states.device}), "
+            f"got {labels.dtype} on {labels.device}"
+        )
+    checks.finite_tensor("states", states)
+    checks.finite_tensor("labels", labels.double())
     x = states.double() - states.double().mean(0)  # (N, H)
     y = labels.double() - labels.double().mean()  # (N,)
     denominator = x.norm(dim=0) * y.norm()

@@ -141,7 +141,7 @@ def test_a_word_with_two_roles_is_refused():
 
 
 def test_bad_counts_and_generators_are_refused():
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="n must be an integer >= 1"):
         generate_stories(0, 3)
     with pytest.raises(ValueError, match="empty"):
         generate_stories(3, [])
@@ -202,10 +202,10 @@ def test_accuracy_by_distance_checks_its_input():
     assert table["agreement"].tolist() == [0.0, 0.5] and table["recall"].tolist() == [1.0, 0.5]
     with pytest.raises(ValueError, match="shape"):
         accuracy_by_distance(
-            {"distance": np.zeros(3), "agreement": np.zeros(2), "recall": np.zeros(3)}
+            {"distance": np.zeros(3, int), "agreement": np.zeros(2), "recall": np.zeros(3)}
         )
-    with pytest.raises(ValueError, match="at least one"):
-        accuracy_by_distance({"distance": np.zeros(0), "agreement": [], "recall": []})
+    with pytest.raises(ValueError, match="must not be empty"):
+        accuracy_by_distance({"distance": np.zeros(0, int), "agreement": [], "recall": []})
 
 
 def test_plot_probes_draws_every_word_and_both_arcs():

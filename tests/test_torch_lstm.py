@@ -314,7 +314,7 @@ def test_matches_torch_on_cuda(dtype, monkeypatch):
         (torch.zeros(2, 3, 4, 5), None, r"expected input of shape \(T, B, D\) or unbatched"),
         (torch.zeros(3), None, r"expected input of shape \(T, B, D\)"),
         (torch.zeros(5, 2, 4), None, r"input_size=3"),
-        (torch.zeros(0, 2, 3), None, r"at least one time step"),
+        (torch.zeros(0, 2, 3), None, r"input must not be empty"),
         (torch.zeros(5, 2, 3, dtype=torch.float64), None, r"dtype torch.float64.*float32"),
         (torch.zeros(5, 2, 3, dtype=torch.int64), None, r"dtype torch.int64"),
         (np.zeros((5, 2, 3), np.float32), None, r"must be a torch.Tensor"),
@@ -323,22 +323,22 @@ def test_matches_torch_on_cuda(dtype, monkeypatch):
         (
             torch.zeros(5, 2, 3),
             (torch.zeros(2, 3, 4), torch.zeros(2, 2, 4)),
-            r"h0 of shape \(2, 2, 4\) \(num_layers \* num_directions, batch",
+            r"hx\[0\] \(h0\) of shape \(2, 2, 4\) \(num_layers \* num_directions, batch",
         ),
         (
             torch.zeros(5, 2, 3),
             (torch.zeros(2, 2, 4), torch.zeros(1, 2, 4)),
-            r"c0 of shape \(2, 2, 4\)",
+            r"hx\[1\] \(c0\) of shape \(2, 2, 4\)",
         ),
         (
             torch.zeros(5, 3),
             (torch.zeros(2, 1, 4), torch.zeros(2, 1, 4)),
-            r"h0 of shape \(2, 4\) .*unbatched",
+            r"hx\[0\] \(h0\) of shape \(2, 4\) .*unbatched",
         ),
         (
             torch.zeros(5, 2, 3),
             (torch.zeros(2, 2, 4), torch.zeros(2, 2, 4, dtype=torch.float64)),
-            r"c0 has dtype torch.float64",
+            r"hx\[1\] \(c0\) has dtype torch.float64",
         ),
     ],
 )
@@ -364,10 +364,10 @@ def test_lstm_rejects_input_on_another_device():
     "kwargs, message",
     [
         (dict(proj_size=2), r"proj_size=2 is not supported.*proj_size=0 only"),
-        (dict(dropout=1.5), r"dropout must be a number in \[0, 1\]"),
-        (dict(dropout="0.1"), r"dropout must be a number"),
-        (dict(num_layers=0), r"num_layers must be a positive integer"),
-        (dict(hidden_size=2.0), r"hidden_size must be a positive integer"),
+        (dict(dropout=1.5), r"dropout must be a finite number in \[0, 1\]"),
+        (dict(dropout="0.1"), r"dropout must be a finite number"),
+        (dict(num_layers=0), r"num_layers must be an integer >= 1"),
+        (dict(hidden_size=2.0), r"hidden_size must be an integer >= 1"),
         (dict(bidirectional=1), r"bidirectional must be True or False"),
         (dict(batch_first="yes"), r"batch_first must be True or False"),
     ],
@@ -384,9 +384,9 @@ def test_cell_rejects_bad_input_with_a_clear_message():
         cell(torch.zeros(2, 5))
     with pytest.raises(ValueError, match=r"\(B, D\) or unbatched \(D,\)"):
         cell(torch.zeros(1, 2, 3))
-    with pytest.raises(ValueError, match=r"h0 of shape \(2, 4\)"):
+    with pytest.raises(ValueError, match=r"hx\[0\] \(h0\) of shape \(2, 4\)"):
         cell(torch.zeros(2, 3), (torch.zeros(4), torch.zeros(2, 4)))
-    with pytest.raises(ValueError, match=r"h0 of shape \(4,\) .*unbatched"):
+    with pytest.raises(ValueError, match=r"hx\[0\] \(h0\) of shape \(4,\) .*unbatched"):
         cell(torch.zeros(3), (torch.zeros(1, 4), torch.zeros(1, 4)))
     with pytest.raises(ValueError, match=r"dtype torch.float64"):
         cell(torch.zeros(2, 3, dtype=torch.float64))
@@ -395,7 +395,7 @@ def test_cell_rejects_bad_input_with_a_clear_message():
 def test_layer_parameters_rejects_a_missing_layer_or_direction():
     model = LSTM(3, 4, num_layers=2)
     assert model.layer_parameters(1)[0] is model.weight_ih_l1
-    with pytest.raises(ValueError, match=r"direction in 0..0"):
+    with pytest.raises(ValueError, match=r"direction must be an integer in \[0, 0\]"):
         model.layer_parameters(0, 1)
 
 

@@ -274,7 +274,7 @@ def test_bad_input_raises():
         variant(torch.zeros(5, 2, 4))
     with pytest.raises(ValueError, match="dtype"):
         variant(torch.zeros(5, 2, 3, dtype=torch.float64))
-    with pytest.raises(ValueError, match="h0 of shape"):
+    with pytest.raises(ValueError, match=r"hx\[0\] \(h0\) of shape"):
         variant(torch.zeros(5, 2, 3), (torch.zeros(1, 3, 4), torch.zeros(1, 3, 4)))
     with pytest.raises(ValueError, match="cell_hook"):
         variant(torch.zeros(5, 2, 3), cell_hook=3)
@@ -316,7 +316,7 @@ def test_sequence_model_reads_out_every_step():
     model = SequenceModel(make_recurrent("lstm", 6, 5), output_size=3, vocab_size=6)
     out = model(torch.tensor([[1, 2, 3, 0]]))
     assert out.shape == (1, 4, 3)
-    with pytest.raises(ValueError, match="int64 token ids"):
+    with pytest.raises(ValueError, match="int64 tensor of token ids"):
         model(torch.zeros(1, 4))
     with pytest.raises(ValueError, match="batch_first=True"):
         SequenceModel(nn.LSTM(3, 4), 1)
@@ -347,7 +347,7 @@ def test_clamp_cells_from_a_step_per_sequence():
     with torch.no_grad():
         _, _, scalar = variant(x, return_gates=True, cell_hook=clamp_cells([1], 0.5))
     assert torch.all(scalar["c"][0, :, :, 1] == 0.5)
-    with pytest.raises(ValueError, match="at least one"):
+    with pytest.raises(ValueError, match="units must be a non-empty list"):
         clamp_cells([], 1.0)
     with pytest.raises(ValueError, match="out of range"):
         variant(x, cell_hook=clamp_cells([7], 1.0))
