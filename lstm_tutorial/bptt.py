@@ -26,6 +26,18 @@ with z_t = x_t W^T + h_{t-1} U^T + b for the four gates stacked, (B, 4H).
 B is the batch size, T the number of steps, D the input size, H the hidden
 size. Everything stays in the model's dtype (float32 or float64). Lines of
 the functions the book displays are at most 76 characters long.
+
+Checks. ``lstm_layer_backward``, ``lstm_backward`` (and ``LSTM.backward``),
+``clip_grad_norm``, ``backpropagate_through_jacobians`` and
+``finite_difference`` check their arguments before computing, with
+:mod:`lstm_tutorial.checks`, and the error names the argument: gradients
+must be NumPy arrays of exactly the forward pass's shapes and dtype (a list,
+a tensor or another dtype is refused, never cast), ``max_norm`` and ``eps``
+finite numbers > 0, indices tuples of integers inside the array. Gradients
+may hold NaN or inf (a diverged loss): they flow through, and the training
+loop reports the divergence; ``clip_grad_norm`` refuses them. The one-step
+teaching function ``lstm_cell_step_backward`` is unchecked: it is reached
+through ``lstm_layer_backward``, which checks first.
 """
 
 from __future__ import annotations
@@ -37,7 +49,16 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tutorial.numpy_lstm import LSTM, Array, LayerCache, split_gates
+from lstm_tutorial import checks
+from lstm_tutorial.gradcheck import _returned_number
+from lstm_tutorial.numpy_lstm import (
+    LSTM,
+    Array,
+    LayerCache,
+    _check_weights,
+    _float_array,
+    split_gates,
+)
 
 # ----------------------------------------------------------------------------
 # 1. One step of the cell, backwards
@@ -158,6 +179,7 @@ def lstm_layer_backward(
 
     Returns a ``LayerGrads``; all arrays in the dtype of the cache.
     """
+    _check_layer(cache, weight_ih, weight_hh, dh_out, dh_n, dc_n, step)
     x, h, c = cache.x, cache.h, cache.c  # (T, B, D_k), (T, B, H), (T, B, H)
     T, B, H = h.shape
     i, f, o, g = cache.gates  # packed order in the cache; each (T, B, H)
@@ -192,6 +214,46 @@ def lstm_layer_backward(
     )
 
 
+def _check_layer(cache, weight_ih, weight_hh, dh_out, dh_n, dc_n, step) -> None:
+    """The arguments of ``lstm_layer_backward``: a ``LayerCache`` whose arrays fit
+    together, the weights of its forward pass, dh_out (T, B, H) and dh_n, dc_n
+    (B, H) or None, all of the cache's dtype, and a step function."""
+    checks.instance("cache", cache, LayerCache, "a LayerCache (from lstm_layer_forward)")
+    h = _float_array("cache.h", cache.h)
+    if h.ndim != 3 or 0 in h.shape:
+        raise ValueError(f"cache.h must have shape (T, B, H) with T, B, H >= 1, got {h.shape}")
+    T, B, H = h.shape
+    of = "the cache"
+    x = _float_array("cache.x", cache.x, h.dtype, of)
+    if x.ndim != 3 or x.shape[:2] != (T, B) or x.shape[2] == 0:
+        raise ValueError(f"cache.x must have shape (T, B, D) = ({T}, {B}, D), got {x.shape}")
+    expected = {"c": (T, B, H), "gates": (4, T, B, H), "h0": (B, H), "c0": (B, H)}
+    for key, shape in expected.items():
+        value = _float_array(f"cache.{key}", getattr(cache, key), h.dtype, of)
+        if value.shape != shape:
+            raise ValueError(f"cache.{key} must have shape {shape}, got {value.shape}")
+    _check_weights(weight_ih, weight_hh, dtype=h.dtype, of=of, input_size=x.shape[2])
+    if weight_hh.shape != (4 * H, H):
+        raise ValueError(
+            f"weight_hh must have shape (4H, H) = {(4 * H, H)} for the cache's H = {H}, "
+            f"got {weight_hh.shape}"
+        )
+    for name, grad, shape in (
+        ("dh_out", dh_out, (T, B, H)),
+        ("dh_n", dh_n, (B, H)),
+        ("dc_n", dc_n, (B, H)),
+    ):
+        if grad is None and name != "dh_out":
+            continue
+        _float_array(name, grad, h.dtype, of)
+        if grad.shape != shape:
+            raise ValueError(
+                f"{name} must have shape {shape} to match the cache's (T, B, H) = "
+                f"{(T, B, H)}, got {grad.shape}"
+            )
+    checks.function("step", step)
+
+
 # ----------------------------------------------------------------------------
 # 3. The whole stack, after LSTM.forward
 # ----------------------------------------------------------------------------
@@ -220,8 +282,8 @@ def lstm_backward(
     dict with the keys, order, shapes and dtype of ``model.state_dict()``,
     and ``model.grad_hx = (dL/dh_0, dL/dc_0)``, shaped like h_n and c_n.
     """
-    if not isinstance(model, LSTM):
-        raise ValueError(f"model must be a numpy_lstm.LSTM, got {type(model).__name__}")
+    checks.instance("model", model, LSTM, "a numpy_lstm.LSTM")
+    checks.function("step", step)
     cache = model._cache
     if cache is None:
         raise ValueError(
@@ -237,7 +299,7 @@ def lstm_backward(
     else:
         out_shape, state_shape = (T, B, H), (L, B, H)
     dtype = model.dtype
-    dh_out = _check_gradient(grad_output, "grad_output", out_shape, dtype)
+    dh_out = _check_gradient(grad_output, "grad_output", out_shape, dtype, optional=False)
     dh_n = _check_gradient(grad_h_n, "grad_h_n", state_shape, dtype)
     dc_n = _check_gradient(grad_c_n, "grad_c_n", state_shape, dtype)
 
@@ -282,20 +344,14 @@ def lstm_backward(
     return dx
 
 
-def _check_gradient(value: Any, name: str, shape: tuple[int, ...], dtype: np.dtype) -> Array | None:
-    """None, or ``value`` if it is an ndarray of exactly ``shape`` and ``dtype``."""
-    if value is None:
+def _check_gradient(
+    value: Any, name: str, shape: tuple[int, ...], dtype: np.dtype, optional: bool = True
+) -> Array | None:
+    """None (if ``optional``), or ``value`` if it is an ndarray of exactly ``shape`` and
+    ``dtype``."""
+    if value is None and optional:
         return None
-    if not isinstance(value, np.ndarray):
-        raise ValueError(
-            f"{name} must be a NumPy array of shape {shape} and dtype {dtype}, "
-            f"got {type(value).__name__}"
-        )
-    if value.dtype != dtype:
-        raise ValueError(
-            f"{name} has dtype {value.dtype} but the model is {dtype}; nothing is "
-            f"cast silently: use {name}.astype(np.{dtype})"
-        )
+    _float_array(name, value, dtype, "the model")
     if value.shape != shape:
         raise ValueError(
             f"{name} must have the shape of the forward pass's "
@@ -330,8 +386,8 @@ def clip_grad_norm(grads: Mapping[str, Array], max_norm: float) -> float:
     total_norm = math.sqrt(sum(squares))
     if not math.isfinite(total_norm):
         raise ValueError(
-            f"the global gradient norm is {total_norm}: some gradient "
-            "holds nan or inf, which clipping cannot repair"
+            f"grads hold nan or inf (their global norm is {total_norm}), "
+            "which clipping cannot repair"
         )
     scale = max_norm / (total_norm + 1e-6)
     if scale < 1.0:
@@ -341,18 +397,40 @@ def clip_grad_norm(grads: Mapping[str, Array], max_norm: float) -> float:
 
 
 def _check_clip_arguments(grads: Any, max_norm: Any) -> None:
-    if isinstance(max_norm, bool) or not isinstance(max_norm, int | float | np.number):
-        raise ValueError(f"max_norm must be a positive number, got {max_norm!r}")
-    if not (math.isfinite(max_norm) and max_norm > 0):
-        raise ValueError(f"max_norm must be positive and finite, got {max_norm!r}")
-    if not isinstance(grads, Mapping):
-        raise ValueError(f"grads must be a dict of arrays, got {type(grads).__name__}")
+    """grads: a non-empty dict of distinct, writeable float arrays (each is
+    scaled in place, so one array twice would be scaled twice); max_norm: a
+    finite number > 0."""
+    checks.positive_number("max_norm", max_norm)
+    checks.mapping("grads", grads)
+    if len(grads) == 0:
+        raise ValueError("grads must hold at least one gradient array, got an empty dict")
+    seen: list[tuple[Any, np.ndarray]] = []
     for name, grad in grads.items():
+        where = f"grads[{name!r}]"
         if not isinstance(grad, np.ndarray) or not np.issubdtype(grad.dtype, np.floating):
-            raise ValueError(
-                f"grads[{name!r}] must be a floating-point NumPy array, got "
-                f"{getattr(grad, 'dtype', type(grad).__name__)}"
+            checks.array(where, grad, nonempty=False)  # a list or a tensor: with a hint
+            raise checks.ArgumentTypeError(
+                f"{where} must be a floating-point NumPy array, got dtype {grad.dtype}"
             )
+        if not grad.flags.writeable:
+            raise ValueError(f"{where} must be writeable: clipping scales it in place")
+        for other_name, other in seen:
+            if _overlap(grad, other):
+                raise ValueError(
+                    f"{where} and grads[{other_name!r}] share memory: clipping would "
+                    "scale it twice; give each gradient its own array (.copy())"
+                )
+        seen.append((name, grad))
+
+
+def _overlap(a: np.ndarray, b: np.ndarray) -> bool:
+    """Whether two arrays share memory (False when NumPy cannot tell quickly)."""
+    if not np.may_share_memory(a, b):
+        return False
+    try:
+        return bool(np.shares_memory(a, b, max_work=10_000))
+    except np.exceptions.TooHardError:
+        return False
 
 
 # ----------------------------------------------------------------------------
@@ -383,14 +461,19 @@ def backpropagate_through_jacobians(
 
 
 def _check_jacobians(jacobians: Any, grad_last: Any) -> None:
-    shape = getattr(jacobians, "shape", None)
-    if shape is None or len(shape) != 3 or shape[1] != shape[2] or shape[0] == 0:
-        raise ValueError(f"jacobians must be an array of shape (T, n, n), T >= 1, got {shape}")
-    if getattr(grad_last, "shape", None) != (shape[1],):
+    """jacobians (T, n, n) and grad_last (n,): finite arrays of one float dtype."""
+    _float_array("jacobians", jacobians)
+    shape = jacobians.shape
+    if len(shape) != 3 or shape[1] != shape[2] or 0 in shape:
+        raise ValueError(f"jacobians must be an array of shape (T, n, n), T, n >= 1, got {shape}")
+    _float_array("grad_last", grad_last, jacobians.dtype, "jacobians")
+    if grad_last.shape != (shape[1],):
         raise ValueError(
             f"grad_last must be an array of shape ({shape[1]},) to match the jacobians, "
-            f"got {getattr(grad_last, 'shape', type(grad_last).__name__)}"
+            f"got {grad_last.shape}"
         )
+    checks.array("jacobians", jacobians, finite=True)
+    checks.array("grad_last", grad_last, finite=True)
 
 
 # ----------------------------------------------------------------------------
@@ -417,7 +500,7 @@ def finite_difference(
         (L(a + eps) - L(a)) / eps, whose error shrinks only like eps.
     Returns the slope as a Python float.
     """
-    _check_finite_difference(array, index, eps)
+    loss = _checked_loss(loss, array, index, eps, central)
     old = array[index]
     array[index] = old + eps
     plus = float(loss())  # L(a + eps)
@@ -431,16 +514,50 @@ def finite_difference(
     return (plus - other) / step
 
 
-def _check_finite_difference(array: Any, index: Any, eps: Any) -> None:
+def _checked_loss(loss: Any, array: Any, index: Any, eps: Any, central: Any) -> Callable[[], float]:
+    """Check the arguments of ``finite_difference``; return ``loss`` wrapped so
+    that it must return a real number, and so that ``array`` is restored if
+    it does not (or if it raises)."""
+    checks.function("loss", loss)
     if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.floating):
-        raise ValueError(
-            f"array must be a floating-point NumPy array, got "
-            f"{getattr(array, 'dtype', type(array).__name__)}"
+        checks.array("array", array, nonempty=False)  # a list or a tensor: with a hint
+        raise checks.ArgumentTypeError(
+            f"array must be a floating-point NumPy array, got dtype {array.dtype}"
         )
-    if not isinstance(index, tuple) or len(index) != array.ndim:
-        raise ValueError(
-            f"index must be a tuple of {array.ndim} integers for an array of shape "
-            f"{array.shape}, got {index!r}"
+    if not array.flags.writeable:
+        raise ValueError("array must be writeable: its entry is nudged in place")
+    _check_index("index", index, array.shape)
+    checks.positive_number("eps", eps)
+    checks.boolean("central", central)
+    old = array[index].copy()
+
+    def checked() -> float:
+        try:
+            value = loss()
+        except BaseException:
+            array[index] = old
+            raise
+        try:
+            return _returned_number("loss", value)
+        except TypeError:
+            array[index] = old
+            raise
+
+    return checked
+
+
+def _check_index(name: str, index: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
+    """A tuple of one integer per axis, each in [0, size of the axis)."""
+    if not isinstance(index, tuple) or len(index) != len(shape):
+        raise checks.ArgumentTypeError(
+            f"{name} must be a tuple of {len(shape)} integers for an array of shape "
+            f"{shape}, got {checks.describe(index)}"
         )
-    if isinstance(eps, bool) or not isinstance(eps, int | float | np.floating) or eps <= 0:
-        raise ValueError(f"eps must be a positive number, got {eps!r}")
+    for axis, (i, size) in enumerate(zip(index, shape, strict=True)):
+        checks.integer(f"{name}[{axis}]", i)
+        if not 0 <= i < size:
+            raise ValueError(
+                f"{name}[{axis}] = {i} is outside axis {axis} of array, whose shape is "
+                f"{shape}: it must be in [0, {size})"
+            )
+    return index

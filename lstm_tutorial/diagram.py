@@ -7,17 +7,28 @@ A *step* is a mapping with the values of one time step of the cell, all 1-D arra
 absolute value over the units of what flows there), :func:`line_width` turns an amount into
 a line width, and :func:`draw_cell` / :func:`draw_unrolled` draw the looped and the unrolled
 view of the cell.
+
+Checks. Every public function checks its arguments before drawing anything (with
+:mod:`lstm_tutorial.checks`; the error names the argument): a step is a mapping with
+exactly the keys of :data:`STEP_KEYS`, each a finite 1-D NumPy array of real numbers (a
+list or a tensor is refused), gates in their ranges; per-word values are finite (T, H)
+arrays with T = the number of words; words and unit names are lists or tuples of strings;
+sizes are integers >= 1; ``ax`` is a matplotlib Axes or None, titles strings or None.
+``flow_amounts`` and ``line_width``, which the book shows, check in their first line.
 """
 
 from __future__ import annotations
 
+import numbers
 from collections.abc import Iterable, Mapping, Sequence
+from typing import Any
 
 import matplotlib.pyplot as plt
 import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.patches import Circle, FancyBboxPatch, Rectangle
 
+from lstm_tutorial import checks
 from lstm_tutorial.plotting import COLORS
 
 #: An amount: one number, or an array of numbers.
@@ -49,36 +60,45 @@ _R = 0.3  # radius of the round valves
 _SPACING = 12.6  # distance between cells in the unrolled view
 
 
-def check_step(step: Mapping[str, object]) -> dict[str, np.ndarray]:
+def check_step(step: Mapping[str, object], *, name: str = "step") -> dict[str, np.ndarray]:
     """Validate a step and return it as float64 arrays (see the module docstring).
 
-    Raises ValueError for a missing key, a value that is not a finite 1-D array, state and
-    gate vectors of different lengths, or gate values outside their ranges ((0, 1) for
-    i, f, o; (-1, 1) for g and h).
+    Raises TypeError or ValueError for something that is not a mapping, a missing or unknown
+    key, a value that is not a finite 1-D NumPy array of real numbers, state and gate
+    vectors of different lengths, or gate values outside their ranges ((0, 1) for i, f, o;
+    (-1, 1) for g and h). ``name`` is the step's name in the messages (``steps[2]``).
     """
+    checks.string("name", name)
     if not isinstance(step, Mapping):
-        raise ValueError(f"step must be a mapping with keys {STEP_KEYS}, got {type(step)}")
+        raise checks.ArgumentTypeError(
+            f"{name} must be a mapping with keys {STEP_KEYS}, got {checks.describe(step)}"
+        )
     missing = [key for key in STEP_KEYS if key not in step]
     if missing:
-        raise ValueError(f"step is missing {missing}; a step needs the keys {STEP_KEYS}")
+        raise ValueError(f"{name} is missing {missing}; a step needs the keys {STEP_KEYS}")
+    checks.no_unknown_keys(name, step, STEP_KEYS)
     values = {}
     for key in STEP_KEYS:
-        value = np.asarray(step[key], dtype=np.float64)
+        where = f"{name}[{key!r}]"
+        value = _real_array(where, step[key])
         if value.ndim != 1 or value.size == 0 or not np.all(np.isfinite(value)):
             raise ValueError(
-                f"step[{key!r}] must be a non-empty finite 1-D array (one value per unit), "
+                f"{where} must be a non-empty finite 1-D array (one value per unit), "
                 f"got shape {value.shape}"
+                + ("" if value.ndim != 1 or value.size == 0 else " holding NaN or inf")
             )
-        values[key] = value
+        values[key] = value.astype(np.float64)
     H = values["c"].shape[0]
     wrong = {k: v.shape for k, v in values.items() if k != "x" and v.shape != (H,)}
     if wrong:
-        raise ValueError(f"every state and gate must have shape ({H},) like step['c'], got {wrong}")
+        raise ValueError(
+            f"every state and gate of {name} must have shape ({H},) like {name}['c'], got {wrong}"
+        )
     for key, (low, high) in {"i": (0, 1), "f": (0, 1), "o": (0, 1), "g": (-1, 1)}.items():
         if np.any(values[key] < low) or np.any(values[key] > high):
-            raise ValueError(f"step[{key!r}] must lie in [{low}, {high}], got {values[key]}")
+            raise ValueError(f"{name}[{key!r}] must lie in [{low}, {high}], got {values[key]}")
     if np.any(np.abs(values["h"]) > 1):
-        raise ValueError(f"step['h'] = o * tanh(c) must lie in [-1, 1], got {values['h']}")
+        raise ValueError(f"{name}['h'] = o * tanh(c) must lie in [-1, 1], got {values['h']}")
     return values
 
 
@@ -109,11 +129,7 @@ def line_width(amount: Amount, *, full: float = 1.0) -> Amount:
     Linear, so strictly increasing in ``amount``; amounts above ``full`` get wider lines.
     Accepts a number or an array of numbers.
     """
-    a = np.asarray(amount, dtype=np.float64)
-    if not np.all(np.isfinite(a)) or np.any(a < 0):
-        raise ValueError(f"amount must be finite and >= 0, got {amount!r}")
-    if not (np.isfinite(full) and full > 0):
-        raise ValueError(f"full must be a finite number > 0, got {full!r}")
+    a = _check_width(amount, full)  # amount as float64, >= 0
     width = THINNEST + (THICKEST - THINNEST) * a / full
     return float(width) if width.ndim == 0 else width
 
@@ -302,8 +318,16 @@ def _new_axes(ax: Axes | None, figsize: tuple[float, float]) -> Axes:
 def _check_highlight(highlight: Iterable[str] | str | None) -> tuple[str, ...] | None:
     if highlight is None:
         return None
-    parts = (highlight,) if isinstance(highlight, str) else tuple(highlight)
-    unknown = [p for p in parts if p not in PARTS]
+    if isinstance(highlight, str):
+        parts: tuple[Any, ...] = (highlight,)
+    elif isinstance(highlight, Iterable) and not isinstance(highlight, Mapping | bytes):
+        parts = tuple(highlight)
+    else:
+        raise checks.ArgumentTypeError(
+            f"highlight must be a part's name or a list of them, among {tuple(PARTS)}, "
+            f"got {checks.describe(highlight)}"
+        )
+    unknown = [p for p in parts if not isinstance(p, str) or p not in PARTS]
     if unknown or not parts:
         raise ValueError(f"highlight must name parts among {tuple(PARTS)}, got {highlight!r}")
     return parts
@@ -327,6 +351,10 @@ def draw_cell(
     """
     s = check_step(step)
     parts = _check_highlight(highlight)
+    _check_figure_arguments(ax, title)
+    checks.boolean("show_values", show_values)
+    if unit_names is not None:
+        _check_names("unit_names", unit_names, count=s["c"].shape[0])
     amounts = flow_amounts(s)
     full = max(1.0, max(amounts.values()))
     ax = _new_axes(ax, (8.0, 5.4))
@@ -352,8 +380,6 @@ def draw_cell(
     ax.text(13.1, 0.0, "$h_t$\nout", ha="left", va="center", fontsize=10)
     ax.text(_X_JOIN, -1.45, "$x_t$", ha="center", va="top", fontsize=11)
     if show_values and unit_names is not None:
-        if len(unit_names) != s["c"].shape[0]:
-            raise ValueError(f"unit_names must name {s['c'].shape[0]} units, got {unit_names}")
         ax.text(
             13.9,
             -1.95,
@@ -385,12 +411,23 @@ def draw_unrolled(
     |c_t| it carries from one word to the next. ``first_t`` is the time step of the first
     word, used in the labels. Returns the Axes.
     """
+    checks.sequence("steps", steps, empty=True)
+    _check_names("words", words, empty=True)
     if len(steps) == 0 or len(steps) != len(words):
         raise ValueError(
             f"steps and words must be non-empty and of equal length, got {len(steps)} steps "
             f"and {len(words)} words"
         )
-    checked = [check_step(step) for step in steps]
+    checks.integer("first_t", first_t, minimum=1)
+    _check_figure_arguments(ax, title)
+    checked = [check_step(step, name=f"steps[{k}]") for k, step in enumerate(steps)]
+    H = checked[0]["c"].shape[0]
+    for k, s in enumerate(checked):
+        if s["c"].shape[0] != H:
+            raise ValueError(
+                f"steps must all come from one cell, but steps[{k}] has {s['c'].shape[0]} "
+                f"units and steps[0] has {H}"
+            )
     all_amounts = [flow_amounts(s) for s in checked]
     full = max(1.0, *(max(a.values()) for a in all_amounts))
     n = len(checked)
@@ -424,19 +461,31 @@ def draw_unrolled(
     return ax
 
 
-def _check_per_word(values: Mapping[str, object], words: Sequence[str]) -> dict[str, np.ndarray]:
-    """Arrays of shape (T, H), one per name, with T = len(words) and one H for all."""
+def _check_per_word(
+    values: Mapping[str, object], words: Sequence[str], what: str = "values"
+) -> dict[str, np.ndarray]:
+    """Finite real arrays of shape (T, H), one per name, with T = len(words) and one H for
+    all; ``what`` is the argument's name. Returned as float64."""
+    checks.mapping(what, values)
+    _check_names("words", words)
     if len(values) == 0:
-        raise ValueError("values must map at least one name to a (T, H) array")
-    arrays = {name: np.asarray(v, dtype=np.float64) for name, v in values.items()}
+        raise ValueError(f"{what} must map at least one name to a (T, H) array")
+    arrays = {}
+    for name, v in values.items():
+        checks.string(f"a key of {what}", name)
+        a = _real_array(f"{what}[{name!r}]", v)
+        checks.array(f"{what}[{name!r}]", a, nonempty=False, finite=True)
+        arrays[name] = a.astype(np.float64)
     shapes = {name: a.shape for name, a in arrays.items()}
     first = next(iter(arrays.values()))
     if any(a.ndim != 2 or a.shape != first.shape for a in arrays.values()) or first.shape[0] != len(
         words
     ):
         raise ValueError(
-            f"values must all have shape (T, H) with T = {len(words)} words, got {shapes}"
+            f"{what} must all have shape (T, H) with T = {len(words)} words, got {shapes}"
         )
+    if first.shape[1] == 0:
+        raise ValueError(f"{what} must have at least one unit (H >= 1), got {shapes}")
     return arrays
 
 
@@ -459,13 +508,13 @@ def plot_gates_per_word(
     """
     from matplotlib.colors import LinearSegmentedColormap
 
-    arrays = _check_per_word(gates, words)
+    arrays = _check_per_word(gates, words, "gates")
     T, H = next(iter(arrays.values())).shape
-    if len(unit_names) != H:
-        raise ValueError(f"unit_names must name the {H} units, got {list(unit_names)}")
+    _check_names("unit_names", unit_names, count=H)
     unknown = [name for name in arrays if name not in COLORS]
     if unknown:
-        raise ValueError(f"gate names must be keys of COLORS {tuple(COLORS)}, got {unknown}")
+        raise ValueError(f"gates: gate names must be keys of COLORS {tuple(COLORS)}, got {unknown}")
+    checks.optional(checks.string, "title", title, empty=True)
     fig, axes = plt.subplots(
         len(arrays),
         1,
@@ -512,14 +561,16 @@ def plot_states_per_word(
     draw (default: all). A value is drawn flat across the word at which it was computed,
     so a kept memory is a flat line. Returns the Figure.
     """
-    arrays = _check_per_word(states, words)
+    arrays = _check_per_word(states, words, "states")
     T, H = next(iter(arrays.values())).shape
-    if len(unit_names) != H:
-        raise ValueError(f"unit_names must name the {H} units, got {list(unit_names)}")
+    _check_names("unit_names", unit_names, count=H)
+    if units is not None:
+        _check_names("units", units)
     chosen = list(unit_names) if units is None else list(units)
     unknown = [u for u in chosen if u not in unit_names]
     if unknown or not chosen:
         raise ValueError(f"units must be among {list(unit_names)}, got {units}")
+    checks.optional(checks.string, "title", title, empty=True)
     unit_colors = [COLORS[k] for k in ("cell", "rnn", "gru", "forget", "input", "output")]
     # Units often share a value: later units are drawn thinner and dashed, on top.
     unit_styles = [("-", 3.0), ((0, (4, 2)), 1.8), ("-", 2.2), ((0, (1, 1.5)), 1.8)]
@@ -569,12 +620,14 @@ def draw_stack(
     output h_t of layer k - 1 from below. ``values``, if given, is a (num_layers, T) array
     written into the cells (for example the largest difference from torch.nn.LSTM).
     """
-    if not (isinstance(T, int) and isinstance(num_layers, int)) or T < 1 or num_layers < 1:
-        raise ValueError(f"T and num_layers must be positive ints, got {T!r}, {num_layers!r}")
+    T = checks.positive_int("T", T)
+    num_layers = checks.positive_int("num_layers", num_layers)
     if values is not None:
-        values = np.asarray(values)
+        values = _real_array("values", values)
         if values.shape != (num_layers, T):
             raise ValueError(f"values must have shape {(num_layers, T)}, got {values.shape}")
+        checks.array("values", values, finite=True)
+    _check_figure_arguments(ax, title)
     ax = _new_axes(ax, (1.5 + 1.45 * T, 1.0 + 1.25 * num_layers))
     arrow = {"arrowstyle": "-|>", "lw": 1.4, "shrinkA": 0, "shrinkB": 0}
     for k in range(num_layers):
@@ -639,3 +692,54 @@ def draw_stack(
     if title:
         ax.set_title(title)
     return ax
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------------
+
+
+def _real_array(name: str, value: Any) -> np.ndarray:
+    """A NumPy array of real numbers (int or float; not bool, complex, strings or objects)."""
+    checks.array(name, value, nonempty=False)
+    if value.dtype.kind not in "iuf":
+        raise checks.ArgumentTypeError(
+            f"{name} must hold real numbers (an int or float array), got dtype {value.dtype}"
+        )
+    return value
+
+
+def _check_width(amount: Any, full: Any) -> np.ndarray:
+    """``line_width``'s arguments: amount a finite number >= 0 or an array of them, full a
+    finite number > 0. Returns amount as a float64 array (0-d for a number)."""
+    checks.positive_number("full", full)
+    if isinstance(amount, np.ndarray):
+        a = _real_array("amount", amount).astype(np.float64)
+        if not np.all(np.isfinite(a)) or np.any(a < 0):
+            raise ValueError(f"amount must hold finite numbers >= 0, got {amount!r}")
+        return a
+    if isinstance(amount, list | tuple) or checks._is_tensor(amount):
+        checks.array("amount", amount)  # refused, with the hint to convert it
+    if not isinstance(amount, numbers.Real) or isinstance(amount, bool | np.bool_):
+        raise checks.ArgumentTypeError(
+            f"amount must be a finite number >= 0 or a NumPy array of them, "
+            f"got {checks.describe(amount)}"
+        )
+    return np.asarray(checks.number("amount", amount, minimum=0.0), dtype=np.float64)
+
+
+def _check_names(
+    name: str, value: Any, *, count: int | None = None, empty: bool = False
+) -> Sequence[str]:
+    """A list or tuple of strings (words, unit names); exactly ``count`` of them if given."""
+    checks.sequence(name, value, empty=empty)
+    for k, item in enumerate(value):
+        checks.string(f"{name}[{k}]", item, empty=True)
+    if count is not None and len(value) != count:
+        raise ValueError(f"{name} must name the {count} units, got {list(value)}")
+    return value
+
+
+def _check_figure_arguments(ax: Any, title: Any) -> None:
+    checks.optional(checks.instance, "ax", ax, kind=Axes, expected="a matplotlib Axes")
+    checks.optional(checks.string, "title", title, empty=True)

@@ -17,15 +17,26 @@ The weights are a PyTorch-compatible state dict (``weight_ih_l0``, ``weight_hh_l
 ``bias_ih_l0``, ``bias_hh_l0``, gates stacked in the order i, f, g, o), run by
 :class:`lstm_tutorial.numpy_lstm.LSTM`; ``torch.nn.LSTM`` loaded with the same dict gives the
 same numbers. Every weight is a multiple of two constants, :data:`OPEN` and :data:`WRITE`.
+
+Checks. Every public function, :class:`GateTrace` and its methods check their arguments
+before any work (with :mod:`lstm_tutorial.checks`; the error names the argument): tokens are
+a non-empty list or tuple of words of the vocabulary, a vocabulary a list of distinct
+words, ``forget_bias`` a finite number, a state dict the four arrays of
+``handset_state_dict`` with its shapes (checked by ``LSTM.load_state_dict``), positions
+integers inside the trace. ``handset_weights`` and ``trace_gates``, which the book shows,
+check in their first line.
 """
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
+from lstm_tutorial import checks
 from lstm_tutorial.numpy_lstm import (
     GATE_ORDER,
     LSTM,
@@ -76,23 +87,21 @@ def one_hot(tokens: Sequence[str], vocab: Sequence[str] | None = None) -> np.nda
 
     Raises ValueError naming the first word that is not in the vocabulary, and the vocabulary.
     """
-    vocab = list(vocabulary() if vocab is None else vocab)
-    if isinstance(tokens, str) or len(tokens) == 0:
-        raise ValueError(f"tokens must be a non-empty list of words, got {tokens!r}")
+    where = "the hand-set model's vocabulary" if vocab is None else "vocab"
+    vocab = vocabulary() if vocab is None else _check_vocab(vocab)
+    _check_words("tokens", tokens)
     x = np.zeros((len(tokens), len(vocab)), dtype=np.float32)  # (T, V)
     for t, word in enumerate(tokens):
         if word not in vocab:
-            raise ValueError(f"word {word!r} is not in the hand-set model's vocabulary {vocab}")
+            raise ValueError(f"tokens[{t}] = {word!r} is not in {where} {vocab}")
         x[t, vocab.index(word)] = 1.0
     return x
 
 
 def row(gate_name: str, unit: str) -> int:
     """Row of ``weight_ih_l0`` / ``weight_hh_l0`` / the biases that holds (gate, unit)."""
-    if gate_name not in GATE_ORDER:
-        raise ValueError(f"gate_name must be one of {GATE_ORDER}, got {gate_name!r}")
-    if unit not in UNITS:
-        raise ValueError(f"unit must be one of {UNITS}, got {unit!r}")
+    checks.choice("gate_name", checks.string("gate_name", gate_name), GATE_ORDER)
+    checks.choice("unit", checks.string("unit", unit), UNITS)
     return GATE_ORDER.index(gate_name) * len(UNITS) + UNITS.index(unit)
 
 
@@ -103,6 +112,7 @@ def handset_weights(*, forget_bias: float = OPEN) -> Weights:
     H = 3 units (:data:`UNITS`), V = ``len(vocabulary())``. ``forget_bias`` is the forget
     gate's pre-activation at a word that does not close it (default :data:`OPEN`).
     """
+    checks.number("forget_bias", forget_bias)
     col = vocabulary().index  # word -> its column in W
     H, V = len(UNITS), len(vocabulary())
     W = {k: np.zeros((H, V), np.float32) for k in GATE_ORDER}
@@ -156,7 +166,10 @@ def handset_state_dict(*, forget_bias: float = OPEN) -> StateDict:
 
 
 def handset_lstm(state_dict: StateDict | None = None) -> LSTM:
-    """A :class:`~lstm_tutorial.numpy_lstm.LSTM` (V inputs, 3 units) loaded with the weights."""
+    """A :class:`~lstm_tutorial.numpy_lstm.LSTM` (V inputs, 3 units) loaded with the weights:
+    ``state_dict`` (keys and shapes of :func:`handset_state_dict`; NumPy arrays or tensors),
+    or the hand-set ones if None."""
+    checks.optional(checks.mapping, "state_dict", state_dict)
     model = LSTM(len(vocabulary()), len(UNITS), seed=0)
     model.load_state_dict(handset_state_dict() if state_dict is None else state_dict)
     return model
@@ -181,18 +194,38 @@ class GateTrace:
     c_prev: np.ndarray
     h_prev: np.ndarray
 
+    def __post_init__(self) -> None:
+        _check_words("tokens", self.tokens)
+        T = len(self.tokens)
+        H = None
+        for name in ("x", "i", "f", "g", "o", "c", "h", "c_prev", "h_prev"):
+            value = checks.array(name, getattr(self, name), kind="float", ndim=2)
+            if value.shape[0] != T or (name != "x" and H is not None and value.shape[1] != H):
+                raise ValueError(
+                    f"{name} must have shape (T, H) (x: (T, V)) with T = {T} tokens and one H, "
+                    f"got {value.shape}"
+                )
+            H = value.shape[1] if name != "x" and H is None else H
+
     def step(self, t: int) -> dict[str, np.ndarray]:
-        """The values at word ``t`` as a dict: x, h_prev, c_prev, i, f, g, o, c, h."""
+        """The values at word ``t`` (negative: from the end) as a dict: x, h_prev, c_prev, i,
+        f, g, o, c, h."""
+        checks.integer("t", t)
         if not -len(self.tokens) <= t < len(self.tokens):
             raise ValueError(f"t must index one of the {len(self.tokens)} words, got {t}")
         names = ("x", "h_prev", "c_prev", "i", "f", "g", "o", "c", "h")
         return {name: getattr(self, name)[t] for name in names}
 
     def index(self, word: str, occurrence: int = 0) -> int:
-        """Position of the ``occurrence``-th ``word`` among the tokens."""
+        """Position of the ``occurrence``-th ``word`` among the tokens (0: the first)."""
+        checks.string("word", word)
+        checks.count("occurrence", occurrence)
         positions = [t for t, token in enumerate(self.tokens) if token == word]
         if len(positions) <= occurrence:
-            raise ValueError(f"no occurrence {occurrence} of {word!r} in {self.tokens}")
+            raise ValueError(
+                f"no occurrence {occurrence} of word {word!r} in {self.tokens} "
+                "(occurrence counts from 0)"
+            )
         return positions[occurrence]
 
 
@@ -205,7 +238,7 @@ def trace_gates(
     The loop calls the teaching functions of :mod:`lstm_tutorial.numpy_lstm` one equation at
     a time; its ``h`` equals the output of :func:`handset_lstm` on the same words.
     """
-    sd = handset_state_dict() if state_dict is None else state_dict
+    sd = _checked_state_dict(tokens, state_dict)
     x = one_hot(tokens)  # (T, V)
     W_i, W_f, W_g, W_o = np.split(sd["weight_ih_l0"], 4)  # each (H, V)
     U_i, U_f, U_g, U_o = np.split(sd["weight_hh_l0"], 4)  # each (H, H)
@@ -228,3 +261,40 @@ def trace_gates(
             kept[name].append(value)
     arrays = {name: np.stack(v) for name, v in kept.items()}  # each (T, H)
     return GateTrace(tokens=list(tokens), x=x, **arrays)
+
+
+# ---------------------------------------------------------------------------------------------
+# Checks
+# ---------------------------------------------------------------------------------------------
+
+
+def _check_vocab(vocab: Any) -> list[str]:
+    """A vocabulary: a non-empty list or tuple of distinct non-empty words."""
+    checks.sequence("vocab", vocab)
+    for k, word in enumerate(vocab):
+        checks.string(f"vocab[{k}]", word)
+    repeated = sorted(word for word, n in Counter(vocab).items() if n > 1)
+    if repeated:
+        raise ValueError(f"vocab must hold each word once, but it repeats {repeated}")
+    return list(vocab)
+
+
+def _check_words(name: str, tokens: Any) -> None:
+    """A non-empty list or tuple of words (strings)."""
+    if isinstance(tokens, str):
+        raise checks.ArgumentTypeError(
+            f"{name} must be a non-empty list or tuple of words (story.tokenize(text) splits a "
+            f"text), got the string {tokens[:40]!r}"
+        )
+    checks.sequence(name, tokens)
+    for t, word in enumerate(tokens):
+        checks.string(f"{name}[{t}]", word)
+
+
+def _checked_state_dict(tokens: Any, state_dict: Any) -> dict[str, np.ndarray]:
+    """The hand-set state dict, or ``state_dict`` checked by loading it into the model (keys,
+    shapes, finite floats), as float32 NumPy arrays. ``tokens`` are checked first."""
+    _check_words("tokens", tokens)
+    if state_dict is None:
+        return handset_state_dict()
+    return handset_lstm(state_dict).state_dict()

@@ -33,6 +33,18 @@ Read this module top to bottom; each part uses only what came before it.
 Conventions: B is the batch size, T the number of time steps, D the input size and H the
 hidden size. All arrays of one model share one floating dtype, float32 (PyTorch's default)
 or float64. Nothing is cast silently: an input of another dtype is an error.
+
+Checks. ``LSTMCell`` and ``LSTM`` (construction, call, ``load_state_dict``,
+``layer_parameters``), ``lstm_layer_forward``, ``pack_weights``, ``packed_gate_rows`` and
+``split_gates`` check their arguments with :mod:`lstm_tutorial.checks` before computing,
+and the error names the argument: sizes are integers >= 1, flags are True or False, the
+dtype is np.float32 or np.float64, inputs and states are finite NumPy arrays of exactly the
+model's dtype and shape (a list, a tensor, another dtype or another batch size is refused,
+never converted or broadcast). The one-equation teaching functions (``sigmoid``, ``gate``,
+``candidate``, ``new_cell_state``, ``new_hidden_state``) and the cell step
+``lstm_cell_step`` stay short and unchecked: every entry point that reaches them checks
+first (``LSTMCell``, ``LSTM``, ``rnn.lstm_step_jacobian``). Weights are checked for NaN
+and inf where they come in, in ``load_state_dict``, not at every call.
 """
 
 from __future__ import annotations
@@ -44,6 +56,8 @@ from typing import Any
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
+
+from lstm_tutorial import checks
 
 Array = NDArray[np.floating]
 
@@ -117,11 +131,7 @@ def split_gates(z: ArrayLike) -> tuple[Array, Array, Array, Array]:
 
     z: (..., 4H). Returns four views of shape (..., H); nothing is copied.
     """
-    z = np.asarray(z)
-    if z.ndim == 0 or z.shape[-1] % 4 != 0:
-        raise ValueError(
-            f"split_gates expects a last axis of size 4H (a multiple of 4), got shape {z.shape}"
-        )
+    z = _check_gate_axis(z)
     H = z.shape[-1] // 4
     return z[..., :H], z[..., H : 2 * H], z[..., 2 * H : 3 * H], z[..., 3 * H :]
 
@@ -198,7 +208,7 @@ def packed_gate_rows(hidden_size: int) -> NDArray[np.intp]:
     a gradient computed in the packed order goes back with
     ``grad[packed_gate_rows(H)] = grad_packed``.
     """
-    H = hidden_size
+    H = checks.positive_int("hidden_size", hidden_size)
     return np.concatenate([np.arange(k * H, (k + 1) * H) for k in PACKED_FROM_TORCH])
 
 
@@ -229,6 +239,8 @@ def pack_weights(
     Works for weights in any memory order; it is fastest for the models' column-major
     weights, whose transposes are contiguous.
     """
+    _check_weights(weight_ih, weight_hh, bias_ih, bias_hh, both_biases=True)
+    checks.boolean("side_by_side", side_by_side)
     H, D = weight_hh.shape[1], weight_ih.shape[1]
     scale = np.repeat(np.array([0.5, 0.5, 0.5, 1.0], dtype=weight_hh.dtype), H)  # (4H,)
     # W^T, its blocks of H columns reordered to i, f, o, g (take makes a contiguous copy),
@@ -299,6 +311,7 @@ def lstm_layer_forward(
        order, so the same numbers; calling them would cost about a tenth of the time with
        B = 1), gives the NumPy functions local names, and passes 0.5 as a 0-d array.
     """
+    _check_layer_forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, gates_buffer)
     T, B, D = x.shape
     H = weight_hh.shape[1]
     single = B == 1
@@ -385,70 +398,174 @@ class ForwardCache:
 # ---------------------------------------------------------------------------------------------
 
 
-def _check_positive_int(name: str, value: Any) -> int:
-    if isinstance(value, bool) or not isinstance(value, int | np.integer) or value <= 0:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return int(value)
+# The checks of this module's entry points, built on ``lstm_tutorial.checks``. Each names the
+# argument and says what was expected; none converts anything.
 
 
-def _check_bool(name: str, value: Any) -> bool:
-    if not isinstance(value, bool | np.bool_):
-        raise ValueError(f"{name} must be True or False, got {value!r}")
-    return bool(value)
-
-
-def _check_float_dtype(dtype: Any) -> np.dtype:
-    try:
-        checked = np.dtype(dtype)
-    except TypeError:
-        checked = None
-    if checked not in (np.dtype(np.float32), np.dtype(np.float64)):
-        raise ValueError(
-            f"dtype must be float32 or float64 (np.float32, np.float64), got {dtype!r}"
-        )
-    return checked
-
-
-def _make_rng(seed: Any, rng: Any) -> np.random.Generator:
+def _rng_from(seed: Any, rng: Any) -> np.random.Generator:
+    """The Generator that initialises a model: from ``seed`` (an integer >= 0) or ``rng``."""
+    seed = checks.optional(checks.seed, "seed", seed)
+    rng = checks.optional(checks.rng, "rng", rng)
     if seed is not None and rng is not None:
-        raise ValueError("give seed or rng, not both")
-    if rng is None:
-        return np.random.default_rng(seed)
-    if not isinstance(rng, np.random.Generator):
-        raise ValueError(f"rng must be a numpy.random.Generator, got {type(rng).__name__}")
-    return rng
+        raise ValueError("seed and rng: give one of them, not both")
+    return rng if rng is not None else np.random.default_rng(seed)
 
 
-def _check_array(a: Any, name: str, dtype: np.dtype) -> Array:
-    """Refuse anything that is not an ndarray of exactly the model's dtype."""
-    if not isinstance(a, np.ndarray):
-        raise ValueError(f"{name} must be a NumPy array of dtype {dtype}, got {type(a).__name__}")
-    if not np.issubdtype(a.dtype, np.floating):
-        raise ValueError(
-            f"{name} must be a floating-point array of dtype {dtype}, got dtype {a.dtype}"
+def _float_array(
+    name: str,
+    value: Any,
+    dtype: np.dtype | None = None,
+    of: str = "the model",
+    *,
+    finite: bool = False,
+) -> Array:
+    """``value`` if it is a float32 or float64 NumPy array, of exactly ``dtype`` if given:
+    the dtype of ``of`` ("the model", or another argument of the same call). A list or a
+    tensor is refused with a hint, another dtype is refused (nothing is cast silently);
+    ``finite``: NaN and inf are refused too. The shape is the caller's to check."""
+    checks.array(name, value, nonempty=False)
+    if value.dtype not in checks.NUMPY_FLOATS:
+        wanted = "float32 or float64" if dtype is None else str(dtype)
+        raise checks.ArgumentTypeError(
+            f"{name} must be a floating-point array of dtype {wanted}, got dtype {value.dtype}"
         )
-    if a.dtype != dtype:
-        raise ValueError(
-            f"{name} has dtype {a.dtype} but the model is {dtype}; nothing is cast silently: "
-            f"use {name}.astype(np.{dtype}) or build the model with dtype=np.{a.dtype}"
+    if dtype is not None and value.dtype != dtype:
+        hint = f"use {name}.astype(np.{dtype})"
+        if of == "the model":
+            hint += f" or build the model with dtype=np.{value.dtype}"
+        raise checks.ArgumentTypeError(
+            f"{name} has dtype {value.dtype} but {of} is {dtype}; nothing is cast silently: {hint}"
         )
-    return a
+    if finite:
+        checks.array(name, value, nonempty=False, finite=True)
+    return value
+
+
+def _check_gate_axis(z: Any) -> np.ndarray:
+    """``z`` as an array whose last axis holds the four gates' blocks: 4H numbers, H >= 1."""
+    if checks._is_tensor(z):
+        checks.array("z", z)  # refused, with the hint to convert it
+    z = np.asarray(z)
+    if not (np.issubdtype(z.dtype, np.number) and not np.issubdtype(z.dtype, np.bool_)):
+        raise checks.ArgumentTypeError(f"z must hold numbers, got dtype {z.dtype}")
+    if z.ndim == 0 or z.shape[-1] % 4 != 0 or z.shape[-1] == 0:
+        raise ValueError(
+            f"z must have a last axis of size 4H (a multiple of 4, H >= 1), got shape {z.shape}"
+        )
+    return z
+
+
+def _check_weights(
+    weight_ih: Any,
+    weight_hh: Any,
+    bias_ih: Any = None,
+    bias_hh: Any = None,
+    *,
+    dtype: np.dtype | None = None,
+    of: str = "weight_hh",
+    input_size: int | None = None,
+    both_biases: bool = False,
+) -> int:
+    """Check one layer's weights in PyTorch's layout: weight_ih (4H, D), weight_hh (4H, H),
+    biases (4H,) or None, all of one float dtype (``dtype``, the dtype of ``of``, if given).
+    ``input_size``: D, if it is known. ``both_biases``: both biases or neither. Returns H."""
+    weight_hh = _float_array("weight_hh", weight_hh, dtype, of)
+    if (
+        weight_hh.ndim != 2
+        or weight_hh.shape[1] == 0
+        or weight_hh.shape[0] != 4 * weight_hh.shape[1]
+    ):
+        raise ValueError(f"weight_hh must have shape (4H, H) with H >= 1, got {weight_hh.shape}")
+    dtype, of = (weight_hh.dtype, "weight_hh") if dtype is None else (dtype, of)
+    H = weight_hh.shape[1]
+    weight_ih = _float_array("weight_ih", weight_ih, dtype, of)
+    D = weight_ih.shape[-1] if input_size is None else input_size
+    if weight_ih.ndim != 2 or weight_ih.shape != (4 * H, D) or D == 0:
+        D_text = "D" if input_size is None else f"D={input_size}"
+        raise ValueError(
+            f"weight_ih must have shape (4H, {D_text}) with the H = {H} of weight_hh, "
+            f"got {weight_ih.shape}"
+        )
+    if both_biases and (bias_ih is None) != (bias_hh is None):
+        raise ValueError(
+            "bias_ih and bias_hh must both be arrays or both be None (no bias), got "
+            f"{'None' if bias_ih is None else 'an array'} and "
+            f"{'None' if bias_hh is None else 'an array'}"
+        )
+    for name, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
+        if bias is not None:
+            _float_array(name, bias, dtype, of)
+            if bias.shape != (4 * H,):
+                raise ValueError(f"{name} must have shape (4H,) = ({4 * H},), got {bias.shape}")
+    return H
+
+
+def _check_layer_forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, gates_buffer) -> None:
+    """The arguments of ``lstm_layer_forward``: x (T, B, D) and h0, c0 (B, H) finite, all
+    arrays of x's dtype, the weights of one layer, gates_buffer None or an array."""
+    x = _float_array("x", x, finite=True)
+    if x.ndim != 3 or 0 in x.shape:
+        raise ValueError(
+            f"x must have shape (T, B, D), time-major, with T, B, D >= 1, got {x.shape}"
+        )
+    T, B, D = x.shape
+    H = _check_weights(
+        weight_ih, weight_hh, bias_ih, bias_hh, dtype=x.dtype, of="x", input_size=D,
+        both_biases=True,
+    )  # fmt: skip
+    for name, state in (("h0", h0), ("c0", c0)):
+        _float_array(name, state, x.dtype, "x", finite=True)
+        if state.shape != (B, H):
+            raise ValueError(f"{name} must have shape (B, H) = {(B, H)}, got {state.shape}")
+    if gates_buffer is not None:
+        checks.array("gates_buffer", gates_buffer, nonempty=False)
+        if not gates_buffer.flags.writeable:
+            raise ValueError("gates_buffer must be writeable: it is overwritten")
 
 
 def _check_state_pair(hx: Any) -> tuple[Any, Any]:
+    """``hx`` as ``(h0, c0)``: a tuple (or list) of two; the arrays are checked by the caller."""
     if not isinstance(hx, tuple | list) or len(hx) != 2:
         what = f"a {type(hx).__name__}"
         if isinstance(hx, tuple | list):
             what += f" of length {len(hx)}"
-        raise ValueError(f"hx must be a pair (h0, c0) of arrays, or None; got {what}")
+        raise checks.ArgumentTypeError(f"hx must be a pair (h0, c0) of arrays, or None; got {what}")
     return hx[0], hx[1]
 
 
-def _to_numpy(value: Any) -> np.ndarray:
-    """An array from a NumPy array or a torch tensor (duck-typed: torch is not imported)."""
-    if hasattr(value, "detach"):
-        value = value.detach().cpu().numpy()
-    return np.asarray(value)
+def _check_state(name: str, state: Any, dtype: np.dtype, shape: tuple[int, ...], layout: str):
+    """One initial state: a finite array of the model's dtype and exactly ``shape`` (another
+    batch size is refused, not broadcast)."""
+    _float_array(name, state, dtype)
+    if state.shape != shape:
+        raise ValueError(f"expected {name} of shape {shape} {layout}, got {state.shape}")
+    return checks.array(name, state, nonempty=False, finite=True)
+
+
+def _parameter_value(key: str, value: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+    """One entry of a state dict as a NumPy array: a NumPy array or a torch tensor (on any
+    device) of floating values, of exactly ``shape``, finite and within ``dtype``'s range."""
+    name = f"state_dict[{key!r}]"
+    if checks._is_tensor(value):
+        if not value.is_floating_point():
+            raise checks.ArgumentTypeError(
+                f"{name} must hold floating-point values, got dtype {value.dtype}"
+            )
+        value = value.detach().cpu()
+        if str(value.dtype) == "torch.bfloat16":  # NumPy has no bfloat16
+            value = value.float()
+        value = value.numpy()
+    checks.array(name, value, nonempty=False)
+    if not np.issubdtype(value.dtype, np.floating):
+        raise checks.ArgumentTypeError(
+            f"{name} must hold floating-point values, got dtype {value.dtype}"
+        )
+    if value.shape != shape:
+        raise ValueError(f"{name} has shape {value.shape} but expected {shape}")
+    checks.array(name, value, nonempty=False, finite=True)
+    if value.size and np.abs(value).max() > np.finfo(dtype).max:
+        raise ValueError(f"{name} holds values too large for the model's dtype {dtype}")
+    return value
 
 
 class _Parameters:
@@ -491,30 +608,21 @@ class _Parameters:
         """Copy parameters in from ``state_dict``: this model's own ``state_dict()`` or a torch
         module's (tensors are fine; torch is not needed otherwise).
 
-        Keys and shapes must match exactly; values are cast to the model's dtype and written
-        into the existing arrays. Nothing is changed unless every entry is valid.
+        Keys and shapes must match exactly and values must be finite floating-point numbers;
+        they are cast to the model's dtype and written into the existing arrays. Nothing is
+        changed unless every entry is valid.
         """
-        if not isinstance(state_dict, Mapping):
-            raise ValueError(f"state_dict must be a mapping, got {type(state_dict).__name__}")
+        checks.mapping("state_dict", state_dict)
         for key in state_dict:
             if key not in self._shapes:
                 raise ValueError(
-                    f"unexpected key {key!r} in state dict; expected keys: {list(self._shapes)}"
+                    f"unexpected key {key!r} in state_dict; expected keys: {list(self._shapes)}"
                 )
         arrays = {}
         for key, shape in self._shapes.items():
             if key not in state_dict:
-                raise ValueError(f"missing key {key!r} (expected shape {shape}) in state dict")
-            value = _to_numpy(state_dict[key])
-            if not np.issubdtype(value.dtype, np.floating):
-                raise ValueError(
-                    f"state dict entry {key!r} must hold floating-point values, got {value.dtype}"
-                )
-            if value.shape != shape:
-                raise ValueError(
-                    f"state dict entry {key!r} has shape {value.shape} but expected {shape}"
-                )
-            arrays[key] = value
+                raise ValueError(f"missing key {key!r} (expected shape {shape}) in state_dict")
+            arrays[key] = _parameter_value(key, state_dict[key], shape, self.dtype)
         for key, value in arrays.items():
             getattr(self, key)[...] = value  # in place, cast to self.dtype
 
@@ -537,15 +645,16 @@ class LSTMCell(_Parameters):
         seed: int | None = None,
         rng: np.random.Generator | None = None,
     ) -> None:
-        self.input_size = _check_positive_int("input_size", input_size)
-        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
-        self.bias = _check_bool("bias", bias)
-        self.dtype = _check_float_dtype(dtype)
+        self.input_size = checks.positive_int("input_size", input_size)
+        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.bias = checks.boolean("bias", bias)
+        self.dtype = checks.numpy_float_dtype("dtype", dtype)
+        rng = _rng_from(seed, rng)
         D, H = self.input_size, self.hidden_size
         self._shapes = {"weight_ih": (4 * H, D), "weight_hh": (4 * H, H)}
         if self.bias:
             self._shapes |= {"bias_ih": (4 * H,), "bias_hh": (4 * H,)}
-        self._init_parameters(_make_rng(seed, rng))
+        self._init_parameters(rng)
 
     def __repr__(self) -> str:
         extra = "" if self.bias else ", bias=False"
@@ -555,7 +664,7 @@ class LSTMCell(_Parameters):
         """One step. x: (B, D) or unbatched (D,); hx: ``(h0, c0)``, each (B, H) or (H,),
         zeros if None. Returns ``(h, c)``, each (B, H) or (H,), in the model's dtype.
         """
-        x = _check_array(x, "x", self.dtype)
+        x = _float_array("x", x, self.dtype)
         if x.ndim not in (1, 2):
             raise ValueError(f"expected x of shape (B, D) or unbatched (D,), got shape {x.shape}")
         if x.shape[-1] != self.input_size:
@@ -563,6 +672,9 @@ class LSTMCell(_Parameters):
                 f"expected x's last dimension to be input_size={self.input_size}, "
                 f"got {x.shape[-1]} (x has shape {x.shape})"
             )
+        if x.size == 0:
+            raise ValueError(f"x must have at least one example in the batch, got shape {x.shape}")
+        checks.array("x", x, finite=True)
         state_shape = (*x.shape[:-1], self.hidden_size)
         if hx is None:
             h0, c0 = (
@@ -571,13 +683,13 @@ class LSTMCell(_Parameters):
             )
         else:
             h0, c0 = _check_state_pair(hx)
-            layout = "(batch, hidden_size)" if x.ndim == 2 else "(hidden_size,) for unbatched x"
+            layout = (
+                f"(batch, hidden_size), batch = {x.shape[0]} as in x"
+                if x.ndim == 2
+                else "(hidden_size,) for unbatched x"
+            )
             for name, state in (("h0", h0), ("c0", c0)):
-                _check_array(state, name, self.dtype)
-                if state.shape != state_shape:
-                    raise ValueError(
-                        f"expected {name} of shape {state_shape} {layout}, got {state.shape}"
-                    )
+                _check_state(name, state, self.dtype, state_shape, layout)
         biases = (self.bias_ih, self.bias_hh) if self.bias else (None, None)
         h, c, _ = lstm_cell_step(x, h0, c0, self.weight_ih, self.weight_hh, *biases)
         return h, c
@@ -606,12 +718,13 @@ class LSTM(_Parameters):
         seed: int | None = None,
         rng: np.random.Generator | None = None,
     ) -> None:
-        self.input_size = _check_positive_int("input_size", input_size)
-        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
-        self.num_layers = _check_positive_int("num_layers", num_layers)
-        self.bias = _check_bool("bias", bias)
-        self.batch_first = _check_bool("batch_first", batch_first)
-        self.dtype = _check_float_dtype(dtype)
+        self.input_size = checks.positive_int("input_size", input_size)
+        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.num_layers = checks.positive_int("num_layers", num_layers)
+        self.bias = checks.boolean("bias", bias)
+        self.batch_first = checks.boolean("batch_first", batch_first)
+        self.dtype = checks.numpy_float_dtype("dtype", dtype)
+        rng = _rng_from(seed, rng)
         H = self.hidden_size
         self._shapes = {}
         for k in range(self.num_layers):
@@ -619,7 +732,7 @@ class LSTM(_Parameters):
             self._shapes |= {f"weight_ih_l{k}": (4 * H, D_k), f"weight_hh_l{k}": (4 * H, H)}
             if self.bias:
                 self._shapes |= {f"bias_ih_l{k}": (4 * H,), f"bias_hh_l{k}": (4 * H,)}
-        self._init_parameters(_make_rng(seed, rng))
+        self._init_parameters(rng)
         self._cache: ForwardCache | None = None
 
     def __repr__(self) -> str:
@@ -631,6 +744,7 @@ class LSTM(_Parameters):
 
     def layer_parameters(self, k: int) -> tuple[Array, Array, Array | None, Array | None]:
         """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of layer k (biases None without bias)."""
+        k = checks.integer("k", k, minimum=0, maximum=self.num_layers - 1)
         weights = (getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"))
         if not self.bias:
             return (*weights, None, None)
@@ -709,7 +823,7 @@ class LSTM(_Parameters):
 
     def _check_input(self, x: Any) -> tuple[Array, bool]:
         """Validate x; return it and whether it is unbatched."""
-        x = _check_array(x, "x", self.dtype)
+        x = _float_array("x", x, self.dtype)
         batched = "(B, T, D)" if self.batch_first else "(T, B, D)"
         if x.ndim not in (2, 3):
             raise ValueError(
@@ -726,6 +840,7 @@ class LSTM(_Parameters):
             raise ValueError(f"x must have at least one time step, got shape {x.shape}")
         if x.size == 0:
             raise ValueError(f"x must have at least one sequence in the batch, got shape {x.shape}")
+        checks.array("x", x, finite=True)
         return x, unbatched
 
     def _initial_state(self, hx: Any, B: int, unbatched: bool) -> tuple[Array, Array]:
@@ -737,11 +852,9 @@ class LSTM(_Parameters):
         if unbatched:
             expected, layout = (L, H), "(num_layers, hidden_size) for unbatched x"
         else:
-            expected, layout = (L, B, H), "(num_layers, batch, hidden_size)"
+            expected, layout = (L, B, H), f"(num_layers, batch, hidden_size), batch = {B} as in x"
         for name, state in (("h0", h0), ("c0", c0)):
-            _check_array(state, name, self.dtype)
-            if state.shape != expected:
-                raise ValueError(f"expected {name} of shape {expected} {layout}, got {state.shape}")
+            _check_state(name, state, self.dtype, expected, layout)
         if unbatched:
             return h0[:, None, :], c0[:, None, :]  # (L, 1, H)
         return h0, c0

@@ -22,18 +22,30 @@ computed here in closed form:
 The Jacobian functions take one sequence (no batch axis): a Jacobian belongs
 to one example. The functions the book displays keep their lines within 76
 characters, the width of a page.
+
+Checks. Every public function and :class:`RNN` check their arguments before
+computing (with :mod:`lstm_tutorial.checks`; the error names the argument):
+arrays must be NumPy arrays of one float dtype (float32 or float64; a list,
+a tensor or a mix of dtypes is refused, nothing is cast), of the shapes
+above, with T, D, H >= 1. The entry points ``RNN``, ``rnn_state_jacobians``,
+``lstm_state_jacobians``, ``cumulative_products``, ``spectral_norms`` also
+refuse NaN and inf. The step functions the book shows (``rnn_step``,
+``rnn_step_jacobian``, ``lstm_step_jacobian``) check types, dtypes and
+shapes in one line at the top, but not NaN: they run at every step.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from lstm_tutorial import checks
 from lstm_tutorial.numpy_lstm import (
-    _check_array,
-    _check_float_dtype,
-    _check_positive_int,
-    _make_rng,
+    _check_state,
+    _float_array,
     _Parameters,
+    _rng_from,
     lstm_cell_step,
     split_gates,
 )
@@ -58,7 +70,7 @@ def rnn_step(
 
     x: (B, D) or unbatched (D,); h: (B, H) or (H,), same leading shape as x;
     weight_ih: (H, D); weight_hh: (H, H); bias_ih, bias_hh: (H,).
-    Returns h_t, shaped like h, in the dtype NumPy promotes the inputs to.
+    All arrays of one float dtype; h_t is shaped like h, in that dtype.
     """
     _check_rnn_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh)
     # x @ W.T is W x_t for every row (example) of x at once: (B, H)
@@ -84,13 +96,14 @@ class RNN(_Parameters):
         seed: int | None = None,
         rng: np.random.Generator | None = None,
     ) -> None:
-        self.input_size = _check_positive_int("input_size", input_size)
-        self.hidden_size = _check_positive_int("hidden_size", hidden_size)
-        self.dtype = _check_float_dtype(dtype)
+        self.input_size = checks.positive_int("input_size", input_size)
+        self.hidden_size = checks.positive_int("hidden_size", hidden_size)
+        self.dtype = checks.numpy_float_dtype("dtype", dtype)
+        rng = _rng_from(seed, rng)
         D, H = self.input_size, self.hidden_size
         shapes = [(H, D), (H, H), (H,), (H,)]
         self._shapes = dict(zip(_PARAMETER_NAMES, shapes, strict=True))
-        self._init_parameters(_make_rng(seed, rng))
+        self._init_parameters(rng)
 
     def __repr__(self) -> str:
         extra = "" if self.dtype == np.float32 else f", dtype={self.dtype}"
@@ -117,13 +130,14 @@ class RNN(_Parameters):
 
     def _batched(self, x, h0):
         """x as (T, B, D), h0 as (B, H), and whether x was unbatched; validated."""
-        x = _check_array(x, "x", self.dtype)
+        x = _float_array("x", x, self.dtype)
         D = self.input_size
         if x.ndim not in (2, 3) or x.shape[-1] != D or 0 in x.shape:
             raise ValueError(
                 "expected x of shape (T, B, D) or unbatched (T, D), T and B "
                 f">= 1, D = input_size={D}; got shape {x.shape}"
             )
+        checks.array("x", x, finite=True)
         unbatched = x.ndim == 2
         if unbatched:
             x = x[:, None]  # (T, 1, D)
@@ -131,9 +145,12 @@ class RNN(_Parameters):
         if h0 is None:
             return x, np.zeros((B, H), self.dtype), unbatched
         expected = (1, H) if unbatched else (1, B, H)
-        _check_array(h0, "h0", self.dtype)
-        if h0.shape != expected:
-            raise ValueError(f"expected h0 of shape {expected}, got {h0.shape}")
+        layout = (
+            "(1, hidden_size) for unbatched x"
+            if unbatched
+            else f"(1, batch, hidden_size), batch = {B} as in x"
+        )
+        _check_state("h0", h0, self.dtype, expected, layout)
         return x, h0.reshape(B, H), unbatched
 
 
@@ -170,7 +187,9 @@ def rnn_state_jacobians(
     Returns J, (T, H, H), with J[t - 1] = d h_t / d h_{t-1}; then
     ``cumulative_products(J)[T - 1]`` is d h_T / d h_0.
     """
-    _check_sequence(x, h0)
+    _check_sequence(x, h0, weight_hh)
+    _check_rnn_step(x[0], h0, weight_ih, weight_hh, bias_ih, bias_hh)
+    _check_finite(weight_ih=weight_ih, weight_hh=weight_hh, bias_ih=bias_ih, bias_hh=bias_hh)
     T, H = x.shape[0], h0.shape[0]
     jacobians = np.empty((T, H, H), np.result_type(x, h0, weight_hh))
     h = h0
@@ -240,7 +259,9 @@ def lstm_state_jacobians(
     Returns J, (T, 2H, 2H), J[t - 1] = d (h_t, c_t) / d (h_{t-1}, c_{t-1}).
     The block ``cumulative_products(J)[T - 1][H:, H:]`` is d c_T / d c_0.
     """
-    _check_sequence(x, h0)
+    _check_sequence(x, h0, weight_hh, c0=c0)
+    _check_lstm_step(x[0], h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
+    _check_finite(c0=c0, weight_ih=weight_ih, weight_hh=weight_hh, bias_ih=bias_ih, bias_hh=bias_hh)
     T, H = x.shape[0], h0.shape[0]
     dtype = np.result_type(x, h0, c0, weight_hh)
     jacobians = np.empty((T, 2 * H, 2 * H), dtype)
@@ -274,8 +295,11 @@ def spectral_norms(matrices: np.ndarray) -> np.ndarray:
     the largest factor by which a small change of s_0, in any direction,
     reaches s_T: |d s_T| <= norm * |d s_0|, with equality for one direction.
     """
-    if matrices.ndim < 2:
-        raise ValueError(f"expected (..., m, n), got {matrices.shape}")
+    matrices = _float_array("matrices", matrices, finite=True)
+    if matrices.ndim < 2 or 0 in matrices.shape:
+        raise ValueError(
+            f"matrices must have shape (..., m, n) with no empty axis, got {matrices.shape}"
+        )
     # singular values come sorted, largest first
     return np.linalg.svd(matrices, compute_uv=False)[..., 0]
 
@@ -287,8 +311,8 @@ def orthogonal_matrix(n: int, rng: np.random.Generator) -> np.ndarray:
     moved into Q, so that Q is uniformly distributed over the orthogonal
     matrices.
     """
-    if not isinstance(n, int | np.integer) or isinstance(n, bool) or n < 1:
-        raise ValueError(f"n must be a positive integer, got {n!r}")
+    n = checks.positive_int("n", n)
+    rng = checks.rng("rng", rng)
     q, r = np.linalg.qr(rng.standard_normal((n, n)))
     return q * np.sign(np.diag(r))  # flips column k when R[k, k] < 0
 
@@ -298,55 +322,93 @@ def orthogonal_matrix(n: int, rng: np.random.Generator) -> np.ndarray:
 # ----------------------------------------------------------------------------
 
 
+def _arrays(of: str, first: Any, *, optional: tuple[str, ...] = (), **others: Any) -> np.dtype:
+    """Check that ``first`` (named ``of``) and every array of ``others`` are
+    float NumPy arrays of one dtype (those named in ``optional`` may be None);
+    return the dtype."""
+    dtype = _float_array(of, first).dtype
+    for name, value in others.items():
+        if value is not None or name not in optional:
+            _float_array(name, value, dtype, of)
+    return dtype
+
+
+def _check_finite(**arrays: Any) -> None:
+    for name, value in arrays.items():
+        if value is not None:
+            checks.array(name, value, nonempty=False, finite=True)
+
+
 def _check_rnn_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh) -> None:
+    _arrays("x", x, h=h, weight_ih=weight_ih, weight_hh=weight_hh, bias_ih=bias_ih, bias_hh=bias_hh)
     H, D = weight_ih.shape if weight_ih.ndim == 2 else (None, None)
     shapes = (weight_hh.shape, bias_ih.shape, bias_hh.shape)
-    if H is None or shapes != ((H, H), (H,), (H,)):
+    if H is None or 0 in (H, D) or shapes != ((H, H), (H,), (H,)):
         raise ValueError(
             "expected weight_ih (H, D), weight_hh (H, H), bias_ih (H,), "
-            f"bias_hh (H,); got {weight_ih.shape}, {', '.join(map(str, shapes))}"
+            f"bias_hh (H,) with H, D >= 1; got {weight_ih.shape}, "
+            f"{', '.join(map(str, shapes))}"
         )
-    if x.ndim not in (1, 2) or x.shape[-1] != D or h.shape != (*x.shape[:-1], H):
+    if x.ndim not in (1, 2) or x.shape[-1] != D or h.shape != (*x.shape[:-1], H) or x.size == 0:
         raise ValueError(
-            f"expected x (B, D) or (D,) and h (B, H) or (H,) with D={D}, H={H}; "
+            f"expected x (B, D) or (D,) and h (B, H) or (H,) with D={D}, H={H}, B >= 1; "
             f"got x {x.shape} and h {h.shape}"
         )
 
 
 def _check_rnn_step_jacobian(h_new, weight_hh) -> None:
+    _arrays("h_new", h_new, weight_hh=weight_hh)
     H = h_new.shape[0] if h_new.ndim == 1 else None
-    if weight_hh.shape != (H, H):
+    if weight_hh.shape != (H, H) or H == 0:
         raise ValueError(
-            f"expected h_new (H,) and weight_hh (H, H), got {h_new.shape} and {weight_hh.shape}"
+            f"expected h_new (H,) and weight_hh (H, H) with H >= 1, got {h_new.shape} "
+            f"and {weight_hh.shape}"
         )
 
 
 def _check_square_stack(step_jacobians) -> None:
+    _float_array("step_jacobians", step_jacobians, finite=True)
     shape = step_jacobians.shape
-    if len(shape) != 3 or shape[1] != shape[2] or shape[0] == 0:
-        raise ValueError(f"step_jacobians must have shape (T, n, n) with T >= 1, got {shape}")
+    if len(shape) != 3 or shape[1] != shape[2] or 0 in shape:
+        raise ValueError(f"step_jacobians must have shape (T, n, n) with T, n >= 1, got {shape}")
 
 
-def _check_sequence(x, h0) -> None:
-    if x.ndim != 2 or len(x) == 0 or h0.ndim != 1:
+def _check_sequence(x, h0, weight_hh, **cell) -> None:
+    """One sequence x (T, D), its initial state h0 (and the LSTM's c0, in
+    ``cell``) (H,), with the H of weight_hh ((H, H) or (4H, H)), finite."""
+    _arrays("x", x, h0=h0, weight_hh=weight_hh, **cell)
+    if x.ndim != 2 or 0 in x.shape or h0.ndim != 1 or h0.size == 0:
         raise ValueError(
-            "expected one sequence x of shape (T, D) with T >= 1 and a state "
-            f"of shape (H,); got x {x.shape} and h0 {h0.shape} (Jacobians "
-            "are computed one sequence at a time)"
+            "expected one sequence x of shape (T, D) with T, D >= 1 and a state "
+            f"h0 of shape (H,), H >= 1; got x {x.shape} and h0 {h0.shape} "
+            "(Jacobians are computed one sequence at a time)"
         )
+    H = weight_hh.shape[-1]
+    for name, state in {"h0": h0, **cell}.items():
+        if state.shape != (H,):
+            raise ValueError(
+                f"{name} must have shape (H,) = ({H},) for the H of weight_hh "
+                f"{weight_hh.shape}, got {state.shape}"
+            )
+    _check_finite(x=x, h0=h0, **cell)
 
 
 def _check_lstm_step(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh) -> None:
+    _arrays(
+        "x", x, h=h, c=c, weight_ih=weight_ih, weight_hh=weight_hh, bias_ih=bias_ih,
+        bias_hh=bias_hh, optional=("bias_ih", "bias_hh"),
+    )  # fmt: skip
     H = h.shape[0] if h.ndim == 1 else None
-    if H is None or c.shape != (H,) or x.ndim != 1:
+    if H is None or c.shape != (H,) or x.ndim != 1 or 0 in (H, x.size):
         raise ValueError(
-            f"expected unbatched x (D,), h (H,) and c (H,); got {x.shape}, {h.shape}, {c.shape}"
+            f"expected unbatched x (D,), h (H,) and c (H,) with D, H >= 1; "
+            f"got {x.shape}, {h.shape}, {c.shape}"
         )
     if weight_ih.shape != (4 * H, x.size) or weight_hh.shape != (4 * H, H):
         raise ValueError(
             f"expected weight_ih (4H, D) = {(4 * H, x.size)} and weight_hh "
-            f"(4H, H) = {(4 * H, H)}; got {weight_ih.shape} and "
-            f"{weight_hh.shape}"
+            f"(4H, H) = {(4 * H, H)} for x {x.shape} and h {h.shape}; got "
+            f"{weight_ih.shape} and {weight_hh.shape}"
         )
     for name, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
         if bias is not None and bias.shape != (4 * H,):

@@ -15,6 +15,7 @@ call here gets all of them.
 from __future__ import annotations
 
 import math
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,8 +29,9 @@ Mutation = Callable[[Any], list[tuple[str, Any]]]
 
 def _ints(minimum: int, optional: bool = False) -> Mutation:
     def bad(valid: Any) -> list[tuple[str, Any]]:
-        out = [("bool", True), ("float", float(valid) + 0.5), ("whole float", float(valid))]
-        out += [("str", str(valid)), ("below minimum", minimum - 1)]
+        base = minimum + 1 if valid is None else valid  # an optional argument given as None
+        out = [("bool", True), ("float", float(base) + 0.5), ("whole float", float(base))]
+        out += [("str", str(base)), ("below minimum", minimum - 1)]
         if not optional:
             out.append(("None", None))
         return out
@@ -231,7 +233,8 @@ def check_case(call: Call, arg: str, label: str) -> None:
         call.fn(**kwargs)
     expected = call.names.get(arg, arg)
     message = str(info.value)
-    assert expected in message, (
+    whole_word = rf"(?<![A-Za-z0-9_]){re.escape(expected)}(?![A-Za-z0-9_])"
+    assert re.search(whole_word, message), (
         f"{call.id}({arg}={label}) raised {type(info.value).__name__}: {message!r}, "
         f"which does not name {expected!r}"
     )

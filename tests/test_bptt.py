@@ -8,6 +8,8 @@ on) and compares the gradients of every parameter, of the input and of the initi
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 import pytest
 import torch
@@ -348,11 +350,11 @@ def test_clip_grad_norm_keeps_the_direction_and_caps_the_length():
 @pytest.mark.parametrize(
     "grads, max_norm, message",
     [
-        ({"a": np.ones(3)}, 0.0, "positive and finite"),
-        ({"a": np.ones(3)}, True, "positive number"),
-        ({"a": [1.0, 2.0]}, 1.0, "floating-point NumPy array"),
+        ({"a": np.ones(3)}, 0.0, "max_norm must be a finite number > 0"),
+        ({"a": np.ones(3)}, True, "max_norm must be a finite number > 0"),
+        ({"a": [1.0, 2.0]}, 1.0, r"grads\['a'\] must be a NumPy array"),
         ({"a": np.arange(3)}, 1.0, "floating-point NumPy array"),
-        ([np.ones(3)], 1.0, "dict of arrays"),
+        ([np.ones(3)], 1.0, "grads must be a mapping"),
         ({"a": np.array([1.0, np.nan])}, 1.0, "nan or inf"),
     ],
 )
@@ -389,7 +391,7 @@ def test_finite_difference_rejects_bad_arguments():
     a = np.zeros((2, 2))
     with pytest.raises(ValueError, match="tuple of 2 integers"):
         finite_difference(lambda: 0.0, a, 1, 1e-3)
-    with pytest.raises(ValueError, match="positive number"):
+    with pytest.raises(ValueError, match="eps must be a finite number > 0"):
         finite_difference(lambda: 0.0, a, (0, 0), 0.0)
     with pytest.raises(ValueError, match="floating-point"):
         finite_difference(lambda: 0.0, np.zeros(2, int), (0,), 1e-3)
@@ -421,3 +423,88 @@ def test_model_backward_method_matches_torch_autograd_for_stacked_batch_first():
 def test_model_backward_before_forward_is_a_clear_error():
     with pytest.raises(ValueError, match="forward"):
         LSTM(2, 3).backward(np.zeros((1, 1, 3), dtype=np.float32))
+
+
+# --------------------------------------------------------------------------------------
+# Bad input: what the bad-input harness (test_bad_input_numpy.py) cannot express
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("max_norm", [True, math.inf, math.nan, 0, 0.0, -1.0, "1.0", None])
+def test_clip_grad_norm_refuses_a_max_norm_that_is_not_a_finite_positive_number(max_norm):
+    grads = {"a": np.full(3, 10.0)}
+    with pytest.raises(ValueError, match=r"max_norm must be a finite number > 0"):
+        clip_grad_norm(grads, max_norm)
+    np.testing.assert_array_equal(grads["a"], 10.0)  # nothing scaled
+
+
+def test_clip_grad_norm_refuses_one_array_twice_and_scales_nothing():
+    a = np.full(4, 10.0)
+    with pytest.raises(ValueError, match=r"grads\['b'\] and grads\['a'\] share memory"):
+        clip_grad_norm({"a": a, "b": a}, 1.0)
+    with pytest.raises(ValueError, match="share memory"):
+        clip_grad_norm({"a": a, "b": a[2:]}, 1.0)
+    np.testing.assert_array_equal(a, 10.0)
+    clip_grad_norm({"a": a[:2], "b": a[2:]}, 100.0)  # disjoint views are fine
+
+
+def test_clip_grad_norm_refuses_an_empty_dict_and_read_only_arrays():
+    with pytest.raises(ValueError, match="at least one gradient"):
+        clip_grad_norm({}, 1.0)
+    frozen = np.ones(3)
+    frozen.flags.writeable = False
+    with pytest.raises(ValueError, match=r"grads\['w'\] must be writeable"):
+        clip_grad_norm({"w": frozen}, 1.0)
+
+
+def test_finite_difference_restores_the_array_when_loss_fails_or_returns_no_number():
+    a = np.array([[0.3, 1.2]])
+
+    def broken():
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        finite_difference(broken, a, (0, 1), 1e-3)
+    np.testing.assert_array_equal(a, [[0.3, 1.2]])
+    with pytest.raises(TypeError, match=r"loss must return a real number"):
+        finite_difference(lambda: a.copy(), a, (0, 1), 1e-3)
+    np.testing.assert_array_equal(a, [[0.3, 1.2]])
+    with pytest.raises(TypeError, match=r"loss must return a real number"):
+        finite_difference(lambda: "0.5", a, (0, 1), 1e-3)
+    np.testing.assert_array_equal(a, [[0.3, 1.2]])
+
+
+def test_finite_difference_refuses_an_index_outside_the_array_instead_of_wrapping():
+    a = np.zeros((2, 3))
+    with pytest.raises(ValueError, match=r"index\[1\] = -1 is outside axis 1 of array"):
+        finite_difference(lambda: 0.0, a, (0, -1), 1e-3)
+    with pytest.raises(ValueError, match=r"index\[0\] = 2 is outside axis 0"):
+        finite_difference(lambda: 0.0, a, (2, 0), 1e-3)
+    with pytest.raises(TypeError, match=r"index\[0\] must be an integer"):
+        finite_difference(lambda: 0.0, a, (0.0, 0), 1e-3)
+
+
+def test_layer_backward_refuses_gradients_and_weights_that_do_not_fit_the_cache():
+    W, U, b_ih, b_hh = LSTM(3, 4, seed=0).layer_parameters(0)
+    state = np.zeros((2, 4), np.float32)
+    cache = lstm_layer_forward(np.zeros((5, 2, 3), np.float32), state, state, W, U, b_ih, b_hh)
+    with pytest.raises(ValueError, match=r"dh_out must have shape \(5, 2, 4\)"):
+        lstm_layer_backward(cache, W, U, np.zeros((5, 1, 4), np.float32))
+    with pytest.raises(ValueError, match=r"dc_n must have shape \(2, 4\)"):
+        lstm_layer_backward(cache, W, U, np.zeros((5, 2, 4), np.float32), None, state[:1])
+    W8, U8, _, _ = LSTM(3, 8, seed=0).layer_parameters(0)
+    with pytest.raises(ValueError, match=r"weight_hh must have shape \(4H, H\) = \(16, 4\)"):
+        lstm_layer_backward(cache, W8, U8, np.zeros((5, 2, 4), np.float32))
+    with pytest.raises(TypeError, match=r"dh_out has dtype float64 but the cache is float32"):
+        lstm_layer_backward(cache, W, U, np.zeros((5, 2, 4)))
+
+
+def test_nan_gradients_flow_through_the_backward_pass_for_the_divergence_check():
+    # A diverged loss gives NaN gradients; lstm_backward passes them on (the training loop
+    # reports the divergence), while clip_grad_norm refuses them.
+    model = LSTM(3, 4, seed=0)
+    output, _ = model(np.ones((5, 2, 3), np.float32))
+    grad_x = lstm_backward(model, np.full_like(output, np.nan))
+    assert np.isnan(grad_x).all()
+    with pytest.raises(ValueError, match="grads hold nan or inf"):
+        clip_grad_norm(model.grads, 1.0)

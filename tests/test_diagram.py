@@ -9,6 +9,7 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 import pytest
+import torch
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
@@ -216,5 +217,46 @@ def test_draw_stack_rejects_values_of_the_wrong_shape():
 
     with pytest.raises(ValueError, match=r"shape \(2, 3\)"):
         draw_stack(3, 2, values=np.zeros((3, 2)))
-    with pytest.raises(ValueError, match="positive ints"):
+    with pytest.raises(ValueError, match="T must be an integer >= 1"):
         draw_stack(0, 2)
+
+
+# Bad input: what the bad-input harness (test_bad_input_numpy.py) cannot express
+
+
+def test_bad_arguments_are_refused_before_a_figure_is_made():
+    plt.close("all")
+    with pytest.raises(ValueError, match="unit_names must name the 3 units"):
+        draw_cell(make_step(), unit_names=["a"], show_values=False)
+    with pytest.raises(TypeError, match="ax must be a matplotlib Axes"):
+        draw_unrolled([make_step()], ["It"], ax="ax")
+    with pytest.raises(TypeError, match="unit_names must be a list or tuple"):
+        plot_gates_per_word({"forget": np.zeros((3, 2))}, ["a", "b", "c"], "ab")
+    assert plt.get_fignums() == []
+
+
+def test_draw_unrolled_names_the_bad_step_and_refuses_steps_of_different_cells():
+    steps = [make_step(seed=k) for k in range(3)]
+    steps[1] = dict(steps[1], o=steps[1]["o"] + 2)
+    with pytest.raises(ValueError, match=r"steps\[1\]\['o'\] must lie in \[0, 1\]"):
+        draw_unrolled(steps, ["a", "b", "c"])
+    mixed = [make_step(H=3), make_step(H=4)]
+    with pytest.raises(ValueError, match=r"steps\[1\] has 4 units"):
+        draw_unrolled(mixed, ["a", "b"])
+
+
+def test_check_step_refuses_unknown_keys_lists_and_tensors_with_a_hint():
+    with pytest.raises(ValueError, match=r"step has unknown keys \['c_t'\]"):
+        check_step(make_step() | {"c_t": np.zeros(3)})
+    with pytest.raises(TypeError, match=r"np.asarray\(step\['c'\]\)"):
+        check_step(make_step() | {"c": [0.1, 0.2, 0.3]})
+    with pytest.raises(TypeError, match=r"step\['c'\].detach\(\).cpu\(\).numpy\(\)"):
+        check_step(make_step() | {"c": torch.zeros(3, dtype=torch.float64)})
+
+
+def test_line_width_refuses_bools_and_lists_but_takes_int_arrays():
+    with pytest.raises(TypeError, match="amount must be a finite number >= 0"):
+        line_width(True)
+    with pytest.raises(TypeError, match=r"np.asarray\(amount\)"):
+        line_width([0.5])
+    np.testing.assert_allclose(line_width(np.array([0, 1])), [THINNEST, THICKEST])

@@ -61,3 +61,45 @@ def test_mismatched_keys_and_shapes_are_refused():
         check_gradients(lambda x: float(x.sum()), {"x": x}, {})
     with pytest.raises(ValueError, match=r"expected \(3,\)"):
         check_gradients(lambda x: float(x.sum()), {"x": x}, {"x": np.ones(4)})
+
+
+# Bad input: what the bad-input harness (test_bad_input_numpy.py) cannot express
+
+
+def test_params_are_restored_when_f_raises_or_returns_no_number():
+    x = np.array([1.0, 2.0, 3.0])
+
+    def broken(x):
+        raise RuntimeError("boom")
+
+    with pytest.raises(RuntimeError, match="boom"):
+        check_gradients(broken, {"x": x}, {"x": 2 * x})
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+    with pytest.raises(TypeError, match=r"f must return a real number"):
+        check_gradients(lambda x: x * 2, {"x": x}, {"x": 2 * x})
+    np.testing.assert_array_equal(x, [1.0, 2.0, 3.0])
+
+
+def test_analytic_gradients_given_as_lists_or_holding_nan_are_refused_before_any_call():
+    calls = []
+
+    def f(x):
+        calls.append(1)
+        return float(x.sum())
+
+    x = np.ones(3)
+    with pytest.raises(TypeError, match=r"grads\['x'\] must be a NumPy array"):
+        check_gradients(f, {"x": x}, {"x": [1.0, 1.0, 1.0]})
+    with pytest.raises(ValueError, match=r"grads\['x'\] must hold finite numbers"):
+        check_gradients(f, {"x": x}, {"x": np.array([1.0, np.nan, 1.0])})
+    with pytest.raises(ValueError, match=r"params\['x'\] must not be empty"):
+        check_gradients(f, {"x": x[:0]}, {"x": x[:0]})
+    assert calls == []
+
+
+@pytest.mark.parametrize("tol", [True, -1e-6, float("nan"), float("inf"), "1e-6", None])
+def test_passed_refuses_a_tolerance_that_is_not_a_finite_number_at_least_zero(tol):
+    x = np.ones(2)
+    report = check_gradients(lambda x: float(x @ x), {"x": x}, {"x": 2 * x})
+    with pytest.raises(ValueError, match=r"tol must be a finite number >= 0"):
+        report.passed(tol)

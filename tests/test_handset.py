@@ -168,3 +168,46 @@ def test_trace_keeps_the_states_each_step_read(story):
         story.step(16)
     with pytest.raises(ValueError, match="no occurrence 1"):
         story.index("Luna", 1)
+
+
+# Bad input: what the bad-input harness (test_bad_input_numpy.py) cannot express
+
+
+def test_trace_gates_accepts_a_torch_state_dict_and_gives_the_same_trace():
+    tokens = tokenize(FILLER_SENTENCE)
+    tensors = {k: torch.from_numpy(v) for k, v in handset_state_dict().items()}
+    np.testing.assert_array_equal(trace_gates(tokens, tensors).h, trace_gates(tokens).h)
+
+
+def test_trace_gates_refuses_a_state_dict_with_nan_or_the_wrong_size_before_tracing():
+    state = handset_state_dict()
+    with pytest.raises(ValueError, match=r"state_dict\['bias_ih_l0'\] must hold finite"):
+        trace_gates(["It"], state | {"bias_ih_l0": np.full(12, np.nan, np.float32)})
+    with pytest.raises(ValueError, match=r"state_dict\['weight_hh_l0'\] has shape \(16, 4\)"):
+        trace_gates(["It"], state | {"weight_hh_l0": np.zeros((16, 4), np.float32)})
+
+
+def test_one_hot_refuses_a_vocabulary_with_a_repeated_or_non_string_word():
+    with pytest.raises(ValueError, match=r"vocab must hold each word once.*\['It'\]"):
+        one_hot(["It"], ["It", "barks", "It"])
+    with pytest.raises(TypeError, match=r"vocab\[1\] must be a string"):
+        one_hot(["It"], ["It", 3])
+
+
+def test_one_hot_names_the_position_of_a_word_that_is_not_a_string():
+    with pytest.raises(TypeError, match=r"tokens\[1\] must be a string, got None"):
+        one_hot(["It", None])
+
+
+def test_gate_trace_refuses_arrays_of_another_length_than_its_tokens(story):
+    fields = {name: getattr(story, name) for name in story.__dataclass_fields__}
+    with pytest.raises(ValueError, match=r"c must have shape \(T, H\).*T = 16"):
+        type(story)(**(fields | {"c": story.c[1:]}))
+    with pytest.raises(ValueError, match=r"h must have shape \(T, H\)"):
+        type(story)(**(fields | {"h": story.h[:, :2]}))
+
+
+def test_step_refuses_a_position_that_is_not_an_integer(story):
+    with pytest.raises(TypeError, match=r"t must be an integer, got 1.0"):
+        story.step(1.0)
+    assert story.step(-1)["h"] is not None  # negative positions count from the end

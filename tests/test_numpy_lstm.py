@@ -624,15 +624,21 @@ def test_forward_rejects_hx_of_wrong_dtype(model):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        (dict(input_size=0, hidden_size=4), r"input_size.*positive integer"),
-        (dict(input_size=3, hidden_size=-1), r"hidden_size.*positive integer"),
-        (dict(input_size=3.0, hidden_size=4), r"input_size.*positive integer"),
-        (dict(input_size=True, hidden_size=4), r"input_size.*positive integer"),
-        (dict(input_size=3, hidden_size=4, num_layers=0), r"num_layers.*positive integer"),
+        (dict(input_size=0, hidden_size=4), r"input_size must be an integer >= 1"),
+        (dict(input_size=3, hidden_size=-1), r"hidden_size must be an integer >= 1"),
+        (dict(input_size=3.0, hidden_size=4), r"input_size must be an integer >= 1"),
+        (dict(input_size=True, hidden_size=4), r"input_size must be an integer >= 1"),
+        (dict(input_size=3, hidden_size=4, num_layers=0), r"num_layers must be an integer >= 1"),
         (dict(input_size=3, hidden_size=4, bias=1), r"bias.*True or False"),
         (dict(input_size=3, hidden_size=4, batch_first="yes"), r"batch_first.*True or False"),
-        (dict(input_size=3, hidden_size=4, dtype=np.int32), r"dtype.*float32 or float64"),
-        (dict(input_size=3, hidden_size=4, dtype=np.float16), r"dtype.*float32 or float64"),
+        (
+            dict(input_size=3, hidden_size=4, dtype=np.int32),
+            r"dtype must be np.float32 or np.float64",
+        ),
+        (
+            dict(input_size=3, hidden_size=4, dtype=np.float16),
+            r"dtype must be np.float32 or np.float64",
+        ),
         (dict(input_size=3, hidden_size=4, seed=1, rng=np.random.default_rng()), r"not both"),
         (dict(input_size=3, hidden_size=4, rng=1), r"rng.*Generator"),
     ],
@@ -650,7 +656,7 @@ def test_constructor_does_not_accept_unsupported_torch_options():
 
 
 def test_cell_constructor_rejects_invalid_arguments():
-    with pytest.raises(ValueError, match=r"hidden_size.*positive integer"):
+    with pytest.raises(ValueError, match=r"hidden_size must be an integer >= 1"):
         LSTMCell(3, 0)
     with pytest.raises(ValueError, match=r"dtype"):
         LSTMCell(3, 4, dtype=np.int64)
@@ -731,3 +737,100 @@ def test_naive_forward_baseline_matches_the_model():
     model = LSTM(4, 5, seed=0)
     x = random_array((6, 2, 4))
     np.testing.assert_allclose(bench.naive_forward(model, x), model(x)[0], atol=1e-6)
+
+
+# --------------------------------------------------------------------------------------
+# Bad input: what the bad-input harness (test_bad_input_numpy.py) cannot express
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float32", "float64", torch.float32, torch.float64, None])
+@pytest.mark.parametrize("cls", [LSTM, LSTMCell])
+def test_dtype_given_as_a_string_or_a_torch_dtype_is_refused_naming_dtype(cls, dtype):
+    with pytest.raises(TypeError, match=r"dtype must be np.float32 or np.float64"):
+        cls(3, 4, dtype=dtype)
+
+
+def test_cell_refuses_state_of_another_batch_size_or_dtype_instead_of_broadcasting():
+    cell = LSTMCell(3, 4, seed=0)
+    x = np.zeros((2, 3), np.float32)
+    one_row = np.zeros((1, 4), np.float32)  # would broadcast against a batch of 2
+    with pytest.raises(ValueError, match=r"h0 of shape \(2, 4\).*batch = 2 as in x"):
+        cell(x, (one_row, np.zeros((2, 4), np.float32)))
+    with pytest.raises(TypeError, match=r"c0 has dtype float64 but the model is float32"):
+        cell(x, (np.zeros((2, 4), np.float32), np.zeros((2, 4))))
+
+
+def test_forward_refuses_state_of_another_batch_size_instead_of_broadcasting(model):
+    x = np.zeros((5, 3, 3), np.float32)
+    one_row = np.zeros((2, 1, 4), np.float32)
+    with pytest.raises(ValueError, match=r"h0 of shape \(2, 3, 4\).*batch = 3 as in x"):
+        model(x, (one_row, np.zeros((2, 3, 4), np.float32)))
+
+
+def test_a_refused_forward_call_keeps_the_previous_cache(model):
+    x = np.ones((5, 2, 3), np.float32)
+    output, _ = model(x)
+    cache = model._cache
+    with pytest.raises(ValueError, match="x must hold finite numbers"):
+        model(np.full((5, 2, 3), np.nan, np.float32))
+    assert model._cache is cache
+    np.testing.assert_array_equal(model(x)[0], output)
+
+
+@pytest.mark.parametrize(
+    ("bad", "message"),
+    [
+        (np.nan, r"state_dict\['bias_hh_l1'\] must hold finite numbers"),
+        (np.inf, r"state_dict\['bias_hh_l1'\] must hold finite numbers"),
+        (1e300, r"state_dict\['bias_hh_l1'\] holds values too large .* float32"),
+    ],
+)
+def test_load_state_dict_refuses_non_finite_or_too_large_values_and_changes_nothing(bad, message):
+    model = LSTM(2, 3, num_layers=2, seed=0)
+    before = model.state_dict()
+    state = LSTM(2, 3, num_layers=2, seed=1).state_dict()
+    state["bias_hh_l1"] = np.full(12, bad)
+    with pytest.raises(ValueError, match=message):
+        model.load_state_dict(state)
+    for name, value in model.state_dict().items():
+        np.testing.assert_array_equal(value, before[name])
+
+
+def test_load_state_dict_accepts_tensors_of_any_float_dtype_even_bfloat16():
+    torch.manual_seed(0)
+    reference = torch.nn.LSTM(2, 3).to(torch.bfloat16)
+    model = LSTM(2, 3, seed=0)
+    model.load_state_dict(reference.state_dict())
+    for name, value in reference.state_dict().items():
+        np.testing.assert_array_equal(getattr(model, name), value.float().numpy())
+
+
+def test_load_state_dict_refuses_lists_and_integer_tensors_naming_the_entry():
+    model = LSTM(2, 3, seed=0)
+    state = model.state_dict()
+    with pytest.raises(TypeError, match=r"state_dict\['weight_ih_l0'\] must be a NumPy array"):
+        model.load_state_dict(state | {"weight_ih_l0": state["weight_ih_l0"].tolist()})
+    with pytest.raises(TypeError, match=r"state_dict\['bias_ih_l0'\] must hold floating-point"):
+        model.load_state_dict(state | {"bias_ih_l0": torch.zeros(12, dtype=torch.int64)})
+
+
+def test_layer_forward_refuses_arguments_whose_sizes_do_not_fit_together():
+    W, U, b_ih, b_hh = LSTM(3, 4, seed=0).layer_parameters(0)
+    x = np.zeros((5, 2, 3), np.float32)
+    state = np.zeros((2, 4), np.float32)
+    with pytest.raises(ValueError, match=r"h0 must have shape \(B, H\) = \(2, 4\)"):
+        lstm_layer_forward(x, state[:1], state, W, U, b_ih, b_hh)
+    with pytest.raises(ValueError, match=r"weight_ih must have shape \(4H, D=2\)"):
+        lstm_layer_forward(x[..., :2], state, state, W, U, b_ih, b_hh)
+    with pytest.raises(ValueError, match=r"bias_ih and bias_hh must both be arrays or both"):
+        lstm_layer_forward(x, state, state, W, U, b_ih, None)
+    with pytest.raises(TypeError, match=r"c0 has dtype float64 but x is float32"):
+        lstm_layer_forward(x, state, state.astype(np.float64), W, U, b_ih, b_hh)
+
+
+def test_layer_parameters_refuses_a_layer_that_does_not_exist(model):
+    with pytest.raises(ValueError, match=r"k must be an integer in \[0, 1\], got 2"):
+        model.layer_parameters(2)
+    with pytest.raises(ValueError, match=r"k must be an integer in \[0, 1\], got -1"):
+        model.layer_parameters(-1)  # no wrapping around to the last layer

@@ -176,7 +176,7 @@ def test_orthogonal_matrix_is_orthogonal_and_seeded():
     Q = orthogonal_matrix(6, np.random.default_rng(3))
     np.testing.assert_allclose(Q.T @ Q, np.eye(6), atol=1e-12)
     np.testing.assert_array_equal(Q, orthogonal_matrix(6, np.random.default_rng(3)))
-    with pytest.raises(ValueError, match="positive integer"):
+    with pytest.raises(ValueError, match="n must be an integer >= 1"):
         orthogonal_matrix(0, np.random.default_rng(0))
 
 
@@ -293,3 +293,61 @@ def test_lstm_step_jacobian_refuses_batched_state_and_wrong_weights():
         lstm_step_jacobian(np.zeros(D), np.zeros(H), np.zeros(H), weights[0], weights[0])
     with pytest.raises(ValueError, match=r"bias_ih of shape \(4H,\)"):
         lstm_step_jacobian(np.zeros(D), np.zeros(H), np.zeros(H), *weights[:2], np.zeros(H))
+
+
+# ------------------------------------------------------------------------------------
+# Bad input: what the bad-input harness (test_bad_input_numpy.py) cannot express
+# ------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", ["float64", torch.float64, np.int64])
+def test_rnn_dtype_given_as_a_string_a_torch_dtype_or_an_int_type_is_refused(dtype):
+    with pytest.raises(ValueError, match=r"dtype must be np.float32 or np.float64"):
+        RNN(2, 3, dtype=dtype)
+
+
+def test_rnn_refuses_an_initial_state_of_another_batch_size_instead_of_broadcasting():
+    ours = RNN(2, 3, seed=0)
+    with pytest.raises(ValueError, match=r"h0 of shape \(1, 4, 3\).*batch = 4 as in x"):
+        ours(np.zeros((5, 4, 2), np.float32), np.zeros((1, 1, 3), np.float32))
+
+
+def test_jacobian_functions_refuse_a_mix_of_float_dtypes_instead_of_promoting():
+    H = 3
+    weights = [np.zeros((H, 2)), np.zeros((H, H)), np.zeros(H), np.zeros(H)]
+    with pytest.raises(TypeError, match=r"h0 has dtype float64 but x is float32"):
+        rnn_state_jacobians(np.zeros((4, 2), np.float32), np.zeros(H), *weights)
+    with pytest.raises(TypeError, match=r"weight_hh has dtype float32 but h_new is float64"):
+        rnn_step_jacobian(np.zeros(H), np.zeros((H, H), np.float32))
+    lstm_weights = [np.zeros((4 * H, 2)), np.zeros((4 * H, H), np.float32)]
+    with pytest.raises(TypeError, match=r"weight_hh has dtype float32 but x is float64"):
+        lstm_step_jacobian(np.zeros(2), np.zeros(H), np.zeros(H), *lstm_weights)
+
+
+def test_state_jacobians_refuse_states_that_do_not_fit_the_weights():
+    H = 3
+    weights = [np.zeros((H, 2)), np.zeros((H, H)), np.zeros(H), np.zeros(H)]
+    with pytest.raises(ValueError, match=r"h0 must have shape \(H,\) = \(3,\)"):
+        rnn_state_jacobians(np.zeros((4, 2)), np.zeros(H + 1), *weights)
+    lstm_weights = [np.zeros((4 * H, 2)), np.zeros((4 * H, H))]
+    with pytest.raises(ValueError, match=r"c0 must have shape \(H,\) = \(3,\)"):
+        lstm_state_jacobians(np.zeros((4, 2)), np.zeros(H), np.zeros(H - 1), *lstm_weights)
+
+
+def test_nan_is_refused_by_name_instead_of_failing_inside_the_svd_or_spreading():
+    with pytest.raises(ValueError, match=r"matrices must hold finite numbers"):
+        spectral_norms(np.full((2, 3, 3), np.nan))
+    H = 3
+    weights = [np.zeros((H, 2)), np.full((H, H), np.inf), np.zeros(H), np.zeros(H)]
+    with pytest.raises(ValueError, match=r"weight_hh must hold finite numbers"):
+        rnn_state_jacobians(np.zeros((4, 2)), np.zeros(H), *weights)
+    with pytest.raises(ValueError, match=r"step_jacobians must hold finite numbers"):
+        cumulative_products(np.full((2, 3, 3), np.nan))
+
+
+def test_rnn_step_refuses_a_missing_bias_and_an_empty_batch():
+    weights = RNN(2, 3, dtype=np.float64, seed=0).parameters()
+    with pytest.raises(TypeError, match=r"bias_hh must be a NumPy array, got None"):
+        rnn_step(np.zeros(2), np.zeros(3), *weights[:3], None)
+    with pytest.raises(ValueError, match=r"B >= 1"):
+        rnn_step(np.zeros((0, 2)), np.zeros((0, 3)), *weights)
