@@ -45,7 +45,7 @@ def describe(value: Any) -> str:
         text = text[:57] + "..."
     if isinstance(value, np.ndarray):
         return f"an array of dtype {value.dtype} and shape {value.shape}"
-    if _is_tensor(value):
+    if is_tensor(value):
         return f"a tensor of dtype {value.dtype} and shape {tuple(value.shape)}"
     kind = type(value).__name__
     article = "an" if kind[:1].lower() in "aeiou" else "a"
@@ -321,7 +321,7 @@ def array(
         hint = ""
         if isinstance(value, list | tuple):
             hint = f"; convert it with np.asarray({name}{', dtype=...' if dtype else ''})"
-        elif _is_tensor(value):
+        elif is_tensor(value):
             hint = f"; convert it with {name}.detach().cpu().numpy()"
         raise ArgumentTypeError(f"{name} must be a NumPy array, got {describe(value)}{hint}")
     if dtype is not None and value.dtype != np.dtype(dtype):
@@ -369,7 +369,7 @@ def ids(
     A list of ints is accepted when ``lists`` (it becomes int64); floats, bools, negative ids
     (which NumPy would wrap to the last class) and ids >= ``vocab_size`` are errors.
     """
-    if lists and isinstance(value, list | tuple) and not _is_tensor(value):
+    if lists and isinstance(value, list | tuple) and not is_tensor(value):
         if any(isinstance(v, bool | np.bool_) for v in np.ravel(np.asarray(value, dtype=object))):
             raise ArgumentTypeError(f"{name} must hold integer ids, got booleans")
         converted = np.asarray(value)
@@ -398,7 +398,8 @@ def _id_range(name: str, value: Any, vocab_size: int) -> None:
 # ------------------------------------------------------------------------------ tensors
 
 
-def _is_tensor(value: Any) -> bool:
+def is_tensor(value: Any) -> bool:
+    """Whether ``value`` is a torch tensor, without importing torch (NumPy-only code asks)."""
     module = type(value).__module__
     return module.startswith("torch") and hasattr(value, "detach") and hasattr(value, "dtype")
 

@@ -718,7 +718,7 @@ def _check_width(amount: Any, full: Any) -> np.ndarray:
         if not np.all(np.isfinite(a)) or np.any(a < 0):
             raise ValueError(f"amount must hold finite numbers >= 0, got {amount!r}")
         return a
-    if isinstance(amount, list | tuple) or checks._is_tensor(amount):
+    if isinstance(amount, list | tuple) or checks.is_tensor(amount):
         checks.array("amount", amount)  # refused, with the hint to convert it
     if not isinstance(amount, numbers.Real) or isinstance(amount, bool | np.bool_):
         raise checks.ArgumentTypeError(

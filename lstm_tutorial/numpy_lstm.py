@@ -443,7 +443,7 @@ def _float_array(
 
 def _check_gate_axis(z: Any) -> np.ndarray:
     """``z`` as an array whose last axis holds the four gates' blocks: 4H numbers, H >= 1."""
-    if checks._is_tensor(z):
+    if checks.is_tensor(z):
         checks.array("z", z)  # refused, with the hint to convert it
     z = np.asarray(z)
     if not (np.issubdtype(z.dtype, np.number) and not np.issubdtype(z.dtype, np.bool_)):
@@ -546,7 +546,7 @@ def _parameter_value(key: str, value: Any, shape: tuple[int, ...], dtype: np.dty
     """One entry of a state dict as a NumPy array: a NumPy array or a torch tensor (on any
     device) of floating values, of exactly ``shape``, finite and within ``dtype``'s range."""
     name = f"state_dict[{key!r}]"
-    if checks._is_tensor(value):
+    if checks.is_tensor(value):
         if not value.is_floating_point():
             raise checks.ArgumentTypeError(
                 f"{name} must hold floating-point values, got dtype {value.dtype}"
