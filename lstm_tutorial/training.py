@@ -263,23 +263,7 @@ def fit(
     log, log_every:
         Where the progress lines go (``print``; None for silence), every ``log_every`` epochs.
     """
-    _check_fit_arguments(
-        model,
-        train,
-        loss,
-        epochs,
-        lr,
-        optimizer,
-        val,
-        metrics,
-        schedule,
-        clip_norm,
-        device,
-        seed,
-        diverge_factor,
-        log,
-        log_every,
-    )
+    _check_fit_arguments(**locals())  # every argument, before the first batch
     device = default_device() if device is None else torch.device(device)
     model.to(device)
     if optimizer is None:
@@ -318,29 +302,35 @@ def fit(
             count += 1
         if count == 0:
             raise ValueError(f"the training data gave no batches in epoch {epoch}")
-        lr_now = optimizer.param_groups[0]["lr"]
-        check_finite_parameters(model, f"in epoch {epoch} (after step {step})", lr_now, clip_norm)
         history.train_loss.append(total / count)
-        if val is not None:
-            val_loss = evaluate_loss(model, val, loss, device)
-            if not math.isfinite(val_loss):
-                raise TrainingDiverged(
-                    f"training diverged in epoch {epoch}: the validation loss is {val_loss}. "
-                    f"{_advice(lr_now, clip_norm)}"
-                )
-            history.val_loss.append(val_loss)
-        model.eval()
-        with torch.no_grad():
-            for name, metric in (metrics or {}).items():
-                value = float(metric(model))
-                if math.isnan(value):
-                    raise ValueError(f"the metric {name!r} returned NaN after epoch {epoch}")
-                history.metrics[name].append(value)
+        _end_epoch(model, history, epoch, val, loss, metrics, device, optimizer, clip_norm)
         history.seconds.append(time.perf_counter() - start)
         if log is not None and (epoch % log_every == 0 or epoch == epochs):
             log(_progress_line(history, epochs))
     model.eval()
     return history
+
+
+def _end_epoch(model, history, epoch, val, loss, metrics, device, optimizer, clip_norm) -> None:
+    """After an epoch of :func:`fit`: the weights must be finite, then the validation loss
+    and the metrics are computed (eval mode, no grad) and recorded, and none may be NaN."""
+    lr = optimizer.param_groups[0]["lr"]
+    check_finite_parameters(model, f"in epoch {epoch}", lr, clip_norm)
+    if val is not None:
+        val_loss = evaluate_loss(model, val, loss, device)
+        if not math.isfinite(val_loss):
+            raise TrainingDiverged(
+                f"training diverged in epoch {epoch}: the validation loss is {val_loss}. "
+                f"{_advice(lr, clip_norm)}"
+            )
+        history.val_loss.append(val_loss)
+    model.eval()
+    with torch.no_grad():
+        for name, metric in (metrics or {}).items():
+            value = float(metric(model))
+            if math.isnan(value):
+                raise ValueError(f"the metric {name!r} returned NaN after epoch {epoch}")
+            history.metrics[name].append(value)
 
 
 def _optimizer_step(optimizer: torch.optim.Optimizer, epoch: int, step: int, clip) -> None:
