@@ -430,6 +430,10 @@ def benchmark(
     return results
 
 
+#: More threads than any machine this runs on has; torch refuses numbers beyond 32 bits.
+MAX_THREADS = 1024
+
+
 def _check_benchmark(configs, repeats, threads, ablation, min_block_s, time_budget_s, seed):
     """Every argument of :func:`benchmark`, before anything is timed."""
     checks.sequence("configs", configs)
@@ -445,7 +449,7 @@ def _check_benchmark(configs, repeats, threads, ablation, min_block_s, time_budg
         checks.positive_int(f"configs[{k}]['num_layers']", config.get("num_layers", 1))
         checks.optional(checks.positive_number, f"configs[{k}]['target']", config.get("target"))
     checks.positive_int("repeats", repeats)
-    checks.optional(checks.positive_int, "threads", threads)
+    checks.optional(checks.integer, "threads", threads, minimum=1, maximum=MAX_THREADS)
     checks.boolean("ablation", ablation)
     checks.positive_number("min_block_s", min_block_s)
     checks.positive_number("time_budget_s", time_budget_s)
@@ -500,8 +504,8 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--threads", type=int, default=None, help="default: NumPy's BLAS threads")
     parser.add_argument("--no-ablation", action="store_true", help="skip +hoist and +one tanh")
     args = parser.parse_args(argv)
-    if args.repeats < 1 or (args.threads is not None and args.threads < 1):
-        parser.error("--repeats and --threads must be positive")
+    if args.repeats < 1 or (args.threads is not None and not 1 <= args.threads <= MAX_THREADS):
+        parser.error(f"--repeats must be positive and --threads in 1..{MAX_THREADS}")
 
     info = environment()
     for key, value in info.items():

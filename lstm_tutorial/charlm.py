@@ -242,6 +242,7 @@ class CharLM:
             arrays[name] = checks.array(
                 where, value, kind="float", shape=p.shape, nonempty=False, finite=True
             )
+            checks.fits_dtype(where, value, p.dtype)
         for name, value in arrays.items():
             params[name][...] = value
 

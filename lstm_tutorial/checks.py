@@ -61,12 +61,15 @@ def _fail_value(name: str, expected: str, value: Any) -> ValueError:
 
 
 def _bounds_text(minimum: Any, maximum: Any, min_open: bool = False, max_open: bool = False) -> str:
-    low = None if minimum is None else f"{'>' if min_open else '>='} {minimum:g}"
-    high = None if maximum is None else f"{'<' if max_open else '<='} {maximum:g}"
+    def show(x: Any) -> str:
+        return str(x) if isinstance(x, int) else f"{x:g}"
+
+    low = None if minimum is None else f"{'>' if min_open else '>='} {show(minimum)}"
+    high = None if maximum is None else f"{'<' if max_open else '<='} {show(maximum)}"
     if low and high:
         left = "(" if min_open else "["
         right = ")" if max_open else "]"
-        return f" in {left}{minimum:g}, {maximum:g}{right}"
+        return f" in {left}{show(minimum)}, {show(maximum)}{right}"
     return f" {low or high}" if (low or high) else ""
 
 
@@ -97,9 +100,13 @@ def count(name: str, value: Any) -> int:
     return integer(name, value, minimum=0)
 
 
+#: The largest seed every generator takes (torch's is a signed 64-bit number).
+MAX_SEED = 2**63 - 1
+
+
 def seed(name: str, value: Any) -> int:
-    """A random seed: an integer >= 0."""
-    return integer(name, value, minimum=0)
+    """A random seed: an integer in [0, 2**63 - 1], which Python, NumPy and torch all take."""
+    return integer(name, value, minimum=0, maximum=MAX_SEED)
 
 
 def number(
@@ -119,7 +126,10 @@ def number(
     )
     if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
         raise _fail_type(name, expected, value)
-    value = float(value)
+    try:
+        value = float(value)
+    except OverflowError:  # an int too large for a float, such as 10**400
+        raise _fail_value(name, expected, value) from None
     if math.isnan(value) or (finite and math.isinf(value)):
         raise _fail_value(name, expected, value)
     below = minimum is not None and (value <= minimum if min_open else value < minimum)
@@ -282,9 +292,17 @@ def torch_device(name: str, value: Any) -> Any:
     if not isinstance(value, str | torch.device):
         raise _fail_type(name, 'a device ("cpu", "cuda", a torch.device) or None', value)
     try:
-        return torch.device(value)
+        device = torch.device(value)
     except RuntimeError:
         raise _fail_value(name, 'a device ("cpu", "cuda", a torch.device) or None', value) from None
+    available = {"cpu": True, "meta": True, "cuda": torch.cuda.is_available()}
+    if device.type == "mps":
+        available["mps"] = torch.backends.mps.is_available()
+    if not available.get(device.type, True):
+        raise ValueError(
+            f"{name}={value!r} is not available here: torch sees no {device.type} device"
+        )
+    return device
 
 
 # ------------------------------------------------------------------------------- arrays
@@ -467,6 +485,23 @@ def id_tensor(
         )
     _id_range(name, value, vocab_size)
     return value
+
+
+def fits_dtype(name: str, value: Any, dtype: Any) -> None:
+    """Refuse a finite number or array that overflows to inf in ``dtype`` (a NumPy or torch
+    floating dtype): 1e39 is a fine float64 but not a float32."""
+    if type(dtype).__module__ == "torch":  # a torch.dtype
+        import torch
+
+        limit = float(torch.finfo(dtype).max)
+    else:
+        limit = float(np.finfo(dtype).max)
+    biggest = float(np.max(np.abs(np.asarray(value, dtype=np.float64)))) if np.size(value) else 0.0
+    if biggest > limit:
+        raise ValueError(
+            f"{name} holds {biggest:.3g}, too large for {dtype} (at most {limit:.3g}): it would "
+            "become inf"
+        )
 
 
 def finite_tensor(name: str, value: Any) -> Any:

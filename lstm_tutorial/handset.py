@@ -113,6 +113,7 @@ def handset_weights(*, forget_bias: float = OPEN) -> Weights:
     gate's pre-activation at a word that does not close it (default :data:`OPEN`).
     """
     checks.number("forget_bias", forget_bias)
+    checks.fits_dtype("forget_bias", forget_bias, np.float32)
     col = vocabulary().index  # word -> its column in W
     H, V = len(UNITS), len(vocabulary())
     W = {k: np.zeros((H, V), np.float32) for k in GATE_ORDER}

@@ -136,6 +136,7 @@ class Adam:
                     nonempty=False,
                     finite=True,
                 )
+                checks.fits_dtype(f"state[{key!r}]", value, p.dtype)
                 if key[0] == "v" and value.size and value.min() < 0:
                     raise ValueError(
                         f"state[{key!r}] must be >= 0 (an average of squared gradients), "

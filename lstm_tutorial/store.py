@@ -58,8 +58,8 @@ def _feed(h: Any, value: Any) -> None:
         h.update(np.ascontiguousarray(value).tobytes())
     elif isinstance(value, Mapping):
         h.update(b"M%d:" % len(value))
-        for key in sorted(value, key=str):
-            _feed(h, str(key))
+        for key in sorted(value, key=lambda k: (type(k).__name__, str(k))):
+            _feed(h, key)  # typed: the key 1 and the key "1" differ
             _feed(h, value[key])
     elif isinstance(value, list | tuple):
         h.update(b"L%d:" % len(value))
@@ -116,6 +116,8 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     is interrupted. Raises OSError (e.g. PermissionError) when the folder is not writable.
     """
     path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(21, "Is a directory", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path.parent)
     fd, tmp = tempfile.mkstemp(
@@ -213,6 +215,8 @@ def read_bytes(path: str | Path) -> bytes:
     """The bytes of ``path``; :class:`CorruptFile` if it is empty, FileNotFoundError if
     missing."""
     path = Path(path)
+    if path.is_dir():
+        raise CorruptFile(f"{path} is a folder, not a file")
     if not path.is_file():
         raise FileNotFoundError(f"no file at {path}")
     data = path.read_bytes()

@@ -211,6 +211,16 @@ class Story:
                     f"Story.{kind}.position must index a token (the story has "
                     f"{len(self.tokens)}), got {probe.position}"
                 )
+        if self.recall.correct != self.name:
+            raise ValueError(
+                f"Story.recall.correct must be the pet's name {self.name!r}, "
+                f"got {self.recall.correct!r}"
+            )
+        if self.fillers and len(self.fillers) != self.distance:
+            raise ValueError(
+                f"Story.distance must be the number of filler words ({len(self.fillers)}), "
+                f"got {self.distance}"
+            )
 
     @property
     def text(self) -> str:

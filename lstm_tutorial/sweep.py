@@ -110,6 +110,9 @@ def _optional_positive(name: str, value: Any) -> float | None:
     return checks.optional(checks.positive_number, name, value)
 
 
+#: The shortest T of each task (:func:`lstm_tutorial.tasks.adding_problem` needs 4).
+MIN_T = {"adding": 4, "copy": 1}
+
 #: How each setting of a run config is checked (:func:`check_run_config`).
 SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "hidden_size": checks.positive_int,
@@ -149,7 +152,10 @@ def check_run_config(config: Any) -> dict:
                 f"the Reber task has no T (its strings vary in length), got T={config['T']!r}"
             )
     else:
-        checks.positive_int(f"config['T'] (the sequence length of the {task} task)", config["T"])
+        shortest = MIN_T[task]
+        checks.integer(
+            f"config['T'] (the sequence length of the {task} task)", config["T"], minimum=shortest
+        )
     checks.seed("config['seed']", config["seed"])
     for name, check in SETTING_CHECKS.items():
         check(f"config[{name!r}]", config[name])
@@ -176,7 +182,7 @@ def run_config(task: str, model: str, T: int | None, seed: int = 0, **settings: 
     if task == "reber" and T is not None:
         raise ValueError(f"the Reber task has no T (its strings vary in length), got T={T!r}")
     if task != "reber":
-        checks.positive_int(f"T (the sequence length of the {task} task)", T)
+        checks.integer(f"T (the sequence length of the {task} task)", T, minimum=MIN_T[task])
     checks.seed("seed", seed)
     checks.no_unknown_keys("settings", settings, DEFAULTS)
     config = {"task": task, "model": model, "T": T, "seed": seed, **DEFAULTS}
@@ -520,6 +526,13 @@ def check_story_config(config: Any) -> dict:
     checks.seed("config['seed']", config["seed"])
     for name, check in STORY_CHECKS.items():
         check(f"config[{name!r}]", config[name])
+    from lstm_tutorial.stories import DEFAULT_VOCAB
+
+    if config["max_distance"] > DEFAULT_VOCAB.max_distance:
+        raise ValueError(
+            f"config['max_distance'] must be at most {DEFAULT_VOCAB.max_distance} (the "
+            f"stories' filler words), got {config['max_distance']}"
+        )
     return config
 
 
@@ -599,14 +612,40 @@ def train_on_stories(config: Mapping[str, Any]) -> dict:
 CACHE_FORMAT = 2
 
 
-def _record(config: Mapping[str, Any], metrics: Mapping[str, Any]) -> dict[str, Any]:
-    """What a cache file holds: the config, the metrics, the format and their digest."""
-    content = {"config": config, "metrics": metrics}
+def _record(config: Mapping[str, Any], metrics: Mapping[str, Any], run: str) -> dict[str, Any]:
+    """What a cache file holds: the run function's name, the config, the metrics, the format
+    and the digest of the first three."""
+    content = {"run": run, "config": config, "metrics": metrics}
     return {"format": CACHE_FORMAT, **content, "digest": digest(content)}
 
 
+def _plain_configs(configs: Sequence[Any], run: Callable[[dict], dict]) -> list[dict]:
+    """Every config as plain JSON data, checked by the run's own rules where it has them
+    (:func:`check_run_config`, :func:`check_story_config`), all before the first run."""
+    checker = {train_on_task: check_run_config, train_on_stories: check_story_config}.get(run)
+    plain = []
+    for k, config in enumerate(configs, 1):
+        if not isinstance(config, Mapping):
+            raise checks.ArgumentTypeError(
+                f"configs[{k - 1}] must be a config dict, got {checks.describe(config)}"
+            )
+        try:
+            config = json.loads(json.dumps(dict(config), sort_keys=True, allow_nan=False))
+        except TypeError as err:  # an object JSON cannot write
+            raise checks.ArgumentTypeError(
+                f"configs[{k - 1}] must hold only JSON data: {err}"
+            ) from None
+        except ValueError as err:  # NaN or inf
+            raise ValueError(f"configs[{k - 1}] must hold only JSON data: {err}") from None
+        plain.append(config if checker is None else checker(config))
+    return plain
+
+
 def _read_json(
-    path: Path, config: Mapping[str, Any], log: Callable[[str], None] | None = None
+    path: Path,
+    config: Mapping[str, Any],
+    log: Callable[[str], None] | None = None,
+    run: str | None = None,
 ) -> dict | None:
     """The cached metrics of ``config`` at ``path``; None if there is no such file. A file
     that is unreadable, damaged, of an older format or of another config is reported in one
@@ -620,10 +659,11 @@ def _read_json(
             raise CorruptFile(f"{path} is not a run record of format {CACHE_FORMAT} ({found!r})")
         if not isinstance(stored.get("metrics"), dict):
             raise CorruptFile(f"{path} holds no metrics")
-        check_digest(path, stored.get("digest"), {k: stored.get(k) for k in ("config", "metrics")})
-        if stored["config"] != config:
-            raise CorruptFile(f"{path} holds the result of another config")
-    except (CorruptFile, OSError, UnicodeDecodeError, ValueError) as err:
+        content = {k: stored.get(k) for k in ("run", "config", "metrics")}
+        check_digest(path, stored.get("digest"), content)
+        if stored["config"] != config or (run is not None and stored["run"] != run):
+            raise CorruptFile(f"{path} holds the result of another config or run function")
+    except (CorruptFile, OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
         cache_problem(path, err, log)
         return None
     return stored["metrics"]
@@ -692,12 +732,10 @@ def run_sweep(
     checks.function("describe", describe)
     checks.boolean("skip_harder", skip_harder)
     name = f"{getattr(run, '__module__', '')}.{getattr(run, '__qualname__', repr(run))}"
+    configs = _plain_configs(configs, run)  # every config checked before the first runs
     results = []
     failed_at: dict[str, float] = {}  # config without T -> smallest T not solved
     for k, config in enumerate(configs, 1):
-        if not isinstance(config, Mapping):
-            raise ValueError(f"config {k} is a {type(config).__name__}, expected a dict")
-        config = json.loads(json.dumps(dict(config), sort_keys=True))  # plain data, or raise
         family = json.dumps({n: v for n, v in config.items() if n != "T"}, sort_keys=True)
         if (
             skip_harder
@@ -714,12 +752,12 @@ def run_sweep(
             results.append({**config, **skipped, "accuracy": nan, "error": nan, "cached": False})
             continue
         path = cache_dir / f"{config_key({'run': name, **config})}.json"
-        metrics = _read_json(path, config, log)
+        metrics = _read_json(path, config, log, name)
         cached = metrics is not None
         start = time.perf_counter()
         if metrics is None:
             metrics = _check_metrics(run(config), config)
-            text = json.dumps(_record(config, metrics), sort_keys=True, allow_nan=True)
+            text = json.dumps(_record(config, metrics, name), sort_keys=True, allow_nan=True)
             write_cache(path, lambda handle, text=text: handle.write(text.encode("utf-8")))
         if log is not None:
             took = "cached" if cached else f"{time.perf_counter() - start:.1f} s"

@@ -112,7 +112,7 @@ def measure(
     for k, notebook in enumerate(notebooks, 1):
         start = time.perf_counter()
         try:
-            seconds = run(notebook)
+            seconds = checks.number(f"run({notebook})", run(notebook), minimum=0.0)
             status = "ok" if seconds < budget else "over budget"
         except Exception as err:  # report it and go on with the others
             seconds = time.perf_counter() - start
@@ -126,6 +126,8 @@ def measure(
 
 def format_report(timings: Sequence[Timing], budget: float = BUDGET_SECONDS) -> str:
     """A plain table, slowest first, with a line saying how many are over the budget."""
+    checks.sequence("timings", timings)
+    checks.positive_number("budget", budget)
     width = max(len(t.notebook) for t in timings)
     lines = [f"{'notebook':<{width}}  seconds  (budget {budget:g} s)"]
     for t in sorted(timings, key=lambda t: -t.seconds):
@@ -159,6 +161,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         notebooks = find_notebooks(args.paths)
     except ValueError as err:
         parser.error(str(err))
+    if args.json is not None and (args.json.is_dir() or not str(args.json).strip()):
+        parser.error(f"--json must name a file, got {str(args.json)!r}")
+    if args.json is not None:  # before minutes of notebooks, not after
+        try:
+            args.json.parent.mkdir(parents=True, exist_ok=True)
+        except OSError as err:
+            parser.error(f"--json {args.json}: cannot create its folder ({err.strerror})")
     timings = measure(notebooks, args.budget)
     print()
     print(format_report(timings, args.budget))

@@ -142,7 +142,10 @@ class TrainConfig:
 
     @classmethod
     def from_json(cls, text: str) -> TrainConfig:
-        data = json.loads(checks.string("text", text))
+        try:
+            data = json.loads(checks.string("text", text))
+        except json.JSONDecodeError as err:
+            raise ValueError(f"text is not a JSON config: {err}") from None
         checks.mapping("the JSON config", data)
         checks.no_unknown_keys("the JSON config", data, [f.name for f in dataclasses.fields(cls)])
         return cls(**data)
@@ -501,7 +504,18 @@ def save_checkpoint(path: str | Path, result: TrainResult) -> Path:
     (``lstm_tutorial.store.seal``), which ``load_checkpoint`` verifies.
     """
     path = checks.path("path", path)
+    if path.is_dir():
+        raise ValueError(f"path must be a file, but {path} is a folder")
     checks.instance("result", result, TrainResult, "a TrainResult")
+    checks.instance("result.history", result.history, History, "a History")
+    if result.vocab.size != result.model.vocab_size:
+        raise ValueError(
+            f"result.vocab has {result.vocab.size} characters but the model's vocabulary has "
+            f"{result.model.vocab_size}"
+        )
+    check_finite_weights(
+        result.model, result.history.step[-1] if result.history.step else 0, result.config
+    )
     arrays = _checkpoint_arrays(result)
     atomic_write(path, sealed_writer(lambda buffer: np.savez(buffer, **arrays)))
     return path
@@ -564,8 +578,15 @@ def load_checkpoint(path: str | Path) -> TrainResult:
             samples=[(int(s), str(t)) for s, t in json.loads(str(data["history/samples"]))],
             seconds=float(data["history/seconds"]),
         )
-    except (KeyError, TypeError, ValueError) as err:
-        raise CorruptFile(f"{path} is not a valid checkpoint: {err}") from None
+    except (KeyError, TypeError, ValueError, IndexError, OverflowError) as err:
+        raise CorruptFile(
+            f"{path} is not a valid checkpoint ({type(err).__name__}: {err})"
+        ) from None
+    if vocab.size != model.vocab_size:
+        raise CorruptFile(
+            f"{path} holds a vocabulary of {vocab.size} characters for a model of "
+            f"{model.vocab_size}"
+        )
     return TrainResult(model, vocab, config, history, optimizer)
 
 
@@ -575,7 +596,7 @@ def _check_cached(path: Path, config: TrainConfig) -> TrainResult:
     result = load_checkpoint(path)
     if result.config != config:
         raise CorruptFile(f"{path} holds a model trained with another config")
-    stored_text = str(_read_arrays(path)["text_sha256"])
+    stored_text = str(_read_arrays(path).get("text_sha256", ""))
     if stored_text != text_fingerprint(config):
         raise CorruptFile(f"{path} holds a model trained on another text")
     return result

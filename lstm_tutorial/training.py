@@ -200,6 +200,14 @@ def _check_fit_arguments(
         for name, metric in metrics.items():
             checks.string("metrics key", name)
             checks.function(f"metrics[{name!r}]", metric)
+    if optimizer is not None:
+        own = {id(p) for p in model.parameters()}
+        theirs = [p for group in optimizer.param_groups for p in group["params"]]
+        if not theirs or any(id(p) not in own for p in theirs):
+            raise ValueError(
+                "optimizer must update this model's parameters: it was built for other ones "
+                "(build it as torch.optim.Adam(model.parameters(), ...))"
+            )
     checks.optional(checks.function, "schedule", schedule)
     checks.optional(checks.positive_number, "clip_norm", clip_norm)
     checks.torch_device("device", device)
@@ -287,7 +295,7 @@ def fit(
             batch = to_device(batch, device)
             value = loss(model, batch)
             step += 1
-            current = float(value.detach())
+            current = _loss_value(value, epoch, step)
             first_loss = current if first_loss is None else first_loss
             limit = diverge_factor * abs(first_loss) if diverge_factor and first_loss else math.inf
             if not math.isfinite(current) or current > limit:
@@ -311,6 +319,17 @@ def fit(
     return history
 
 
+def _loss_value(value: Any, epoch: int, step: int) -> float:
+    """The float of ``loss(model, batch)``, which must be a scalar tensor (it is
+    differentiated)."""
+    if not isinstance(value, torch.Tensor) or value.dim() != 0:
+        raise checks.ArgumentTypeError(
+            f"loss(model, batch) must return a scalar tensor (the batch's mean loss), got "
+            f"{checks.describe(value)} at epoch {epoch}, step {step}"
+        )
+    return float(value.detach())
+
+
 def _end_epoch(model, history, epoch, val, loss, metrics, device, optimizer, clip_norm) -> None:
     """After an epoch of :func:`fit`: the weights must be finite, then the validation loss
     and the metrics are computed (eval mode, no grad) and recorded, and none may be NaN."""
@@ -327,9 +346,7 @@ def _end_epoch(model, history, epoch, val, loss, metrics, device, optimizer, cli
     model.eval()
     with torch.no_grad():
         for name, metric in (metrics or {}).items():
-            value = float(metric(model))
-            if math.isnan(value):
-                raise ValueError(f"the metric {name!r} returned NaN after epoch {epoch}")
+            value = checks.number(f"the metric {name!r} after epoch {epoch}", metric(model))
             history.metrics[name].append(value)
 
 
@@ -362,11 +379,24 @@ def _progress_line(history: History, epochs: int) -> str:
 # --------------------------------------------------------------------------- checkpoints
 
 
+def _check_str_keys(value: Any, where: str) -> None:
+    """JSON would turn the key 1 into "1" without a word: refuse keys that are not strings."""
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            if not isinstance(key, str):
+                raise ValueError(f"{where} must have string keys, got the key {key!r}")
+            _check_str_keys(item, f"{where}[{key!r}]")
+    elif isinstance(value, list | tuple):
+        for k, item in enumerate(value):
+            _check_str_keys(item, f"{where}[{k}]")
+
+
 def _plain_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     """Check that ``config`` is JSON data (str keys; str, int, float, bool, None, lists)."""
     config = {} if config is None else config
     if not isinstance(config, Mapping):
-        raise ValueError(f"config must be a mapping, got {type(config).__name__}")
+        raise checks.ArgumentTypeError(f"config must be a mapping, got {type(config).__name__}")
+    _check_str_keys(config, "config")
     try:
         return json.loads(json.dumps(dict(config), sort_keys=True, allow_nan=False))
     except (TypeError, ValueError) as err:
@@ -401,11 +431,20 @@ def save_checkpoint(
     written atomically (:func:`lstm_tutorial.store.atomic_write`): a reader never sees half
     a file. Returns the path.
     """
-    path = checks.path("path", path)
+    path = _file_path("path", path)
     checks.instance("model", model, nn.Module, "a torch.nn.Module")
     checks.optional(checks.instance, "history", history, kind=History, expected="a History")
+    check_finite_parameters(model, "before it was saved", math.nan, None)
     payload = _checkpoint_payload(model, config, history)
     atomic_write(path, sealed_writer(lambda buffer: torch.save(payload, buffer)))
+    return path
+
+
+def _file_path(name: str, path: Any) -> Path:
+    """A path that may name a file: not empty, not an existing folder."""
+    path = checks.path(name, path)
+    if path.is_dir():
+        raise ValueError(f"{name} must be a file, but {path} is a folder")
     return path
 
 
@@ -445,21 +484,24 @@ def load_checkpoint(
     """
     path = checks.path("path", path)
     checks.optional(checks.instance, "model", model, kind=nn.Module, expected="a torch.nn.Module")
+    map_location = checks.torch_device("map_location", map_location)
     payload = _read_checkpoint(path, map_location)
     if model is not None:
         try:
             model.load_state_dict(payload["state_dict"])
-        except RuntimeError as err:
+        except (RuntimeError, TypeError, AttributeError) as err:
             first = str(err).strip().splitlines()[0]
             raise CorruptFile(
                 f"the checkpoint {path} does not fit this model (delete it to retrain): {first}"
             ) from None
     history = payload["history"]
-    return {
-        "state_dict": payload["state_dict"],
-        "config": payload["config"],
-        "history": None if history is None else History.from_dict(history),
-    }
+    try:
+        history = None if history is None else History.from_dict(history)
+    except (KeyError, TypeError, ValueError, AttributeError) as err:
+        raise CorruptFile(f"{path} holds a damaged history ({type(err).__name__}: {err})") from None
+    if not isinstance(payload["config"], dict):
+        raise CorruptFile(f"{path} holds a config that is not a dict")
+    return {"state_dict": payload["state_dict"], "config": payload["config"], "history": history}
 
 
 def config_key(config: Mapping[str, Any]) -> str:
@@ -523,8 +565,8 @@ def train_or_load(
     if path.exists():
         try:
             stored = load_checkpoint(path, model)
-            if stored["config"] != _plain_config(config):
-                raise CorruptFile(f"{path} holds a model trained with another config")
+            if stored["config"] != _plain_config(config | {"__name__": name}):
+                raise CorruptFile(f"{path} holds a model of another name or config")
         except (CorruptFile, OSError) as err:
             cache_problem(path, err, log)
             seed_everything(seed)
@@ -537,7 +579,7 @@ def train_or_load(
     history = train(model, device)
     checks.instance("train(model, device)", history, History, "a History")
     check_finite_parameters(model, "by the end of training", math.nan, None)
-    payload = _checkpoint_payload(model, config, history)
+    payload = _checkpoint_payload(model, dict(config) | {"__name__": name}, history)
     write_cache(path, sealed_writer(lambda buffer: torch.save(payload, buffer)))
     model.eval()
     return model, history

@@ -368,6 +368,7 @@ def set_gate_bias(module: nn.Module, gate: str, value: float) -> None:
     checks.instance("module", module, (nn.LSTM, VariantLSTM), "a torch.nn.LSTM or VariantLSTM")
     checks.choice("gate", gate, tuple("ifgo"))
     value = checks.number("value", value)
+    checks.fits_dtype("value", value, next(module.parameters()).dtype)
     gates = module.gates if isinstance(module, VariantLSTM) else tuple("ifgo")
     if gate not in gates:
         raise ValueError(f"this cell has no weights for gate {gate!r}; its gates are {gates}")

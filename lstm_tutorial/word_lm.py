@@ -134,12 +134,13 @@ def _check_keep_bias(recurrent: Any, value: Any) -> None:
     if not recurrent.bias:
         raise ValueError("recurrent has no biases (bias=False): there is no gate bias to add to")
     checks.number("value", value)
+    checks.fits_dtype("value", value, recurrent.bias_ih_l0.dtype)
 
 
 def add_keep_bias(recurrent: nn.RNNBase, value: float) -> None:
     """Add ``value`` to the bias of the gate that keeps the old state, in place.
 
-    For ``nn.LSTM`` that is the forget gate, $b_f$ (rows H..2H of ``bias_ih_l0``, gate order
+    For ``nn.LSTM`` that is the forget gate, $b_f$ (rows H..2H of each ``bias_ih_l*``, order
     i, f, g, o); for ``nn.GRU`` the update gate $z$ (rows H..2H, gate order r, z, n), which
     keeps $h_{t-1}$ where it is near 1. A positive value makes a fresh network keep most of
     its memory from one word to the next. ``nn.RNN`` has no gate: ValueError.
@@ -147,8 +148,9 @@ def add_keep_bias(recurrent: nn.RNNBase, value: float) -> None:
     _check_keep_bias(recurrent, value)
     H = recurrent.hidden_size
     with torch.no_grad():
-        for layer in range(recurrent.num_layers):
-            getattr(recurrent, f"bias_ih_l{layer}")[H : 2 * H] += value
+        for name, bias in recurrent.named_parameters():
+            if name.startswith("bias_ih_"):  # every layer and direction
+                bias[H : 2 * H] += value
 
 
 def _check_word_lm(vocab_size: Any, cell: Any, embed_size: Any, hidden_size: Any, keep_bias: Any):

@@ -43,6 +43,7 @@ def _floats(minimum: float | None, maximum: float | None, open_low: bool) -> Mut
     def bad(valid: Any) -> list[tuple[str, Any]]:
         out = [("bool", True), ("str", str(valid)), ("None", None), ("nan", math.nan)]
         out += [("inf", math.inf), ("-inf", -math.inf), ("list", [valid])]
+        out.append(("int too large for a float", 10**400))
         if minimum is not None:
             out.append(("below minimum", minimum if open_low else minimum - 0.5))
         if maximum is not None:
@@ -127,7 +128,7 @@ MUTATIONS: dict[str, Mutation] = {
     "count": _ints(0),
     "optional_positive_int": _ints(1, optional=True),
     "optional_count": _ints(0, optional=True),
-    "seed": _ints(0),
+    "seed": lambda valid: [*_ints(0)(valid), ("above 2**63 - 1", 2**63)],
     "positive": _floats(0.0, None, open_low=True),
     "optional_positive": _optional(_floats(0.0, None, open_low=True)),
     "number": _floats(None, None, open_low=False),

@@ -144,7 +144,7 @@ def test_second_sweep_reads_the_cache_and_trains_nothing(tmp_path):
     files = sorted(tmp_path.iterdir())
     assert len(files) == 2 and all(f.suffix == ".json" for f in files)  # no temporary files
     stored = json.loads(files[0].read_text())
-    assert set(stored) == {"config", "metrics", "format", "digest"}
+    assert set(stored) == {"run", "config", "metrics", "format", "digest"}
 
 
 def test_a_changed_config_or_run_function_trains_again(tmp_path):
@@ -199,7 +199,7 @@ def test_sweep_errors(tmp_path):
         run_sweep([], run, cache_dir=tmp_path)
     with pytest.raises(ValueError, match="list"):
         run_sweep({"T": 1}, run, cache_dir=tmp_path)
-    with pytest.raises(ValueError, match="expected a dict"):
+    with pytest.raises(ValueError, match="must be a config dict"):
         run_sweep([("T", 1)], run, cache_dir=tmp_path)
     with pytest.raises(ValueError, match="must return a dict"):
         run_sweep([{"T": 1}], lambda c: 3.0, cache_dir=tmp_path, log=None)
