@@ -5,7 +5,10 @@ the tests check. One idea per module:
 
 Shared by every chapter
     ``display`` (``show_source``), ``plotting`` (``use_book_style``, ``COLORS``),
-    ``seeding`` (``seed_everything``), ``story`` (the running example).
+    ``seeding`` (``seed_everything``), ``story`` (the running example), ``checks`` (the
+    argument checks every public function runs first), ``store`` (atomic, sealed files
+    for checkpoints and caches), ``timings`` (each notebook's cold run time:
+    ``python -m lstm_tutorial.timings``).
 Part I, the cell in NumPy
     ``numpy_lstm`` (the LSTM cell and layer), ``rnn`` (a plain RNN and state Jacobians),
     ``handset`` (an LSTM with hand-set weights), ``diagram`` (the cell drawn with its
