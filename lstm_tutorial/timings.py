@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import subprocess
 import sys
 import tempfile
 import time
@@ -87,7 +88,8 @@ def run_cold(notebook: Path, timeout: float = 600.0) -> float:
                 nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": work}}
             )
             start = time.perf_counter()
-            client.execute()
+            # The kernel's own log lines (not the cells' output) would drown the report.
+            client.execute(stderr=subprocess.DEVNULL)
             return time.perf_counter() - start
         finally:
             if before is None:
