@@ -328,7 +328,7 @@ def train_step(
     check_divergence(loss, best, step, config, grads)
     grad_norm = clip_grad_norm(grads, config.max_grad_norm)
     optimizer.step(grads)
-    check_finite_weights(model, step, config)  # the update itself can break the model
+    check_finite_weights(model, step, config)  # an update can break it
     return loss, grad_norm, state
 
 
