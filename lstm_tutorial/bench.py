@@ -149,6 +149,13 @@ def naive_forward(model: LSTM, x: Array) -> Array:
     No hoisting, sigmoids as 1 / (1 + np.exp(-z)), new arrays at every step. It is here to be
     timed against; the model in ``numpy_lstm`` is the one to use.
     """
+    checks.instance("model", model, LSTM, "a numpy_lstm.LSTM")
+    checks.array("x", x, dtype=model.dtype, ndim=3)
+    if model.batch_first or x.shape[-1] != model.input_size:
+        raise ValueError(
+            f"x must be (T, B, input_size={model.input_size}) for a time-major model, "
+            f"got {x.shape}{' and a batch_first model' if model.batch_first else ''}"
+        )
     return _stack_layers(model, x, _naive_layer)
 
 
@@ -217,6 +224,7 @@ def onednn(enabled: bool) -> Iterator[None]:
 
     (``torch.backends.mkldnn.flags`` does the same but also sets oneDNN's TF32 switch, which
     warns on every CPU-only build; the warning would land in the chapter's output.)"""
+    checks.boolean("enabled", enabled)
     import torch
 
     before = torch.backends.mkldnn.enabled
@@ -271,6 +279,12 @@ def coretype_hint(core: str, cpu_flags: Set[str], coretype_env: str | None = Non
     core: ``openblas_core()``; cpu_flags: the CPU's instruction sets (/proc/cpuinfo);
     coretype_env: the value of ``OPENBLAS_CORETYPE``, if set, which forces OpenBLAS's choice.
     """
+    checks.string("core", core, empty=True)
+    if isinstance(cpu_flags, str) or not isinstance(cpu_flags, Set):
+        raise checks.ArgumentTypeError(
+            f"cpu_flags must be a set of flag names, got {checks.describe(cpu_flags)}"
+        )
+    checks.optional(checks.string, "coretype_env", coretype_env, empty=True)
     if core not in ("Haswell", "Zen") or "avx512f" not in cpu_flags:
         return None
     if coretype_env:
@@ -462,6 +476,9 @@ def _label(row: dict[str, Any]) -> str:
 
 def format_table(results: Sequence[dict[str, Any]]) -> str:
     """The results as a plain-text table (times in milliseconds, ratios against torch)."""
+    checks.sequence("results (what benchmark returns)", results, empty=True)
+    for k, row in enumerate(results):
+        checks.mapping(f"results[{k}]", row)
     names = list(results[0]["ablation"]) if results else []
     header = (
         f"{'config':<24} {'numpy ms':>9} {'torch ms':>9} {'ratio':>7} {'target':>7}  "

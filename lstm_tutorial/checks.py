@@ -210,8 +210,8 @@ def sequence(name: str, value: Any, *, empty: bool = False) -> Sequence[Any]:
 def path(name: str, value: Any) -> Path:
     """A str or os.PathLike, as a Path (not empty)."""
     if isinstance(value, str):
-        if not value:
-            raise _fail_value(name, "a non-empty path", value)
+        if not value or "\0" in value:
+            raise _fail_value(name, "a non-empty path without NUL characters", value)
         return Path(value)
     if isinstance(value, Path):
         return value
@@ -390,7 +390,12 @@ def ids(
     if lists and isinstance(value, list | tuple) and not is_tensor(value):
         if any(isinstance(v, bool | np.bool_) for v in np.ravel(np.asarray(value, dtype=object))):
             raise ArgumentTypeError(f"{name} must hold integer ids, got booleans")
-        converted = np.asarray(value)
+        try:
+            converted = np.asarray(value)
+        except ValueError:  # ragged nested lists
+            raise ValueError(
+                f"{name} must be a rectangular array of ids, got ragged lists"
+            ) from None
         if converted.size == 0:
             converted = converted.astype(np.int64)
         value = converted
@@ -530,6 +535,6 @@ def config_fields(
 
 def no_unknown_keys(name: str, given: Collection[str], known: Collection[str]) -> None:
     """Refuse keys that are not in ``known`` (a typo would otherwise be ignored)."""
-    unknown = sorted(set(given) - set(known))
+    unknown = sorted(set(given) - set(known), key=str)
     if unknown:
-        raise ValueError(f"{name} has unknown keys {unknown}; known: {sorted(known)}")
+        raise ValueError(f"{name} has unknown keys {unknown}; known: {sorted(known, key=str)}")

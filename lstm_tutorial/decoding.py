@@ -202,8 +202,13 @@ def adjust_log_probs(
 _NOT_GIVEN = object()
 
 
+#: Dividing log-probabilities by a smaller temperature overflows to inf (and then NaN);
+#: for the limit temperature -> 0 use ``greedy``.
+MIN_TEMPERATURE = 1e-6
+
+
 def _check_sampling(temperature: Any, top_k: Any, log_probs: Any = _NOT_GIVEN) -> None:
-    checks.positive_number("temperature", temperature)
+    checks.number("temperature", temperature, minimum=MIN_TEMPERATURE)
     checks.optional(checks.positive_int, "top_k", top_k)
     if log_probs is not _NOT_GIVEN:
         _check_log_probs("log_probs", log_probs)

@@ -19,6 +19,8 @@ Every model, checkpoint and result the package writes goes through this module:
   :func:`cache_problem` reports a bad cache file in one line, and the caller trains again;
   :func:`write_cache` returns False with a one-line warning when the cache cannot be
   written (a read-only folder), so a finished run is never lost for want of a cache.
+
+Every public function checks its arguments first (``lstm_tutorial.checks``).
 """
 
 from __future__ import annotations
@@ -36,6 +38,8 @@ from pathlib import Path
 from typing import IO, Any
 
 import numpy as np
+
+from lstm_tutorial import checks
 
 
 class CorruptFile(ValueError):
@@ -67,8 +71,13 @@ def _feed(h: Any, value: Any) -> None:
             _feed(h, item)
     elif isinstance(value, np.generic):
         _feed(h, value.item())
-    else:  # None, bool, int, float, str
+    elif value is None or isinstance(value, bool | int | float | str):
         h.update(b"J" + json.dumps(value, allow_nan=True).encode() + b";")
+    else:
+        raise checks.ArgumentTypeError(
+            f"value must be plain data (dicts, lists, numbers, strings, None), arrays or "
+            f"tensors; it holds {checks.describe(value)}"
+        )
 
 
 def digest(value: Any) -> str:
@@ -97,6 +106,7 @@ def _process_alive(pid: int) -> bool:
 def remove_stale_temporaries(folder: str | Path) -> list[Path]:
     """Remove the temporary files of :func:`atomic_write` in ``folder`` whose writing
     process no longer runs (a write killed outright). Returns what was removed."""
+    folder = checks.path("folder", folder)
     removed = []
     with contextlib.suppress(OSError):
         for entry in Path(folder).iterdir():
@@ -115,7 +125,8 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
     is flushed to disk before the rename, and is removed if ``write`` raises or the process
     is interrupted. Raises OSError (e.g. PermissionError) when the folder is not writable.
     """
-    path = Path(path)
+    path = checks.path("path", path)
+    checks.function("write", write)
     if path.is_dir():
         raise IsADirectoryError(21, "Is a directory", str(path))
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -161,7 +172,10 @@ def write_cache(path: str | Path, write: Callable[[IO[bytes]], None]) -> bool:
 
 def write_json(path: str | Path, data: Any) -> Path:
     """Write ``data`` as JSON (sorted keys), atomically."""
-    text = json.dumps(data, sort_keys=True, allow_nan=True, indent=1)
+    try:
+        text = json.dumps(data, sort_keys=True, allow_nan=True, indent=1)
+    except TypeError as err:
+        raise checks.ArgumentTypeError(f"data must be JSON data: {err}") from None
     return atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
@@ -174,8 +188,9 @@ _SEAL_LENGTH = len(_SEAL) + 64
 
 def seal(data: bytes) -> bytes:
     """A zip archive (without a comment) with the SHA-256 of its bytes as its comment."""
+    checks.instance("data", data, bytes, "bytes")
     if len(data) < 22 or data[-22:-18] != _EOCD or data[-2:] != b"\0\0":
-        raise ValueError("seal expects the bytes of a zip archive without a comment")
+        raise ValueError("data must be the bytes of a zip archive without a comment")
     body = data[:-2]  # all but the comment length, which the seal sets
     checksum = hashlib.sha256(body).hexdigest().encode()
     return body + _SEAL_LENGTH.to_bytes(2, "little") + _SEAL + checksum
@@ -202,6 +217,7 @@ def unseal(path: str | Path) -> bytes:
 def sealed_writer(serialise: Callable[[IO[bytes]], None]) -> Callable[[IO[bytes]], None]:
     """A ``write`` for :func:`atomic_write` that serialises a zip into memory, seals it and
     writes it."""
+    checks.function("serialise", serialise)
     buffer = io.BytesIO()
     serialise(buffer)
     data = seal(buffer.getvalue())
@@ -214,7 +230,7 @@ def sealed_writer(serialise: Callable[[IO[bytes]], None]) -> Callable[[IO[bytes]
 def read_bytes(path: str | Path) -> bytes:
     """The bytes of ``path``; :class:`CorruptFile` if it is empty, FileNotFoundError if
     missing."""
-    path = Path(path)
+    path = checks.path("path", path)
     if path.is_dir():
         raise CorruptFile(f"{path} is a folder, not a file")
     if not path.is_file():
@@ -237,6 +253,8 @@ def check_digest(path: str | Path, stored: Any, content: Any) -> None:
 def cache_problem(path: str | Path, err: BaseException, log: Callable[[str], None] | None) -> None:
     """Report in one line that the cache file ``path`` is unusable and will be rebuilt:
     through ``log`` if given, else as a :class:`CacheWarning` (never silently)."""
+    checks.instance("err", err, BaseException, "an exception")
+    checks.optional(checks.function, "log", log)
     reason = str(err).replace(str(path), "").strip(" :") or type(err).__name__
     line = f"cache file {path} is unusable ({reason}); training again"
     if log is not None:

@@ -50,6 +50,11 @@ class Dependency:
         checks.count("Dependency.dependent", self.dependent)
         checks.count("Dependency.antecedent", self.antecedent)
         checks.string("Dependency.reason", self.reason, empty=True)
+        if self.antecedent >= self.dependent:
+            raise ValueError(
+                f"Dependency.antecedent must come before Dependency.dependent, got "
+                f"{self.antecedent} and {self.dependent}"
+            )
 
     @property
     def distance(self) -> int:

@@ -195,7 +195,7 @@ def grid(base: Mapping[str, Any] | None = None, **axes: Sequence[Any]) -> list[d
     ``grid(model=["lstm", "rnn"], T=[10, 100], task=["adding"])`` gives four dicts, in the
     order of ``itertools.product`` (the last axis varies fastest).
     """
-    base = dict(base or {})
+    base = dict(checks.optional(checks.mapping, "base", base) or {})
     for name, values in axes.items():
         if isinstance(values, str) or not isinstance(values, Sequence) or not values:
             raise ValueError(f"axis {name!r} must be a non-empty list of values, got {values!r}")
@@ -220,7 +220,15 @@ def task_grid(
     (``[None]`` for Reber); ``per_model`` adds settings for some models only, e.g. the
     LSTM's gate biases; ``settings`` apply to all.
     """
-    per_model = dict(per_model or {})
+    checks.mapping("T_by_model", T_by_model)
+    for model, Ts in T_by_model.items():
+        checks.sequence(f"T_by_model[{model!r}] (a list of lengths)", Ts)
+    for k, seed in enumerate(checks.sequence("seeds (a list of seeds)", seeds)):
+        checks.seed(f"seeds[{k}]", seed)
+    per_model = dict(checks.optional(checks.mapping, "per_model", per_model) or {})
+    absent = sorted(set(per_model) - set(T_by_model), key=str)
+    if absent:
+        raise ValueError(f"per_model names models that T_by_model lacks: {absent}")
     runs = [(T, model) for model, Ts in T_by_model.items() for T in Ts]
     runs.sort(key=lambda run: -1 if run[0] is None else run[0])  # stable: model order kept
     return [
@@ -239,6 +247,7 @@ def build_model(config: Mapping[str, Any]) -> SequenceModel:
     Adding: 2 inputs, 1 output read at each sequence's last step. Reber: 7 one-hot inputs,
     7 next-symbol scores. Copy: one-hot tokens, ``n_symbols + 1`` scores (blank or symbol).
     """
+    config = check_run_config(config)
     task, kind, H = config["task"], config["model"], config["hidden_size"]
     if task == "adding":
         D, out, vocab = 2, 1, None
@@ -542,6 +551,16 @@ class StoryLM(nn.Module):
 
     def __init__(self, vocab_size: int, recurrent: nn.Module, embed_size: int) -> None:
         super().__init__()
+        checks.positive_int("vocab_size", vocab_size)
+        checks.positive_int("embed_size", embed_size)
+        checks.instance("recurrent", recurrent, nn.Module, "a recurrent layer (make_recurrent)")
+        if not getattr(recurrent, "batch_first", False):
+            raise ValueError("recurrent must be built with batch_first=True")
+        if getattr(recurrent, "input_size", embed_size) != embed_size:
+            raise ValueError(
+                f"recurrent reads inputs of size {recurrent.input_size}, but embed_size is "
+                f"{embed_size}"
+            )
         self.embedding = nn.Embedding(vocab_size, embed_size)
         self.recurrent = recurrent
         self.decoder = nn.Linear(recurrent.hidden_size, vocab_size)
@@ -685,6 +704,7 @@ def _check_metrics(metrics: Any, config: Mapping[str, Any]) -> dict:
 
 def describe_run(config: Mapping[str, Any]) -> str:
     """``adding T=100 lstm seed 0``: the short name of a run in progress lines."""
+    checks.mapping("config", config)
     parts = [str(config.get("task", "")), str(config.get("model", ""))]
     if config.get("T") is not None:
         parts.insert(1, f"T={config['T']}")
@@ -768,9 +788,20 @@ def run_sweep(
     return results
 
 
+def _check_results(results: Any, keys: Sequence[str]) -> None:
+    """``results`` must be what :func:`run_sweep` returns: a list of dicts with ``keys``."""
+    checks.sequence("results (the list run_sweep returns)", results, empty=True)
+    for k, r in enumerate(results):
+        checks.mapping(f"results[{k}]", r)
+        missing = [key for key in keys if key not in r]
+        if missing:
+            raise ValueError(f"results[{k}] lacks {missing}: pass what run_sweep returned")
+
+
 def largest_solved(results: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], int | None]:
     """For every (task, model): the largest T at which every seed solved the task, or None
     if none did. Reber runs, which have no T, report 1 for solved and None otherwise."""
+    _check_results(results, ("task", "model", "T", "solved"))
     by_key: dict[tuple[str, str], dict[Any, list[bool]]] = {}
     for r in results:
         by_key.setdefault((r["task"], r["model"]), {}).setdefault(r["T"], []).append(r["solved"])
@@ -791,6 +822,8 @@ def summarise(results: Sequence[Mapping[str, Any]], task: str) -> list[dict]:
     """One row per (model, T) of ``task``: seeds, success rate (skipped runs count as not
     solved), runs skipped, mean final accuracy and error of the runs that ran (NaN if none),
     and the median number of training sequences of the solved runs (None if none)."""
+    _check_results(results, ("task", "model", "T", "solved", "sequences", "accuracy", "error"))
+    checks.string("task", task)
     rows: dict[tuple[str, Any], list[Mapping[str, Any]]] = {}
     for r in results:
         if r["task"] == task:

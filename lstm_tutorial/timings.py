@@ -75,6 +75,11 @@ def run_cold(notebook: Path, timeout: float = 600.0) -> float:
     import nbformat
     from nbclient import NotebookClient
 
+    checks.positive_number("timeout", timeout)
+    notebook = checks.path("notebook", notebook)
+    if notebook.suffix != ".ipynb" or not notebook.is_file():
+        raise ValueError(f"notebook must be an existing .ipynb file, got {str(notebook)!r}")
+
     with tempfile.TemporaryDirectory(prefix="lstm-timings-") as tmp:
         work = Path(tmp) / notebook.parent.name
         shutil.copytree(

@@ -207,6 +207,7 @@ class TrainResult:
 
 def training_text(config: TrainConfig) -> str:
     """The text a config trains on: ``load_text(config.text_path)``, cut to ``max_chars``."""
+    checks.instance("config", config, TrainConfig, "a TrainConfig")
     text = load_text(config.text_path)
     if config.max_chars is not None:
         text = text[: config.max_chars]
@@ -336,6 +337,12 @@ def progress_line(
     step: int, steps: int, chars: int, train_bpc: float, val_bpc: float, speed: float
 ) -> str:
     """One line of training progress, at most 76 characters."""
+    for name, value in (("step", step), ("steps", steps), ("chars", chars)):
+        checks.count(name, value)
+    if not (isinstance(train_bpc, float) and math.isnan(train_bpc)):  # NaN: no step yet
+        checks.number("train_bpc", train_bpc)
+    checks.number("val_bpc", val_bpc)
+    checks.number("speed", speed, minimum=0.0)
     train = "  -- " if math.isnan(train_bpc) else f"{train_bpc:5.2f}"
     return (
         f"step {step:>5}/{steps}  {chars:>10,} chars  train {train}  val {val_bpc:4.2f}"
@@ -459,6 +466,8 @@ def generate_sample(
     model: CharLM, vocab: CharVocab, config: TrainConfig, rng: np.random.Generator
 ) -> str:
     """A short sample (temperature 0.8) after ``config.sample_prompt``, prompt included."""
+    checks.instance("config", config, TrainConfig, "a TrainConfig")
+    checks.rng("rng", rng)
     prompt_ids = vocab.encode(config.sample_prompt)
     ids = sample(model, prompt_ids, config.sample_length, rng=rng, temperature=0.8)
     return config.sample_prompt + vocab.decode(ids)
@@ -471,6 +480,7 @@ def generate_sample(
 
 def text_fingerprint(config: TrainConfig) -> str:
     """SHA-256 of the training text, so that a cached model of another text is not reused."""
+    checks.instance("config", config, TrainConfig, "a TrainConfig")
     return hashlib.sha256(training_text(config).encode("utf-8")).hexdigest()
 
 

@@ -81,6 +81,19 @@ class History:
 
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> History:
+        checks.mapping("data", data)
+        checks.no_unknown_keys("data", data, ("train_loss", "val_loss", "metrics", "seconds"))
+        missing = sorted({"train_loss", "val_loss", "metrics", "seconds"} - set(data))
+        if missing:
+            raise ValueError(f"data lacks the keys {missing}")
+        for key in ("train_loss", "val_loss", "seconds"):
+            for k, x in enumerate(checks.sequence(f"data[{key!r}]", data[key], empty=True)):
+                checks.number(f"data[{key!r}][{k}]", x, finite=False)
+        for name, values in checks.mapping("data['metrics']", data["metrics"]).items():
+            for k, x in enumerate(
+                checks.sequence(f"data['metrics'][{name!r}]", values, empty=True)
+            ):
+                checks.number(f"data['metrics'][{name!r}][{k}]", x, finite=False)
         return cls(
             train_loss=[float(x) for x in data["train_loss"]],
             val_loss=[float(x) for x in data["val_loss"]],
@@ -96,18 +109,28 @@ def default_device() -> torch.device:
 
 def model_device(model: nn.Module) -> torch.device:
     """The device of a model's first parameter (the CPU for a model without parameters)."""
+    checks.instance("model", model, nn.Module, "a torch.nn.Module")
     first = next(model.parameters(), None)
     return first.device if first is not None else torch.device("cpu")
 
 
 def to_device(batch: Any, device: torch.device | str) -> Any:
     """Move every tensor in ``batch`` (a tensor, or tuples, lists, dicts of them) to ``device``."""
+    device = checks.torch_device("device", device)
+    if device is None:
+        raise checks.ArgumentTypeError(
+            'device must be a device ("cpu", "cuda", a torch.device), got None'
+        )
+    return _to_device(batch, device)
+
+
+def _to_device(batch: Any, device: torch.device) -> Any:
     if isinstance(batch, torch.Tensor):
         return batch.to(device)
     if isinstance(batch, tuple | list):
-        return type(batch)(to_device(b, device) for b in batch)
+        return type(batch)(_to_device(b, device) for b in batch)
     if isinstance(batch, Mapping):
-        return {k: to_device(v, device) for k, v in batch.items()}
+        return {k: _to_device(v, device) for k, v in batch.items()}
     return batch
 
 
@@ -118,12 +141,16 @@ def evaluate_loss(
     """Mean of ``loss(model, batch)`` over ``batches`` (each batch counts once), in eval mode."""
     checks.instance("model", model, nn.Module, "a torch.nn.Module")
     checks.function("loss", loss)
+    if not isinstance(batches, Iterable):
+        raise checks.ArgumentTypeError(
+            f"batches must be an iterable, got {checks.describe(batches)}"
+        )
     device = model_device(model) if device is None else checks.torch_device("device", device)
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
     for batch in batches:
-        total += float(loss(model, to_device(batch, device)))
+        total += float(loss(model, _to_device(batch, device)))
         count += 1
     model.train(was_training)
     if count == 0:
@@ -292,7 +319,7 @@ def fit(
         model.train()
         total, count = 0.0, 0
         for batch in train(epoch) if callable(train) else train:
-            batch = to_device(batch, device)
+            batch = _to_device(batch, device)
             value = loss(model, batch)
             step += 1
             current = _loss_value(value, epoch, step)

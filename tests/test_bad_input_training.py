@@ -16,7 +16,7 @@ import torch
 from badinput import Call, cases, check_case, check_valid, ids, valid_calls
 from torch import nn
 
-from lstm_tutorial import bench, sweep, timings, train_numpy, training
+from lstm_tutorial import bench, store, sweep, timings, train_numpy, training
 from lstm_tutorial.charlm import CharLM
 from lstm_tutorial.train_numpy import TrainConfig
 
@@ -334,3 +334,254 @@ def test_a_json_config_with_unknown_keys_is_refused():
     text = TrainConfig().to_json().replace('"lr"', '"learning_rate"')
     with pytest.raises(ValueError, match="unknown keys \\['learning_rate'\\]"):
         TrainConfig.from_json(text)
+
+
+# ----------------------------------------------------------------- helpers around the loops
+
+
+def _results():
+    return [{"task": "adding", "model": "lstm", "T": 10, "solved": True, "sequences": 5,
+             "accuracy": 1.0, "error": 0.0, "skipped": False}]  # fmt: skip
+
+
+def _lstm_numpy():
+    from lstm_tutorial.numpy_lstm import LSTM
+
+    return LSTM(2, 3, seed=0)
+
+
+def _zip_bytes() -> bytes:
+    import io
+
+    buffer = io.BytesIO()
+    np.savez(buffer, a=np.arange(3))
+    return buffer.getvalue()
+
+
+HELPER_CALLS = [
+    Call(
+        sweep.grid,
+        lambda: {"base": {"task": "adding"}, "model": ["lstm"]},
+        {
+            "base": lambda v: [("list", [1]), ("str", "adding")],
+            "model": lambda v: [("str", "lstm"), ("empty", [])],
+        },
+    ),  # fmt: skip
+    Call(
+        sweep.task_grid,
+        lambda: {
+            "task": "adding",
+            "T_by_model": {"lstm": [10]},
+            "seeds": [0],
+            "per_model": {"lstm": {"forget_bias": 1.0}},
+        },
+        {
+            "T_by_model": lambda v: [("int lengths", {"lstm": 10}), ("list", [10])],
+            "seeds": lambda v: [("int", 3), ("negative", [-1])],
+            "per_model": lambda v: [("absent model", {"gru": {}}), ("list", [1])],
+        },
+    ),  # fmt: skip
+    Call(
+        sweep.build_model,
+        lambda: {"config": sweep.run_config("adding", "lstm", 10)},
+        {"config": lambda v: [("empty", {}), ("bogus task", v | {"task": "bogus"})]},
+    ),
+    Call(
+        sweep.StoryLM,
+        lambda: {"vocab_size": 7, "recurrent": nn.LSTM(4, 5, batch_first=True), "embed_size": 4},
+        {
+            "vocab_size": "positive_int",
+            "embed_size": "positive_int",
+            "recurrent": lambda v: [
+                ("time-major", nn.LSTM(4, 5)),
+                ("other input", nn.LSTM(3, 5, batch_first=True)),
+                ("str", "lstm"),
+            ],
+        },
+        names={"recurrent": "recurrent"},
+    ),  # fmt: skip
+    Call(
+        sweep.largest_solved,
+        lambda: {"results": _results()},
+        {"results": lambda v: [("str", "abc"), ("missing keys", [{}]), ("not dicts", [1])]},
+    ),
+    Call(
+        sweep.summarise,
+        lambda: {"results": _results(), "task": "adding"},
+        {
+            "results": lambda v: [("missing keys", [{"task": "adding"}]), ("dict", v[0])],
+            "task": "str",
+        },
+    ),  # fmt: skip
+    Call(
+        sweep.describe_run,
+        lambda: {"config": {"task": "adding"}},
+        {"config": lambda v: [("str", "abc"), ("None", None)]},
+    ),
+    Call(
+        training.to_device,
+        lambda: {"batch": torch.ones(2), "device": "cpu"},
+        {"device": lambda v: [("int", 3), ("nonsense", "nonsense"), ("None", None)]},
+    ),
+    Call(
+        training.model_device,
+        lambda: {"model": nn.Linear(2, 1)},
+        {"model": lambda v: [("str", "x"), ("None", None)]},
+    ),
+    Call(
+        training.History.from_dict,
+        lambda: {"data": training.History([1.0], [], {}, [0.1]).to_dict()},
+        {
+            "data": lambda v: [
+                ("empty", {}),
+                ("list", []),
+                ("str numbers", v | {"train_loss": ["1.5"]}),
+            ]
+        },
+    ),
+    Call(
+        training.evaluate_loss,
+        lambda: {"model": nn.Linear(3, 1), "batches": _batches(), "loss": _mse},
+        {"batches": lambda v: [("int", 5)]},
+        label="evaluate_loss-batches",
+    ),
+    Call(
+        store.digest,
+        lambda: {"value": {"a": np.arange(2)}},
+        {"value": lambda v: [("object", object()), ("set", {1})]},
+    ),
+    Call(
+        store.atomic_write,
+        lambda: {"path": TMP / "w.bin", "write": lambda h: h.write(b"x")},
+        {"path": lambda v: [("int", 3), ("empty", ""), ("None", None)], "write": "callable"},
+    ),
+    Call(
+        store.write_json,
+        lambda: {"path": TMP / "w.json", "data": {"a": 1}},
+        {"data": lambda v: [("object", {"a": object()})], "path": lambda v: [("int", 3)]},
+    ),
+    Call(
+        store.seal,
+        lambda: {"data": _zip_bytes()},
+        {"data": lambda v: [("str", "PK"), ("not a zip", b"hello world, not a zip file")]},
+    ),
+    Call(
+        store.read_bytes,
+        lambda: {"path": _saved_checkpoint()},
+        {"path": lambda v: [("int", 5), ("None", None), ("folder", TMP)]},
+        skip=("path:folder",),  # named by its own path (tested in test_store)
+    ),
+    Call(
+        store.sealed_writer,
+        lambda: {"serialise": lambda b: np.savez(b, a=np.arange(2))},
+        {"serialise": "callable"},
+    ),
+    Call(
+        store.cache_problem,
+        lambda: {"path": "p", "err": ValueError("x"), "log": lambda line: None},
+        {"err": lambda v: [("str", "x")], "log": lambda v: [("int", 3)]},
+    ),
+    Call(
+        store.remove_stale_temporaries,
+        lambda: {"folder": TMP},
+        {"folder": lambda v: [("int", 5), ("None", None)]},
+    ),
+    Call(
+        train_numpy.training_text,
+        lambda: {"config": _small_config(TMP)},
+        {"config": lambda v: [("None", None), ("dict", {})]},
+    ),
+    Call(
+        train_numpy.text_fingerprint,
+        lambda: {"config": _small_config(TMP)},
+        {"config": lambda v: [("str", "x")]},
+    ),
+    Call(
+        train_numpy.progress_line,
+        lambda: {
+            "step": 1,
+            "steps": 2,
+            "chars": 10,
+            "train_bpc": 2.0,
+            "val_bpc": 2.1,
+            "speed": 5.0,
+        },
+        {
+            "step": "count",
+            "steps": "count",
+            "chars": "count",
+            "val_bpc": lambda v: [("str", "a"), ("nan", float("nan"))],
+            "speed": lambda v: [("negative", -1.0), ("str", "fast")],
+        },
+    ),  # fmt: skip
+    Call(
+        bench.naive_forward,
+        lambda: {"model": _lstm_numpy(), "x": np.zeros((4, 1, 2), np.float32)},
+        {
+            "model": lambda v: [("torch LSTM", nn.LSTM(2, 3)), ("None", None)],
+            "x": lambda v: [
+                ("float64", v.astype(np.float64)),
+                ("2-D", v[:, 0]),
+                ("list", v.tolist()),
+                ("wrong D", np.zeros((4, 1, 3), np.float32)),
+            ],
+        },
+    ),  # fmt: skip
+    Call(bench.onednn, lambda: {"enabled": True}, {"enabled": "bool"}),
+    Call(
+        bench.coretype_hint,
+        lambda: {"core": "Haswell", "cpu_flags": {"avx512f"}, "coretype_env": None},
+        {
+            "core": lambda v: [("int", 5)],
+            "cpu_flags": lambda v: [("str", "avx512f"), ("None", None)],
+        },
+    ),
+    Call(
+        bench.format_table,
+        lambda: {"results": []},
+        {"results": lambda v: [("str", "abc"), ("None", None), ("not dicts", [1])]},
+        skip=(),
+    ),
+    Call(
+        timings.run_cold,
+        lambda: {"notebook": Path("missing.ipynb"), "timeout": 10.0},
+        {
+            "notebook": lambda v: [("int", 3), ("not a notebook", Path(__file__))],
+            "timeout": "positive",
+        },
+        skip=(),
+    ),
+    Call(
+        timings.format_report,
+        lambda: {"timings": [timings.Timing("a", 1.0, "ok")], "budget": 90.0},
+        {"timings": lambda v: [("empty", []), ("str", "a")], "budget": "positive"},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "call", valid_calls([c for c in HELPER_CALLS if c.fn is not timings.run_cold])
+)
+def test_valid_helper_calls_work(call):
+    if call.fn is bench.onednn:
+        with call.fn(**call.make()):
+            return
+    check_valid(call)
+
+
+@pytest.mark.parametrize("call, arg, label", cases(HELPER_CALLS))
+def test_bad_input_to_helpers_is_refused_naming_the_argument(call, arg, label):
+    if call.fn is bench.onednn:  # a context manager: the check runs on entry
+        kwargs = call.make()
+        kwargs[arg] = dict(
+            (
+                call.kinds[arg]
+                if callable(call.kinds[arg])
+                else __import__("badinput").MUTATIONS[call.kinds[arg]]
+            )(kwargs[arg])
+        )[label]
+        with pytest.raises((TypeError, ValueError), match=arg):
+            with call.fn(**kwargs):
+                pass
+        return
+    check_case(call, arg, label)

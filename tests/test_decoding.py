@@ -121,9 +121,9 @@ def test_adjust_log_probs_scales_and_cuts():
 
 def test_bad_arguments_name_what_was_expected():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+    with pytest.raises(ValueError, match="temperature must be a finite number >= 1e-06"):
         sample(MODEL, START, 5, rng=rng, temperature=0.0)
-    with pytest.raises(ValueError, match="temperature must be a finite number > 0"):
+    with pytest.raises(ValueError, match="temperature must be a finite number >= 1e-06"):
         sample(MODEL, START, 5, rng=rng, temperature=-1.0)
     with pytest.raises(ValueError, match="top_k must be an integer >= 1"):
         sample(MODEL, START, 5, rng=rng, top_k=0)

@@ -210,3 +210,17 @@ def test_a_resealed_checkpoint_with_garbage_inside_is_reported_not_crashed_on(tm
     store.atomic_write(path, store.sealed_writer(lambda buffer: torch.save(payload, buffer)))
     with pytest.raises(CorruptFile, match="damaged history"):
         training.load_checkpoint(path)
+
+
+def test_a_dependency_points_backwards_in_the_text():
+    from lstm_tutorial.story import Dependency
+
+    with pytest.raises(ValueError, match="antecedent must come before"):
+        Dependency(1, 5, "x")
+
+
+def test_a_temperature_so_small_that_dividing_overflows_is_refused():
+    from lstm_tutorial.decoding import adjust_log_probs
+
+    with pytest.raises(ValueError, match="temperature must be a finite number >= 1e-06"):
+        adjust_log_probs(np.log(np.full(4, 0.25)), temperature=5e-324)
