@@ -239,3 +239,22 @@ def check_case(call: Call, arg: str, label: str) -> None:
         f"{call.id}({arg}={label}) raised {type(info.value).__name__}: {message!r}, "
         f"which does not name {expected!r}"
     )
+
+
+def public_api(module):
+    """The public functions and classes defined in ``module``, and the classes' methods."""
+    names = []
+    for name, obj in vars(module).items():
+        if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+            continue
+        if isinstance(obj, type):
+            if obj.__dict__.get("_is_protocol"):  # an interface: nothing to call
+                continue
+            names.append(name)
+            for attr, member in vars(obj).items():
+                function = getattr(member, "__func__", member)
+                if not attr.startswith("_") and callable(function):
+                    names.append(f"{name}.{attr}")
+        elif callable(obj):
+            names.append(name)
+    return names

@@ -9,7 +9,16 @@ import math
 import numpy as np
 import pytest
 import torch
-from badinput import MUTATIONS, Call, cases, check_case, check_valid, ids, valid_calls
+from badinput import (
+    MUTATIONS,
+    Call,
+    cases,
+    check_case,
+    check_valid,
+    ids,
+    public_api,
+    valid_calls,
+)
 
 from lstm_tutorial import chardata, charlm, decoding, optim
 from lstm_tutorial.chardata import CharVocab
@@ -908,25 +917,6 @@ def test_valid_calls_work(call):
 @pytest.mark.parametrize("call, arg, label", cases(CALLS))
 def test_bad_input_is_refused_naming_the_argument(call, arg, label):
     check_case(call, arg, label)
-
-
-def public_api(module):
-    """The public functions and classes defined in ``module``, and the classes' methods."""
-    names = []
-    for name, obj in vars(module).items():
-        if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
-            continue
-        if isinstance(obj, type):
-            if obj.__dict__.get("_is_protocol"):  # an interface: nothing to call
-                continue
-            names.append(name)
-            for attr, member in vars(obj).items():
-                function = getattr(member, "__func__", member)
-                if not attr.startswith("_") and callable(function):
-                    names.append(f"{name}.{attr}")
-        elif callable(obj):
-            names.append(name)
-    return names
 
 
 @pytest.mark.parametrize("module", [chardata, charlm, optim, decoding], ids=lambda m: m.__name__)
