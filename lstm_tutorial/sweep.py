@@ -566,6 +566,7 @@ class StoryLM(nn.Module):
         self.decoder = nn.Linear(recurrent.hidden_size, vocab_size)
 
     def forward(self, ids: torch.Tensor, state=None) -> tuple[torch.Tensor, Any]:
+        checks.id_tensor("ids", ids, self.embedding.num_embeddings)  # not wrapped, not deep
         h, state = self.recurrent(self.embedding(ids), state)  # (B, T, H)
         return self.decoder(h), state  # (B, T, V)
 
@@ -854,6 +855,8 @@ def plot_against_T(results: Sequence[Mapping[str, Any]], task: str, axes=None):
     Returns the two Axes."""
     import matplotlib.pyplot as plt
 
+    _check_results(results, ("task", "model", "T", "solved", "sequences", "accuracy", "error"))
+
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(7.0, 3.2))
     rows = summarise(results, task)
@@ -897,6 +900,8 @@ def plot_curves(results: Sequence[Mapping[str, Any]], ax=None, *, threshold: flo
     line per run (seeds of a model share a colour). Returns the Axes."""
     import matplotlib.pyplot as plt
 
+    _check_results(results, ("model", "curve"))
+    checks.optional(checks.fraction, "threshold", threshold)
     if ax is None:
         _, ax = plt.subplots()
     labelled = set()

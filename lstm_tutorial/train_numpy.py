@@ -146,8 +146,9 @@ class TrainConfig:
             data = json.loads(checks.string("text", text))
         except json.JSONDecodeError as err:
             raise ValueError(f"text is not a JSON config: {err}") from None
-        checks.mapping("the JSON config", data)
-        checks.no_unknown_keys("the JSON config", data, [f.name for f in dataclasses.fields(cls)])
+        checks.mapping("text (the JSON config)", data)
+        fields = [f.name for f in dataclasses.fields(cls)]
+        checks.no_unknown_keys("text (the JSON config)", data, fields)
         return cls(**data)
 
 
@@ -329,7 +330,7 @@ def train_step(
     check_divergence(loss, best, step, config, grads)
     grad_norm = clip_grad_norm(grads, config.max_grad_norm)
     optimizer.step(grads)
-    check_finite_weights(model, step, config)  # an update can break it
+    _check_finite_weights(model, step, config)  # an update can break it
     return loss, grad_norm, state
 
 
@@ -390,7 +391,7 @@ def train(
     return TrainResult(model, vocab, config, monitor.history, optimizer)
 
 
-def check_finite_weights(model: CharLM, step: int, config: TrainConfig) -> None:
+def _check_finite_weights(model: CharLM, step: int, config: TrainConfig) -> None:
     """Raise ``TrainingDiverged`` if an update left NaN or inf in the weights: the last
     update can break a model whose loss and gradients were finite just before it."""
     for name, value in model.parameters().items():
@@ -468,6 +469,9 @@ def generate_sample(
     """A short sample (temperature 0.8) after ``config.sample_prompt``, prompt included."""
     checks.instance("config", config, TrainConfig, "a TrainConfig")
     checks.rng("rng", rng)
+    missing = sorted(set(config.sample_prompt) - set(vocab.chars))
+    if missing:
+        raise ValueError(f"config.sample_prompt holds characters the vocabulary lacks: {missing}")
     prompt_ids = vocab.encode(config.sample_prompt)
     ids = sample(model, prompt_ids, config.sample_length, rng=rng, temperature=0.8)
     return config.sample_prompt + vocab.decode(ids)
@@ -523,7 +527,7 @@ def save_checkpoint(path: str | Path, result: TrainResult) -> Path:
             f"result.vocab has {result.vocab.size} characters but the model's vocabulary has "
             f"{result.model.vocab_size}"
         )
-    check_finite_weights(
+    _check_finite_weights(
         result.model, result.history.step[-1] if result.history.step else 0, result.config
     )
     arrays = _checkpoint_arrays(result)

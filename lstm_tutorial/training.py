@@ -174,7 +174,7 @@ def _advice(lr: float, clip: float | None) -> str:
     )
 
 
-def check_finite_parameters(model: nn.Module, when: str, lr: float, clip: float | None) -> None:
+def _check_finite_parameters(model: nn.Module, when: str, lr: float, clip: float | None) -> None:
     """Raise :class:`TrainingDiverged` if a parameter of ``model`` holds NaN or inf."""
     for name, parameter in model.named_parameters():
         if not bool(torch.isfinite(parameter.detach()).all()):
@@ -361,7 +361,7 @@ def _end_epoch(model, history, epoch, val, loss, metrics, device, optimizer, cli
     """After an epoch of :func:`fit`: the weights must be finite, then the validation loss
     and the metrics are computed (eval mode, no grad) and recorded, and none may be NaN."""
     lr = optimizer.param_groups[0]["lr"]
-    check_finite_parameters(model, f"in epoch {epoch}", lr, clip_norm)
+    _check_finite_parameters(model, f"in epoch {epoch}", lr, clip_norm)
     if val is not None:
         val_loss = evaluate_loss(model, val, loss, device)
         if not math.isfinite(val_loss):
@@ -461,7 +461,7 @@ def save_checkpoint(
     path = _file_path("path", path)
     checks.instance("model", model, nn.Module, "a torch.nn.Module")
     checks.optional(checks.instance, "history", history, kind=History, expected="a History")
-    check_finite_parameters(model, "before it was saved", math.nan, None)
+    _check_finite_parameters(model, "before it was saved", math.nan, None)
     payload = _checkpoint_payload(model, config, history)
     atomic_write(path, sealed_writer(lambda buffer: torch.save(payload, buffer)))
     return path
@@ -605,7 +605,7 @@ def train_or_load(
             return model, stored["history"] or History()
     history = train(model, device)
     checks.instance("train(model, device)", history, History, "a History")
-    check_finite_parameters(model, "by the end of training", math.nan, None)
+    _check_finite_parameters(model, "by the end of training", math.nan, None)
     payload = _checkpoint_payload(model, dict(config) | {"__name__": name}, history)
     write_cache(path, sealed_writer(lambda buffer: torch.save(payload, buffer)))
     model.eval()

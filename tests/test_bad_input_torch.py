@@ -21,10 +21,20 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
-from badinput import Call, cases, check_case, check_valid, id_tensor, valid_calls
+from badinput import Call, cases, check_case, check_valid, id_tensor, public_api, valid_calls
 from torch import nn
 
-from lstm_tutorial import display, plotting, seeding, story, tasks, torch_lstm, variants, word_lm
+from lstm_tutorial import (
+    display,
+    plotting,
+    seeding,
+    stories,
+    story,
+    tasks,
+    torch_lstm,
+    variants,
+    word_lm,
+)
 from lstm_tutorial.stories import (
     DEFAULT_VOCAB,
     Animal,
@@ -1253,3 +1263,34 @@ def test_a_probe_must_come_after_its_antecedent_and_stay_inside_the_story():
     good = A_STORY()
     with pytest.raises(ValueError, match="Story.agreement.position must index a token"):
         dataclasses.replace(good, tokens=good.tokens[:5])
+
+
+#: Public names with no Call of that exact name, and why.
+UNCHECKED = {
+    **dict.fromkeys(
+        ["lstm_cell_step", "lstm_layer", "VariantLSTM.cell_step"],
+        "a teaching function shown line by line; the modules check before calling it",
+    ),
+    **dict.fromkeys(
+        ["LSTMCell.reset_parameters", "LSTMCell.extra_repr", "LSTM.reset_parameters",
+         "LSTM.extra_repr", "VariantLSTM.reset_parameters", "VariantLSTM.extra_repr",
+         "Animal.words", "StoryVocab.words", "use_book_style"],
+        "takes no arguments",
+    ),
+    "SequenceModel.forward": "called as SequenceModel.forward(ids) and (floats) above",
+    **dict.fromkeys(
+        ["AddingBatch", "ReberStrings", "ReberBatch", "CopyBatch"], "a result container"
+    ),
+    "is_embedded_reber": "a predicate: any value is an answerable question (False)",
+}  # fmt: skip
+
+
+@pytest.mark.parametrize(
+    "module",
+    [torch_lstm, variants, word_lm, stories, story, tasks, seeding, display, plotting],
+    ids=lambda m: m.__name__,
+)
+def test_every_public_function_class_and_method_has_a_call(module):
+    calls = CALLS + TRAINING_CALLS
+    missing = set(public_api(module)) - {call.id for call in calls} - set(UNCHECKED)
+    assert not missing, f"no Call (and no stated exemption) for {sorted(missing)}"
