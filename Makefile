@@ -18,7 +18,7 @@ CACHE  := $(BUILD)/.jupyter_cache
 # with one thread the printed numbers do not depend on how many cores the machine has.
 NB_ENV := OMP_NUM_THREADS=1 OPENBLAS_NUM_THREADS=1 MKL_NUM_THREADS=1
 
-.PHONY: help install book test lint unit notebooks browser lab serve clean bench timings
+.PHONY: help install book test lint unit notebooks browser lab serve clean bench timings experiments
 
 help:
 	@echo "make book   - build the HTML book into $(BUILD)/html (executes the notebooks, cached)"
@@ -27,6 +27,7 @@ help:
 	@echo "make serve  - preview the built book on http://localhost:8000"
 	@echo "make bench  - time the NumPy LSTM against torch.nn.LSTM"
 	@echo "make timings - run every notebook cold and report its time against the 90 s budget"
+	@echo "make experiments - the multi-seed sweeps of Parts III-IV (about 1.5 h on 2 cores)"
 	@echo "make clean  - remove $(BUILD) and saved models (the virtual environment stays)"
 
 install: $(STAMP)
@@ -76,6 +77,13 @@ test: lint unit notebooks book browser
 
 bench: $(STAMP)
 	$(BIN)/python -m lstm_tutorial.bench
+
+# The multi-seed sweeps behind the comparisons of Parts III and IV, on JOBS processes: each
+# finished run is cached in .experiments-cache/ (an interrupted run resumes), and each group's
+# records go to lstm_tutorial/records/, which the chapters read. GROUPS= runs only some.
+JOBS ?= 2
+experiments: $(STAMP)
+	$(NB_ENV) $(BIN)/python -m lstm_tutorial.experiments --jobs $(JOBS) $(if $(GROUPS),--only $(GROUPS))
 
 # Every notebook from a fresh kernel, with nothing cached, one after the other: the time each
 # takes against the book's budget of 90 s (a report; it fails only if a notebook fails).

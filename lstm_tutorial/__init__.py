@@ -22,7 +22,10 @@ Part III, PyTorch
     ``stories`` (the puppy-story corpus), ``word_lm`` (a word-level language model).
 Part IV, long-term memory
     ``tasks`` (adding problem, embedded Reber grammar, copy memory), ``variants``
-    (LSTM variants for ablations), ``sweep`` (cached experiment grids).
+    (LSTM variants for ablations), ``sweep`` (cached experiment grids), ``experiments``
+    (the protocol, the multi-seed grids and their records: ``python -m
+    lstm_tutorial.experiments``), ``story_experiments`` (Part III's multi-seed story runs),
+    ``report`` (tables and figures of the records).
 """
 
 from lstm_tutorial.display import show_source

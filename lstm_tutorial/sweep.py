@@ -85,12 +85,15 @@ DEFAULTS: dict[str, Any] = {
     "max_sequences": 64_000,
     "forget_bias": None,  # torch.nn.LSTM ("lstm") only: initial b_f
     "input_bias": None,  # torch.nn.LSTM ("lstm") only: initial b_i
+    "update_bias": None,  # torch.nn.GRU ("gru") only: initial b_z
+    "orthogonal": False,  # torch.nn.RNN ("rnn") only: orthogonal recurrent weights
+    "strict_n_val": None,  # adding, copy: also train on until all of this many are right
     "n_symbols": 8,  # copy task
     "length": 3,  # copy task: symbols to copy
     "n_train": 256,  # Reber: training strings (the paper's 256)
     "n_test": 256,  # Reber: test strings
     "val_seed": 12345,
-    "version": 1,
+    "version": 2,
 }
 #: Settings that differ by task. The embedded Reber grammar is solved only when every string
 #: of the training and the test set is predicted completely (the paper's criterion); one
@@ -125,6 +128,9 @@ SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "max_sequences": checks.positive_int,
     "forget_bias": _optional_number,
     "input_bias": _optional_number,
+    "update_bias": _optional_number,
+    "orthogonal": checks.boolean,
+    "strict_n_val": lambda name, value: checks.optional(checks.positive_int, name, value),
     "n_symbols": checks.positive_int,
     "length": checks.positive_int,
     "n_train": checks.positive_int,
@@ -159,14 +165,27 @@ def check_run_config(config: Any) -> dict:
     checks.seed("config['seed']", config["seed"])
     for name, check in SETTING_CHECKS.items():
         check(f"config[{name!r}]", config[name])
-    if model != "lstm":
-        for name in ("forget_bias", "input_bias"):
-            if config[name] is not None:
-                raise ValueError(
-                    f"config[{name!r}]={config[name]!r} applies to model 'lstm' only (the "
-                    f"torch.nn.LSTM start); model {model!r} would ignore it"
-                )
+    for name, owner in _START_OWNERS.items():
+        if model != owner and config[name] not in (None, False):
+            raise ValueError(
+                f"config[{name!r}]={config[name]!r} applies to model {owner!r} only (the "
+                f"start of torch's {owner.upper()}); model {model!r} would ignore it"
+            )
+    if task == "reber" and config["strict_n_val"] is not None:
+        raise ValueError(
+            "config['strict_n_val'] applies to the adding and copy tasks; the Reber "
+            "criterion is already strict (every string right)"
+        )
     return config
+
+
+#: The start settings of a run config, and the one model each applies to.
+_START_OWNERS = {
+    "forget_bias": "lstm",
+    "input_bias": "lstm",
+    "update_bias": "gru",
+    "orthogonal": "rnn",
+}
 
 
 def run_config(task: str, model: str, T: int | None, seed: int = 0, **settings: Any) -> dict:
@@ -256,13 +275,18 @@ def build_model(config: Mapping[str, Any]) -> SequenceModel:
     else:
         D = config["n_symbols"] + 2
         out, vocab = config["n_symbols"] + 1, D
+    reference = count_parameters(make_recurrent("lstm", D, H))
     if kind == "lstm":
         switches = {"forget_bias": config["forget_bias"], "input_bias": config["input_bias"]}
-    elif kind in VARIANTS:
+    elif kind in VARIANTS:  # as many weights as the standard cell of size H
         kind, switches = "variant", VARIANTS[kind]
+        H = matching_hidden_size(kind, D, reference, **switches)
     else:
-        switches = {}
-        reference = count_parameters(make_recurrent("lstm", D, H))
+        switches = (
+            {"update_bias": config["update_bias"]}
+            if kind == "gru"
+            else {"orthogonal": config["orthogonal"]}
+        )
         H = matching_hidden_size(kind, D, reference)
     torch.manual_seed(config["seed"])
     return SequenceModel(make_recurrent(kind, D, H, **switches), out, vocab)
@@ -282,6 +306,17 @@ class _Adding:
         self.T = config["T"]
         val = adding_problem(config["n_val"], self.T, np.random.default_rng(config["val_seed"]))
         self.val = _tensors(val.x, val.lengths, val.target)
+        self.strict = None
+        if config["strict_n_val"] is not None:  # a second, larger held-out set
+            rng = np.random.default_rng(config["val_seed"] + 1)
+            strict = adding_problem(config["strict_n_val"], self.T, rng)
+            self.strict = _tensors(strict.x, strict.lengths, strict.target)
+
+    def strict_accuracy(self, model: nn.Module) -> float:
+        """The share of the strict held-out set processed correctly."""
+        x, lengths, target = self.strict
+        prediction = self.predict(model, x, lengths).numpy()
+        return float(adding_correct(prediction, target.numpy()).mean())
 
     @staticmethod
     def predict(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
@@ -312,6 +347,18 @@ class _Copy:
         self.T, self.k, self.n_symbols = config["T"], config["length"], config["n_symbols"]
         rng = np.random.default_rng(config["val_seed"])
         self.val = _tensors(*copy_memory(config["n_val"], self.T, rng, **self._options()))
+        self.strict = None
+        if config["strict_n_val"] is not None:  # a second, larger held-out set
+            rng = np.random.default_rng(config["val_seed"] + 1)
+            options = self._options()
+            self.strict = _tensors(*copy_memory(config["strict_n_val"], self.T, rng, **options))
+
+    def strict_accuracy(self, model: nn.Module) -> float:
+        """The share of the strict held-out set copied perfectly."""
+        x, y = self.strict
+        predicted = torch.zeros_like(y)
+        predicted[:, -self.k :] = model(x)[:, -self.k :].argmax(-1)
+        return float(copy_correct(predicted.numpy(), y.numpy(), self.k).mean())
 
     def _options(self) -> dict[str, int]:
         return {"n_symbols": self.n_symbols, "length": self.k}
@@ -342,13 +389,18 @@ class _Copy:
 
 class _Reber:
     """A fixed set of training strings, one pass per check; success when every symbol of
-    every training and test string is predicted (Hochreiter & Schmidhuber 1997)."""
+    every training and test string is predicted (Hochreiter & Schmidhuber 1997). The test
+    strings are disjoint from the training strings."""
+
+    strict = None
 
     def __init__(self, config: Mapping[str, Any]):
         rng = np.random.default_rng(config["seed"])
-        self.train = encode_reber(embedded_reber(config["n_train"], rng))
+        train = embedded_reber(config["n_train"], rng)
         test_rng = np.random.default_rng(config["val_seed"])
-        self.test = encode_reber(embedded_reber(config["n_test"], test_rng))
+        test = embedded_reber(config["n_test"], test_rng, exclude=set(train.strings))
+        self.train, self.test = encode_reber(train), encode_reber(test)
+        self.facts = reber_facts(train.strings, test.strings)
 
     @staticmethod
     def loss(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
@@ -378,12 +430,29 @@ class _Reber:
         x, target = _tensors(self.test.x, self.test.target)
         both = np.concatenate([result["train"], result["test"]])
         return {
+            **self.facts,
             # Success needs every string of both sets; accuracy is the share that are right.
             "accuracy": float(both.mean()),
             "test_accuracy": float(result["test"].mean()),
             "error": float(1.0 - both.mean()),
             "loss": float(self.loss(model, (x, target))),
         }
+
+
+def reber_facts(train: Sequence[str], test: Sequence[str]) -> dict[str, int]:
+    """What a Reber run's data holds: distinct strings in each set, strings the two share,
+    and the longest lag the test set asks to bridge (from the second symbol to the
+    second-to-last: the length of the inner string plus one)."""
+    for name, strings in (("train", train), ("test", test)):
+        checks.sequence(name, strings)
+        for k, string in enumerate(strings):
+            checks.string(f"{name}[{k}]", string)
+    return {
+        "train_distinct": len(set(train)),
+        "test_distinct": len(set(test)),
+        "shared": len(set(train) & set(test)),
+        "test_longest_lag": max(len(s) for s in test) - 3,
+    }
 
 
 _TASK_CLASSES = {"adding": _Adding, "copy": _Copy, "reber": _Reber}
@@ -410,8 +479,13 @@ def train_on_task(config: Mapping[str, Any], log: Callable[[str], None] | None =
     gradient-norm clipping), followed by the success check on held-out data. Training stops
     when the check passes or after ``max_sequences``. Returns plain data:
 
-    - ``solved`` (bool), ``sequences`` (training sequences seen when it stopped),
+    - ``solved`` (bool), ``sequences`` (training sequences seen when the check first
+      passed, or all of them when it never did), ``trained`` (all training sequences seen),
       ``diverged`` (the loss became NaN or infinite);
+    - with ``strict_n_val`` set (adding, copy): training goes on after the check passes
+      until every sequence of a second held-out set of that size is right (a stand-in for
+      the 1997 paper's rule, which stopped when all of the last 2,000 training sequences
+      were right), giving ``strict_solved``, ``strict_sequences`` and ``strict_accuracy``;
     - ``accuracy`` (the share of held-out sequences processed correctly), ``error`` (adding:
       mean absolute error; copy: share of wrong symbols; Reber: share of wrong strings),
       ``loss`` (held-out loss), for Reber also ``test_accuracy``;
@@ -429,7 +503,8 @@ def train_on_task(config: Mapping[str, Any], log: Callable[[str], None] | None =
         rng = np.random.default_rng(config["seed"])
         B = config["batch_size"]
         per_chunk = max(1, config["eval_every"] // B)
-        seen, curve, diverged, solved = 0, [], False, False
+        seen, curve, diverged, solved, solved_at = 0, [], False, False, None
+        strict_at = None
         metrics: dict[str, float] = {}
         start = time.perf_counter()
         while seen < config["max_sequences"]:
@@ -456,16 +531,30 @@ def train_on_task(config: Mapping[str, Any], log: Callable[[str], None] | None =
             curve.append([seen, metrics["accuracy"]])
             if log is not None:
                 log(f"  {seen:>7} sequences  accuracy {metrics['accuracy']:.3f}")
-            if metrics["accuracy"] >= config["threshold"]:
-                solved = True
+            if not solved and metrics["accuracy"] >= config["threshold"]:
+                solved, solved_at = True, seen
+            if solved and task.strict is not None:  # the stricter rule: all right
+                with torch.no_grad():
+                    metrics["strict_accuracy"] = task.strict_accuracy(model.eval())
+                if metrics["strict_accuracy"] == 1.0:
+                    strict_at = seen
+            if solved and (task.strict is None or strict_at is not None):
                 break
         seconds = time.perf_counter() - start
         if not metrics:  # diverged in the first chunk
             metrics = {"accuracy": 0.0, "error": float("nan"), "loss": float("nan")}
+        strict = {}
+        if task.strict is not None:
+            strict = {
+                "strict_solved": strict_at is not None,
+                "strict_sequences": seen if strict_at is None else strict_at,
+            }
         return {
             "solved": solved,
-            "sequences": seen,
+            "sequences": seen if solved_at is None else solved_at,
+            "trained": seen,
             "diverged": diverged,
+            **strict,
             **metrics,
             "curve": curve,
             "parameters": count_parameters(model.recurrent),
@@ -488,7 +577,7 @@ STORY_DEFAULTS: dict[str, Any] = {
     "max_distance": 24,
     "clip_norm": 1.0,
     "data_seed": 1,
-    "version": 1,
+    "version": 2,
 }
 
 
@@ -602,6 +691,9 @@ def train_on_stories(config: Mapping[str, Any]) -> dict:
         switches: dict[str, Any] = {}
         if kind in VARIANTS:
             kind, switches = "variant", VARIANTS[kind]
+        if kind != "lstm":  # as many weights as the LSTM of size H
+            reference = count_parameters(make_recurrent("lstm", E, H))
+            H = matching_hidden_size(kind, E, reference, **switches)
         torch.manual_seed(config["seed"])
         model = StoryLM(vocab.size, make_recurrent(kind, E, H, **switches), E)
         history = fit(

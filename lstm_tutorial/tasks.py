@@ -27,6 +27,7 @@ helper. The NamedTuples are return values, not checked.
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import NamedTuple
 
 import numpy as np
@@ -155,19 +156,40 @@ class ReberStrings(NamedTuple):
     legal_next: list[list[frozenset[str]]]
 
 
-def embedded_reber(n: int, rng: np.random.Generator) -> ReberStrings:
+def embedded_reber(
+    n: int, rng: np.random.Generator, exclude: Collection[str] = ()
+) -> ReberStrings:
     """Draw ``n`` strings of the embedded Reber grammar (Hochreiter & Schmidhuber 1997, exp. 1).
 
     A string is B, then T or P (probability 1/2 each), then a Reber string, then the same T
     or P again, then E: for example BTBPVVETE. Predicting the second-to-last symbol needs the
     second symbol, remembered across the whole inner string. See :class:`ReberStrings`.
+
+    ``exclude`` (a collection of strings, e.g. a training set) makes a test set disjoint
+    from it: a drawn string that is in ``exclude`` is drawn again, so the strings come from
+    the grammar's distribution restricted to the strings not excluded.
     """
     _check_reber(n, rng)
-    strings = []
-    for _ in range(n):
+    exclude = _check_exclude(exclude)
+    strings: list[str] = []
+    while len(strings) < n:
         branch = "TP"[rng.integers(2)]
-        strings.append(f"B{branch}{reber_string(rng)}{branch}E")
+        string = f"B{branch}{reber_string(rng)}{branch}E"
+        if string not in exclude:
+            strings.append(string)
     return ReberStrings(strings, [reber_legal_next(s) for s in strings])
+
+
+def _check_exclude(exclude: object) -> frozenset[str]:
+    """A collection of embedded Reber strings (not one string, which would be read as its
+    letters)."""
+    if isinstance(exclude, str | bytes) or not isinstance(exclude, Collection):
+        raise checks.ArgumentTypeError(
+            f"exclude must be a collection of strings, got {checks.describe(exclude)}"
+        )
+    for k, string in enumerate(exclude):
+        checks.string(f"exclude[{k}]", string)
+    return frozenset(exclude)
 
 
 def _reber_walk(string: str) -> list[frozenset[str]] | str:

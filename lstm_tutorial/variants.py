@@ -384,12 +384,13 @@ def set_gate_bias(module: nn.Module, gate: str, value: float) -> None:
 
 
 #: The cells of the ablation chapter: name -> switches of :class:`VariantLSTM`.
-#: "standard" is torch's cell with its forget bias initialised to 1.
+#: "standard" is torch's cell with its forget bias initialised to 1; CIFG, whose forget gate
+#: is 1 - i, gets the input bias -1, so that its forget gate starts where the standard's does.
 VARIANTS: dict[str, dict[str, Any]] = {
     "standard": {"forget_bias": 1.0},
     "no forget gate": {"forget_gate": False},
     "peepholes": {"peepholes": True, "forget_bias": 1.0},
-    "CIFG": {"coupled": True},
+    "CIFG": {"coupled": True, "input_bias": -1.0},  # f = 1 - i starts at sigmoid(1)
     "no output gate": {"output_gate": False, "forget_bias": 1.0},
     "no input act.": {"input_activation": False, "forget_bias": 1.0},
     "no output act.": {"output_activation": False, "forget_bias": 1.0},
@@ -421,7 +422,9 @@ def make_recurrent(
     - ``"lstm"``: ``torch.nn.LSTM`` (fast, fused); ``forget_bias`` / ``input_bias`` may be
       given to initialise those gate biases, no other switch;
     - ``"variant"``: :class:`VariantLSTM` with the given switches;
-    - ``"gru"``: ``torch.nn.GRU``; ``"rnn"``: ``torch.nn.RNN`` with tanh (the vanilla RNN).
+    - ``"gru"``: ``torch.nn.GRU``; ``update_bias`` may set the update gate's bias b_z;
+    - ``"rnn"``: ``torch.nn.RNN`` with tanh (the vanilla RNN); ``orthogonal=True`` starts its
+      recurrent weights as a random orthogonal matrix.
 
     ``num_layers`` > 1 stacks layers, ``bidirectional=True`` adds a backwards direction.
     """
@@ -436,15 +439,18 @@ def make_recurrent(
     if kind == "variant":
         checks.no_unknown_keys("switches", switches, _VARIANT_OPTIONS)
         return VariantLSTM(input_size, hidden_size, **shape, **switches)
-    allowed = {"forget_bias", "input_bias"} if kind == "lstm" else set()
-    unknown = set(switches) - allowed
+    allowed = _START_SWITCHES[kind]
+    unknown = set(switches) - set(allowed)
     if unknown:
         raise ValueError(
-            f"{kind!r} takes no switches {sorted(unknown)}; use kind='variant' for the "
-            "configurable LSTM"
+            f"{kind!r} takes no switches {sorted(unknown)} (only {list(allowed)}); use "
+            "kind='variant' for the configurable LSTM"
         )
     for key, value in switches.items():
-        checks.optional(checks.number, key, value)
+        if key == "orthogonal":
+            checks.boolean(key, value)
+        else:
+            checks.optional(checks.number, key, value)
     if kind == "lstm":
         layer = nn.LSTM(input_size, hidden_size, **shape)
         for gate, key in (("f", "forget_bias"), ("i", "input_bias")):
@@ -452,8 +458,39 @@ def make_recurrent(
                 set_gate_bias(layer, gate, float(switches[key]))
         return layer
     if kind == "gru":
-        return nn.GRU(input_size, hidden_size, **shape)
-    return nn.RNN(input_size, hidden_size, nonlinearity="tanh", **shape)
+        layer = nn.GRU(input_size, hidden_size, **shape)
+        if switches.get("update_bias") is not None:
+            _set_update_bias(layer, float(switches["update_bias"]))
+        return layer
+    layer = nn.RNN(input_size, hidden_size, nonlinearity="tanh", **shape)
+    if switches.get("orthogonal"):
+        with torch.no_grad():
+            for name, parameter in layer.named_parameters():
+                if name.startswith("weight_hh_"):
+                    nn.init.orthogonal_(parameter)
+    return layer
+
+
+#: The start switches of torch's fused layers in :func:`make_recurrent`.
+_START_SWITCHES = {
+    "lstm": ("forget_bias", "input_bias"),
+    "gru": ("update_bias",),
+    "rnn": ("orthogonal",),
+}
+
+
+def _set_update_bias(layer: nn.GRU, value: float) -> None:
+    """b_z = value in every layer and direction of an ``nn.GRU`` (gate order r, z, n): its
+    block of ``bias_ih`` becomes ``value``, its block of ``bias_hh`` 0. With b_z > 0 a fresh
+    GRU keeps most of h_{t-1} (h_t = (1 - z_t) * n_t + z_t * h_{t-1})."""
+    checks.fits_dtype("update_bias", value, layer.bias_ih_l0.dtype)
+    H = layer.hidden_size
+    with torch.no_grad():
+        for name, parameter in layer.named_parameters():
+            if name.startswith("bias_ih_"):
+                parameter[H : 2 * H] = value
+            elif name.startswith("bias_hh_"):
+                parameter[H : 2 * H] = 0.0
 
 
 def count_parameters(module: nn.Module) -> int:

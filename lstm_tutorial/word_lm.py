@@ -556,6 +556,9 @@ class StoryLMConfig:
     data_seed: int = 1
     seed: int = 0
     version: int = 1
+    min_distance: int = 0
+    distractor: bool = False
+    attractors: int = 0
 
     def __post_init__(self) -> None:
         _check_config(self)
@@ -589,8 +592,21 @@ def _check_config(config: StoryLMConfig) -> None:
             "data_seed": checks.seed,
             "seed": checks.seed,
             "version": checks.positive_int,
+            "min_distance": checks.count,
+            "distractor": checks.boolean,
+            "attractors": checks.count,
         },
     )
+    if config.min_distance > config.max_distance:
+        raise ValueError(
+            f"StoryLMConfig.min_distance must be at most max_distance ({config.max_distance}), "
+            f"got {config.min_distance}"
+        )
+    if config.attractors > config.min_distance:
+        raise ValueError(
+            f"StoryLMConfig.attractors must be at most min_distance ({config.min_distance}): "
+            f"every story needs room for them, got {config.attractors}"
+        )
 
 
 def _check_changes(changes: dict[str, Any]) -> None:
@@ -604,14 +620,26 @@ def _check_changes(changes: dict[str, Any]) -> None:
 
 
 def story_data(config: StoryLMConfig, vocab: WordVocab) -> tuple[torch.Tensor, torch.Tensor]:
-    """The encoded training and validation stories of ``config`` (distances 0..max)."""
+    """The encoded training and validation stories of ``config`` (distances
+    min_distance..max_distance, with its distractor and attractor options)."""
     checks.instance("config", config, StoryLMConfig, "a StoryLMConfig")
     checks.instance("vocab", vocab, WordVocab, "a WordVocab (WordVocab.from_story_vocab())")
-    distances = range(config.max_distance + 1)
     rng = np.random.default_rng(config.data_seed)
-    train = generate_stories(config.train_stories, distances, seed=rng)
-    val = generate_stories(config.val_stories, distances, seed=rng)
+    options = story_options(config)
+    train = generate_stories(config.train_stories, seed=rng, **options)
+    val = generate_stories(config.val_stories, seed=rng, **options)
     return encode_stories(train, vocab), encode_stories(val, vocab)
+
+
+def story_options(config: StoryLMConfig) -> dict[str, Any]:
+    """The keyword arguments of :func:`lstm_tutorial.stories.generate_stories` that give
+    stories like ``config``'s: distances, distractor, attractors."""
+    checks.instance("config", config, StoryLMConfig, "a StoryLMConfig")
+    return {
+        "distances": range(config.min_distance, config.max_distance + 1),
+        "distractor": config.distractor,
+        "attractors": config.attractors,
+    }
 
 
 def _check_training(config: Any, directory: Any, device: Any, log: Any) -> None:

@@ -21,7 +21,16 @@ import matplotlib
 import numpy as np
 import pytest
 import torch
-from badinput import Call, cases, check_case, check_valid, id_tensor, public_api, valid_calls
+from badinput import (
+    MUTATIONS,
+    Call,
+    cases,
+    check_case,
+    check_valid,
+    id_tensor,
+    public_api,
+    valid_calls,
+)
 from torch import nn
 
 from lstm_tutorial import (
@@ -384,6 +393,18 @@ VARIANT_CALLS = [
     ),
     Call(
         variants.make_recurrent,
+        lambda: {"kind": "gru", "input_size": 3, "hidden_size": 4, "update_bias": 3.0},
+        {"update_bias": "optional_number"},
+        label="make_recurrent(gru, update_bias)",
+    ),
+    Call(
+        variants.make_recurrent,
+        lambda: {"kind": "rnn", "input_size": 3, "hidden_size": 4, "orthogonal": True},
+        {"orthogonal": "bool"},
+        label="make_recurrent(rnn, orthogonal)",
+    ),
+    Call(
+        variants.make_recurrent,
         lambda: {"kind": "variant", "input_size": 3, "hidden_size": 4, "peepholes": True},
         {"peepholes": "bool"},
         label="make_recurrent(variant)",
@@ -729,6 +750,23 @@ WORD_LM_CALLS = [
         {"cell": _kinds(("unknown", "cnn"), ("None", None)), "epochs": "positive_int"},
     ),
     Call(
+        StoryLMConfig,
+        lambda: dataclasses.asdict(StoryLMConfig()) | {"min_distance": 2, "attractors": 1},
+        {
+            "min_distance": lambda v: (
+                MUTATIONS["count"](v) + [("above max_distance", StoryLMConfig().max_distance + 1)]
+            ),
+            "distractor": "bool",
+            "attractors": lambda v: MUTATIONS["count"](v) + [("above min_distance", v + 2)],
+        },
+        label="StoryLMConfig(min_distance, distractor, attractors)",
+    ),
+    Call(
+        word_lm.story_options,
+        lambda: {"config": StoryLMConfig(min_distance=2, distractor=True, attractors=1)},
+        {"config": _kinds(("dict", dataclasses.asdict(StoryLMConfig())), ("None", None))},
+    ),
+    Call(
         word_lm.story_data,
         lambda: {"config": StoryLMConfig(train_stories=8, val_stories=4), "vocab": VOCAB},
         {
@@ -776,9 +814,54 @@ TRAINING_CALLS = [
     ),
 ]
 
+
+def _story_list(valid):
+    return [
+        ("empty", []),
+        ("str", "John gave Mary a puppy."),
+        ("one Story", valid[0]),
+        ("None inside", [valid[0], None]),
+        ("None", None),
+    ]
+
+
+PLAIN = lambda: generate_stories(6, range(1, 4), seed=0)  # noqa: E731 - fresh per case
 A_STORY = lambda: generate_story(np.random.default_rng(0), 3)  # noqa: E731
 STORY_FIELDS = lambda: {f.name: getattr(A_STORY(), f.name) for f in dataclasses.fields(Story)}  # noqa: E731
 STORIES_CALLS = [
+    Call(
+        stories.best_perplexity,
+        lambda: {
+            "stories": PLAIN(),
+            "distances": range(1, 4),
+            "vocab": DEFAULT_VOCAB,
+            "remember_names": False,
+        },
+        {
+            "stories": lambda v: (
+                _story_list(v) + [("no log_prob", [dataclasses.replace(v[0], log_prob=None)])]
+            ),
+            "distances": _kinds(
+                ("float", 2.0),
+                ("str", "3"),
+                ("empty", []),
+                ("None", None),
+                ("negative inside", [0, -1]),
+                ("a distance not drawn", [0]),
+            ),
+            "vocab": _kinds(("None", None), ("str", "vocab")),
+            "remember_names": "bool",
+        },  # fmt: skip
+    ),
+    Call(
+        stories.shortcut_scores,
+        lambda: {"train": PLAIN(), "test": PLAIN(), "vocab": DEFAULT_VOCAB},
+        {
+            "train": _story_list,
+            "test": _story_list,
+            "vocab": _kinds(("None", None), ("str", "vocab")),
+        },
+    ),
     Call(
         Animal,
         lambda: {
@@ -937,6 +1020,20 @@ TASK_CALLS = [
         tasks.embedded_reber,
         lambda: {"n": 2, "rng": np.random.default_rng(0)},
         {"n": "positive_int", "rng": "rng"},
+    ),
+    Call(
+        tasks.embedded_reber,
+        lambda: {"n": 2, "rng": np.random.default_rng(0), "exclude": {"BTBTXSETE"}},
+        {
+            "exclude": _kinds(
+                ("str", "BTBTXSETE"),
+                ("bytes", b"BTBTXSETE"),
+                ("int", 3),
+                ("None", None),
+                ("int inside", ["BTBTXSETE", 3]),
+            )  # fmt: skip
+        },
+        label="embedded_reber(exclude)",
     ),
     Call(
         tasks.reber_legal_next,

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import atexit
 import dataclasses
+import functools
 import math
 import shutil
 import tempfile
@@ -15,11 +16,23 @@ import numpy as np
 import pytest
 import torch
 from badinput import Call, cases, check_case, check_valid, id_tensor, ids, public_api, valid_calls
+from fake_records import records_file, story_record, task_record
 from torch import nn
 
-from lstm_tutorial import bench, store, sweep, timings, train_numpy, training
+from lstm_tutorial import (
+    bench,
+    experiments,
+    report,
+    store,
+    story_experiments,
+    sweep,
+    timings,
+    train_numpy,
+    training,
+)
 from lstm_tutorial.charlm import CharLM
 from lstm_tutorial.train_numpy import TrainConfig
+from lstm_tutorial.word_lm import StoryLMConfig
 
 TEXT = "the cat sat on the mat. the dog sat on the log. " * 40
 
@@ -712,7 +725,465 @@ MORE_CALLS = [
     ),
 ]
 
-NO_VALID_CALL = {sweep.train_on_stories}  # its valid call trains a real model: tests elsewhere
+
+# ------------------------------------------------- the experiments and their records
+
+
+def _records_dir() -> Path:
+    """A folder holding a valid records file ``tiny.json`` (made by the current code)."""
+    folder = TMP / "records"
+    folder.mkdir(exist_ok=True)
+    content = {"group": "tiny", "modules": ["tasks"], "code_hash": experiments.code_hash(["tasks"])}
+    content |= {"tuning": [], "runs": []}
+    record = {"format": experiments.RECORDS_FORMAT, **content, "digest": store.digest(content)}
+    store.write_json(folder / "tiny.json", record)
+    return folder
+
+
+def _tuning_records():
+    config = sweep.run_config("adding", "lstm", 10, lr=1e-2)
+    return [{"config": config, "metrics": {"solved": True, "sequences": 5}}]
+
+
+def _story_runs():
+    return [{"config": {"model": "lstm"}, "metrics": {"solved": True}}] * 5
+
+
+def _str(v):
+    """The mutations of a string argument (the ``"str"`` kind)."""
+    return [("int", 3), ("None", None), ("bytes", str(v).encode())]
+
+
+def _bad_records(v):
+    """What :func:`experiments._check_record_list` refuses, naming the argument."""
+    record = v[0] if v else {"config": {}, "metrics": {}}
+    return [
+        ("str", "abc"),
+        ("None", None),
+        ("dict", record),
+        ("not dicts", [1]),
+        ("no config", [{"metrics": record["metrics"]}]),
+        ("no metrics", [{"config": record["config"]}]),
+        ("config not a dict", [{**record, "config": 3}]),
+        ("metrics a list", [{**record, "metrics": [1]}]),
+    ]
+
+
+def _long_lag_rates():
+    return {(task, m): 1e-2 for task, spec in experiments.LONG_LAG.items() for m in spec["T"]}
+
+
+def _ablation_rates():
+    tasks = (*experiments.ABLATION_TASKS, "stories")
+    return {(task, m): 1e-2 for task in tasks for m in experiments.ABLATION_MODELS}
+
+
+def _story_rates():
+    return {("story_lm", m): 1e-2 for m in story_experiments.STORY_MODELS}
+
+
+def _bad_rates(v):
+    """Rates that are not a mapping, lack a (task, model), or hold a bad rate."""
+    key = next(iter(v))
+    return [
+        ("None", None),
+        ("list", list(v.items())),
+        ("empty", {}),
+        ("one missing", {k: x for k, x in v.items() if k != key}),
+        ("str keys", {f"{t}/{m}": x for (t, m), x in v.items()}),
+    ]
+
+
+def _bad_rate_values(v):
+    key = next(iter(v))
+    return [
+        ("rate 0", v | {key: 0.0}),
+        ("rate negative", v | {key: -1e-2}),
+        ("rate str", v | {key: "0.01"}),
+        ("rate bool", v | {key: True}),
+        ("rate nan", v | {key: math.nan}),
+        ("rate None", v | {key: None}),
+    ]
+
+
+def _log_kind(v):
+    return [("int", 3), ("str", "print")]
+
+
+EXPERIMENT_CALLS = [
+    Call(
+        sweep.reber_facts,
+        lambda: {"train": ["BTBTXSETE", "BPBPVVEPE"], "test": ["BTBPVVETE"]},
+        dict.fromkeys(
+            ("train", "test"),
+            lambda v: [("str", v[0]), ("None", None), ("empty", []), ("int inside", [v[0], 3])],
+        ),
+    ),
+    Call(
+        experiments.run_function,
+        lambda: {"config": sweep.run_config("adding", "lstm", 10)},
+        {"config": lambda v: [("None", None), ("list", [1]), ("str", "adding")]},
+    ),
+    Call(
+        experiments.tuned_rates,
+        lambda: {"tuning": _tuning_records()},
+        {"tuning": _bad_records},
+    ),
+    Call(
+        experiments.code_hash,
+        lambda: {"modules": ["tasks", "sweep"]},
+        {
+            "modules": lambda v: [
+                ("str", "tasks"),
+                ("None", None),
+                ("empty", []),
+                ("int inside", ["tasks", 3]),
+                ("not a module", ["tasks", "no_such_module"]),
+                ("a path", ["tasks", "a/b"]),
+                ("parent", ["..", "tasks"]),
+                ("empty name", [""]),
+                ("with .py", ["tasks.py"]),
+            ]
+        },
+    ),
+    Call(
+        experiments.load_records,
+        lambda: {"name": "tiny", "directory": _records_dir()},
+        {
+            "name": lambda v: [
+                ("int", 3),
+                ("None", None),
+                ("bytes", b"tiny"),
+                ("empty", ""),
+                ("a path", "../tiny"),
+                ("slash", "a/b"),
+                ("with .json", "tiny.json"),
+            ],
+            "directory": lambda v: [("int", 3), ("None", None), ("empty", "")],
+        },
+    ),
+    Call(
+        experiments.spread,
+        lambda: {"values": [1.0, 2.0, 3.0]},
+        {
+            "values": lambda v: [
+                ("str", "123"),
+                ("None", None),
+                ("empty", []),
+                ("dict", {1: 2}),
+                ("str inside", [1.0, "2"]),
+                ("None inside", [1.0, None]),
+                ("bool inside", [1.0, True]),
+                ("nan inside", [1.0, math.nan]),
+                ("inf inside", [1.0, math.inf]),
+            ]
+        },
+    ),
+    Call(
+        experiments.verdict,
+        lambda: {"runs": _story_runs(), "key": "solved"},
+        {
+            "runs": _bad_records,  # an empty list is valid: no seed solved, so False
+            "key": lambda v: [("int", 3), ("None", None), ("empty", ""), ("bytes", b"solved")],
+        },
+    ),
+    Call(
+        experiments.select,
+        lambda: {"records": _tuning_records(), "task": "adding", "model": "lstm"},
+        {"records": _bad_records},
+    ),
+    Call(
+        experiments.tuning_score,
+        lambda: {
+            "config": sweep.run_config("adding", "lstm", 10, max_sequences=1000),
+            "metrics": {"solved": True, "sequences": 300},
+        },
+        {
+            "config": lambda v: [
+                ("None", None),
+                ("list", [1]),
+                ("no budget", {k: x for k, x in v.items() if k != "max_sequences"}),
+                ("budget 0", v | {"max_sequences": 0}),
+                ("budget float", v | {"max_sequences": 1000.0}),
+            ],
+            "metrics": lambda v: [
+                ("None", None),
+                ("list", [1]),
+                ("empty", {}),
+                ("solved int", v | {"solved": 1}),
+                ("solved str", v | {"solved": "yes"}),
+                ("no sequences", {"solved": True}),
+                ("sequences negative", v | {"sequences": -1}),
+                ("sequences float", v | {"sequences": 300.0}),
+                ("loss nan", {"loss": math.nan}),
+                ("loss str", {"loss": "1.0"}),
+            ],
+        },
+        label="tuning_score-solved",
+    ),
+    Call(
+        experiments.tuning_score,
+        lambda: {
+            "config": story_experiments.story_run_config("lstm", 0, 1e-2),
+            "metrics": {"loss": 1.5},
+        },
+        {"metrics": lambda v: [("loss None", {"loss": None}), ("loss inf", {"loss": math.inf})]},
+        label="tuning_score",
+    ),  # fmt: skip
+    Call(
+        experiments.run_configs,
+        lambda: {"configs": [], "jobs": 1, "cache_dir": TMP / "run_configs", "log": None},
+        {
+            "configs": lambda v: [
+                ("None", None),
+                ("str", "adding"),
+                ("dict", sweep.run_config("adding", "lstm", 10)),
+                ("not dicts", [1]),
+                ("str inside", ["adding"]),
+            ],
+            "jobs": "positive_int",
+            "cache_dir": lambda v: [("int", 3), ("None", None), ("empty", "")],
+            "log": _log_kind,
+        },
+    ),
+    Call(
+        experiments.long_lag_runs,
+        lambda: {"rates": _long_lag_rates()},
+        {"rates": lambda v: _bad_rates(v) + _bad_rate_values(v)},
+    ),
+    Call(
+        experiments.ablation_runs,
+        lambda: {"rates": _ablation_rates()},
+        {"rates": lambda v: _bad_rates(v) + _bad_rate_values(v)},
+    ),
+    Call(story_experiments.story_runs, lambda: {"rates": _story_rates()}, {"rates": _bad_rates}),
+    Call(
+        experiments.run_group,
+        lambda: {"name": "long_lag", "jobs": 1, "log": None},
+        {
+            "name": lambda v: [("unknown", "bogus"), ("int", 3), ("None", None)],
+            "jobs": "positive_int",
+            "log": _log_kind,
+        },
+    ),
+    Call(
+        experiments.check_records,
+        lambda: {"name": "long_lag", "sample": 1, "log": None},
+        {
+            "name": lambda v: [("unknown", "bogus"), ("int", 3), ("None", None)],
+            "sample": "count",
+            "log": _log_kind,
+        },
+    ),
+    Call(
+        story_experiments.story_size,
+        lambda: {"cell": "gru"},
+        {
+            "cell": lambda v: [
+                ("unknown", "cnn"),
+                ("a variant", "standard"),
+                ("int", 3),
+                ("None", None),
+                ("upper case", "GRU"),
+            ]
+        },
+    ),
+    Call(
+        story_experiments.story_run_config,
+        lambda: {"model": "gru", "seed": 0, "lr": 1e-2, "max_distance": 3},
+        {
+            "model": lambda v: [
+                ("unknown", "cnn"),
+                ("a variant", "standard"),
+                ("upper case", "GRU"),
+                ("int", 3),
+                ("None", None),
+            ],
+            "seed": "seed",
+            "lr": "positive",
+            "max_distance": lambda v: [("negative", -1), ("float", 2.0), ("str", "3")],
+        },
+    ),
+    Call(
+        story_experiments.test_stories,
+        lambda: {"config": StoryLMConfig(max_distance=2)},
+        {"config": lambda v: [("dict", dataclasses.asdict(v)), ("None", None)]},
+    ),
+    Call(
+        story_experiments.train_story_run,
+        lambda: {"config": story_experiments.story_run_config("lstm", 0, 1e-2)},
+        {
+            "config": lambda v: [
+                ("None", None),
+                ("list", [1]),
+                ("no task", {k: x for k, x in v.items() if k != "task"}),
+                ("another task", v | {"task": "adding"}),
+            ]
+        },
+    ),
+    Call(
+        story_experiments.train_story_run,
+        lambda: {"config": story_experiments.story_run_config("lstm", 0, 1e-2)},
+        {"config": lambda v: [("lr negative", v | {"lr": -1.0}), ("lr str", v | {"lr": "a"})]},
+        names={"config": "StoryLMConfig.lr"},
+        label="train_story_run-fields",
+    ),
+]
+
+MORE_CALLS += EXPERIMENT_CALLS
+
+
+# ----------------------------------------------------- the tables and figures of the records
+
+
+def _bad_report_records(v):
+    """What :func:`report._check_records` refuses, naming the argument."""
+    record = v[0]
+    return [
+        ("str", "abc"),
+        ("None", None),
+        ("dict", record),
+        ("not dicts", [1]),
+        ("no config", [{"metrics": record["metrics"]}]),
+        ("no metrics", [{"config": record["config"]}]),
+    ]
+
+
+def _task_records():
+    return [task_record("lstm", 10, seed, solved=seed < 2, sequences=100 * (seed + 1))
+            for seed in range(3)]  # fmt: skip
+
+
+def _story_records():
+    return [story_record("lstm", 0), story_record("lstm", 1, agreement=0.8)]
+
+
+def _bad_groups(v):
+    return [
+        ("None", None),
+        ("list", list(v.values())),
+        ("str", "lstm"),
+        ("runs a str", {"lstm": "abc"}),
+        ("runs not dicts", {"lstm": [1]}),
+        ("runs without metrics", {"lstm": [{"config": {}}]}),
+    ]
+
+
+def _closing(fn):
+    """``fn``, closing its figures (the figures are not looked at here)."""
+
+    @functools.wraps(fn)
+    def draw(**kwargs):
+        import matplotlib.pyplot as plt
+
+        try:
+            return fn(**kwargs)
+        finally:
+            plt.close("all")
+
+    return draw
+
+
+REPORT_CALLS = [
+    Call(
+        report.cells,
+        lambda: {"records": _task_records(), "task": "adding"},
+        {"records": _bad_report_records, "task": lambda v: [*_str(v), ("empty", "")]},
+    ),
+    Call(
+        report.cell_summary,
+        lambda: {"runs": _task_records(), "key": "solved"},
+        {
+            "runs": _bad_report_records,
+            "key": lambda v: [("another metric", "error"), ("int", 3), ("None", None)],
+        },
+    ),
+    Call(
+        report.tuning_table,
+        lambda: {"tuning": [task_record(lr=lr) for lr in (1e-3, 1e-2)]},
+        {"tuning": _bad_report_records},
+    ),
+    Call(
+        report.task_table,
+        lambda: {"records": _task_records(), "task": "adding", "strict": True},
+        {"records": _bad_report_records, "task": _str, "strict": "bool"},
+    ),
+    Call(
+        report.verdict_table,
+        lambda: {"records": _task_records(), "tasks": ["adding"], "models": ["lstm", "gru"]},
+        {"records": _bad_report_records},
+    ),
+    Call(
+        _closing(report.plot_task),
+        lambda: {"records": _task_records(), "task": "adding"},
+        {"records": _bad_report_records, "task": _str},
+    ),
+    Call(
+        report.story_cells,
+        lambda: {"records": _story_records(), "distractor": False},
+        {"records": _bad_report_records},
+    ),
+    Call(
+        report.by_distance,
+        lambda: {"runs": _story_records(), "kind": "recall"},
+        {
+            "runs": _bad_report_records,
+            "kind": lambda v: [("another metric", "test_ppl"), ("int", 3), ("None", None)],
+        },
+    ),
+    Call(
+        report.wilson,
+        lambda: {"right": 5, "total": 10, "z": 1.96},
+        {
+            "right": lambda v: [
+                ("negative", -1),
+                ("above total", 11),
+                ("one above total", np.array([5, 11])),
+            ],
+            "total": lambda v: [("zero", 0), ("negative", -1), ("below right", 4)],
+        },
+        names={"total": "total"},
+    ),
+    Call(
+        report.story_table,
+        lambda: {"groups": {"lstm": _story_records()}},
+        {"groups": _bad_groups},
+    ),
+    Call(
+        _closing(report.plot_story_probes),
+        lambda: {"groups": {"lstm": _story_records()}},
+        {"groups": lambda v: [g for g in _bad_groups(v) if not g[0].startswith("runs")]},
+    ),
+    Call(
+        report.run_minutes,
+        lambda: {"record": records_file(_task_records())},
+        {"record": lambda v: [("None", None), ("list", [v]), ("str", "long_lag")]},
+    ),
+    Call(
+        report.chapter_config,
+        lambda: {"records": records_file(_story_records()), "model": "lstm", "seed": 1},
+        {
+            "records": lambda v: [
+                ("None", None),
+                ("list", v["runs"]),
+                ("runs a str", v | {"runs": "abc"}),
+                ("runs not dicts", v | {"runs": [1]}),
+            ],
+            "model": lambda v: [*_str(v), ("empty", "")],
+            "seed": "seed",
+        },
+    ),
+]
+
+MORE_CALLS += REPORT_CALLS
+
+#: Calls whose valid call trains real models (or a whole grid): tested elsewhere.
+NO_VALID_CALL = {
+    sweep.train_on_stories,
+    experiments.run_group,
+    experiments.check_records,
+    story_experiments.train_story_run,
+}
 
 
 @pytest.mark.parametrize("call", valid_calls([c for c in MORE_CALLS if c.fn not in NO_VALID_CALL]))
@@ -723,6 +1194,39 @@ def test_more_valid_calls_work(call):
 @pytest.mark.parametrize("call, arg, label", cases(MORE_CALLS))
 def test_bad_input_to_the_rest_is_refused_naming_the_argument(call, arg, label):
     check_case(call, arg, label)
+
+
+def test_verdict_names_a_key_the_metrics_lack():
+    with pytest.raises(ValueError, match=r"runs\[0\]\['metrics'\] has no 'strict_solved'"):
+        experiments.verdict(_story_runs(), "strict_solved")
+    assert experiments.verdict([], "solved") is False  # no seeds: not solved
+
+
+def test_story_run_config_checks_the_model_first_and_refuses_unknown_fields():
+    with pytest.raises(ValueError, match="model must be one of 'lstm', 'gru', 'rnn'"):
+        story_experiments.story_run_config("cnn", -1, -1.0)  # model first, not seed or lr
+    with pytest.raises(ValueError, match=r"fields has unknown keys \['T'\]"):
+        story_experiments.story_run_config("lstm", 0, 1e-2, T=3)
+    with pytest.raises(ValueError, match=r"unknown keys \['task'\]"):
+        story_experiments.story_run_config("lstm", 0, 1e-2, task="adding")
+
+
+def test_run_group_and_check_records_refuse_bad_arguments_before_any_work(monkeypatch):
+    """Nothing runs, no records are read or written and nothing is logged first."""
+
+    def fail(*args, **kwargs):
+        raise AssertionError("work started before the arguments were checked")
+
+    for name in ("run_configs", "load_records", "code_hash", "write_json"):
+        monkeypatch.setattr(experiments, name, fail)
+    for kwargs in ({"jobs": 0, "log": fail}, {"jobs": 1.0, "log": fail}, {"log": 3}):
+        arg = "jobs" if "jobs" in kwargs else "log"
+        with pytest.raises((TypeError, ValueError), match=rf"\b{arg}\b"):
+            experiments.run_group("long_lag", **kwargs)
+    for kwargs in ({"sample": -1, "log": fail}, {"log": "print"}):
+        arg = "sample" if "sample" in kwargs else "log"
+        with pytest.raises((TypeError, ValueError), match=rf"\b{arg}\b"):
+            experiments.check_records("long_lag", **kwargs)
 
 
 def test_the_benchmark_command_refuses_bad_arguments_before_timing(capsys):
@@ -774,13 +1278,181 @@ UNCHECKED = {
         "a command: its arguments are tested above and in test_timings",
     ),
     "sweep.StoryLM.forward": "called as StoryLM.forward above",
+    **dict.fromkeys(
+        [
+            "experiments.long_lag_tuning",
+            "experiments.ablation_tuning",
+            "story_experiments.story_tuning",
+        ],
+        "takes no arguments",
+    ),
+    "experiments.starts_runs": "its one argument is ignored (the group reuses the long-lag rates)",
+    "experiments.main": "a command: its arguments are tested in test_experiments",
 }
+
+#: Arguments of functions with a Call that the package does not check (the Call mutates only
+#: the checked ones): function -> what is unchecked. Each is pinned by a strict xfail below,
+#: which starts to fail (XPASS) once the package checks it: then move it into the Call.
+TODO_UNCHECKED_ARGUMENTS = {
+    "story_experiments.story_runs": "rates: a bad rate (0, 'a', True) is refused by the "
+    "StoryLMConfig as 'StoryLMConfig.lr', not naming rates",
+}
+
+
+def _without(key):
+    return lambda v: [(f"config without {key!r}", [{**v[0], "config": {
+        k: x for k, x in v[0]["config"].items() if k != key}}])]  # fmt: skip
+
+
+#: The unchecked arguments of :data:`TODO_UNCHECKED_ARGUMENTS` (and ``report.finite``) as
+#: Calls whose mutations are expected to fail (strict xfail): when the package comes to
+#: check one, its case passes, the xfail fails, and the mutation moves into the real Call.
+TODO_CALLS = [
+    Call(
+        story_experiments.story_runs,
+        lambda: {"rates": _story_rates()},
+        {"rates": _bad_rate_values},
+    ),
+    Call(
+        report.cells,
+        lambda: {"records": _task_records(), "task": "adding"},
+        {"records": lambda v: [("config an int", [{**v[0], "config": 3}]), *_without("task")(v)]},
+    ),  # fmt: skip
+    Call(
+        report.story_cells,
+        lambda: {"records": _story_records()},
+        {"records": lambda v: [("config an int", [{**v[0], "config": 3}])]},
+    ),
+    Call(
+        report.cell_summary,
+        lambda: {"runs": _task_records()},
+        {
+            "runs": lambda v: [
+                ("empty", []),
+                (
+                    "metrics without 'error'",
+                    [
+                        {
+                            **v[0],
+                            "metrics": {k: x for k, x in v[0]["metrics"].items() if k != "error"},
+                        }
+                    ],
+                ),
+            ]
+        },
+    ),  # fmt: skip
+    Call(
+        report.tuning_table,
+        lambda: {"tuning": _task_records()},
+        {"tuning": lambda v: [*_without("lr")(v), *_without("task")(v)]},
+    ),
+    Call(
+        report.verdict_table,
+        lambda: {"records": _task_records(), "tasks": ["adding"], "models": ["lstm"]},
+        {
+            "tasks": lambda v: [("str", "adding"), ("None", None), ("int inside", [3])],
+            "models": lambda v: [("str", "lstm"), ("None", None), ("int inside", [3])],
+        },
+    ),
+    Call(
+        _closing(report.plot_task),
+        lambda: {"records": _task_records(), "task": "adding", "axes": None},
+        {"axes": lambda v: [("str", "ax"), ("int", 3)]},
+    ),
+    Call(
+        report.by_distance,
+        lambda: {"runs": _story_records(), "kind": "recall"},
+        {"runs": lambda v: [("empty", []), ("no by_distance", [{**v[0], "metrics": {}}])]},
+    ),
+    Call(
+        report.wilson,
+        lambda: {"right": 5, "total": 10, "z": 1.96},
+        {
+            "right": lambda v: [("None", None), ("nan", math.nan), ("str", "5"), ("bool", True)],
+            "total": lambda v: [("None", None), ("nan", math.nan), ("str", "10")],
+            "z": lambda v: [("str", "1.96"), ("nan", math.nan), ("negative", -1.0)],
+        },
+    ),
+    Call(
+        report.story_table,
+        lambda: {"groups": {"lstm": _story_records()}},
+        {"groups": lambda v: [("no runs", {"lstm": []})]},
+    ),
+    Call(
+        _closing(report.plot_story_probes),
+        lambda: {"groups": {"lstm": _story_records()}, "axes": None, "chance": (0.5, 0.125)},
+        {
+            "groups": lambda v: [g for g in _bad_groups(v) if g[0].startswith("runs")],
+            "axes": lambda v: [("str", "ax")],
+            "chance": lambda v: [("str", "half"), ("one", (0.5,))],
+        },
+    ),
+    Call(
+        report.run_minutes,
+        lambda: {"record": records_file(_task_records())},
+        {
+            "record": lambda v: [
+                ("empty", {}),
+                ("no wall_seconds", {k: x for k, x in v.items() if k != "wall_seconds"}),
+            ]
+        },
+    ),  # fmt: skip
+    Call(
+        report.chapter_config,
+        lambda: {"records": records_file(_story_records()), "model": "lstm", "seed": 1},
+        {"records": lambda v: [("empty", {})]},
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    "call, arg, label",
+    [
+        pytest.param(
+            *case.values,
+            id=case.id,
+            marks=pytest.mark.xfail(strict=True, reason="TODO: unchecked in the package"),
+        )
+        for case in cases(TODO_CALLS)
+        if case.values[0].fn is story_experiments.story_runs
+    ],
+)
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy on the empty lists
+def test_todo_unchecked_arguments_are_still_unchecked(call, arg, label):
+    check_case(call, arg, label)
+
+
+@pytest.mark.parametrize(
+    "call, arg, label",
+    [
+        pytest.param(*case.values, id=case.id)
+        for case in cases(TODO_CALLS)
+        if case.values[0].fn is not story_experiments.story_runs
+    ],
+)
+def test_report_refuses_bad_records(call, arg, label):
+    check_case(call, arg, label)
+
+
+def test_every_todo_entry_has_its_failing_cases():
+    listed = set(TODO_UNCHECKED_ARGUMENTS) | {
+        name for name, why in UNCHECKED.items() if why.startswith("TODO")
+    }
+    tried = {
+        f"{call.fn.__module__.rsplit('.', 1)[-1]}.{call.id}"
+        for call in TODO_CALLS
+        if call.fn is story_experiments.story_runs
+    }
+    assert listed == tried
+
 
 ALL_CALLS = CALLS + HELPER_CALLS + MORE_CALLS
 
 
 @pytest.mark.parametrize(
-    "module", [training, train_numpy, sweep, store, bench, timings], ids=lambda m: m.__name__
+    "module",
+    [training, train_numpy, sweep, store, bench, timings, experiments, story_experiments, report],
+    ids=lambda m: m.__name__,
 )
 def test_every_public_function_class_and_method_has_a_call(module):
     ids_ = {call.id for call in ALL_CALLS}

@@ -14,6 +14,7 @@ from lstm_tutorial.sweep import (
     build_model,
     grid,
     largest_solved,
+    reber_facts,
     run_config,
     run_sweep,
     story_config,
@@ -22,7 +23,7 @@ from lstm_tutorial.sweep import (
     train_on_stories,
     train_on_task,
 )
-from lstm_tutorial.variants import count_parameters
+from lstm_tutorial.variants import VARIANTS, count_parameters
 
 
 @pytest.fixture(autouse=True)
@@ -78,6 +79,49 @@ def test_run_config_rejects_bad_arguments(args, kwargs, match):
         run_config(*args, **kwargs)
 
 
+def test_defaults_are_version_2_with_the_new_start_settings():
+    assert DEFAULTS["version"] == 2 and STORY_DEFAULTS["version"] == 2
+    config = run_config("adding", "gru", 10)
+    assert (config["update_bias"], config["orthogonal"], config["strict_n_val"]) == (
+        None,
+        False,
+        None,
+    )
+
+
+@pytest.mark.parametrize(
+    "task, model, T, settings, match",
+    [
+        ("adding", "lstm", 10, {"update_bias": 1.0}, r"config\['update_bias'\].*'gru' only"),
+        ("adding", "gru", 10, {"forget_bias": 1.0}, r"config\['forget_bias'\].*'lstm' only"),
+        ("adding", "gru", 10, {"orthogonal": True}, r"config\['orthogonal'\].*'rnn' only"),
+        ("copy", "rnn", 10, {"update_bias": 3.0}, r"config\['update_bias'\].*'gru' only"),
+        ("adding", "CIFG", 10, {"update_bias": 1.0}, r"config\['update_bias'\]"),
+        ("reber", "lstm", None, {"strict_n_val": 100}, r"config\['strict_n_val'\]"),
+        ("adding", "lstm", 10, {"strict_n_val": 0}, r"config\['strict_n_val'\]"),
+        ("adding", "rnn", 10, {"orthogonal": 1}, r"config\['orthogonal'\]"),
+        ("adding", "gru", 10, {"update_bias": float("nan")}, r"config\['update_bias'\]"),
+    ],
+)
+def test_start_and_strict_settings_are_refused_where_they_do_not_apply(
+    task, model, T, settings, match
+):
+    with pytest.raises((TypeError, ValueError), match=match):
+        run_config(task, model, T, **settings)
+
+
+def test_start_settings_reach_the_models_layer():
+    gru = build_model(run_config("adding", "gru", 10, update_bias=3.0)).recurrent
+    H = gru.hidden_size
+    z_bias = gru.bias_ih_l0.detach()[H : 2 * H] + gru.bias_hh_l0.detach()[H : 2 * H]
+    torch.testing.assert_close(z_bias, torch.full((H,), 3.0))
+    rnn = build_model(run_config("adding", "rnn", 10, orthogonal=True)).recurrent
+    W = rnn.weight_hh_l0.detach().double()
+    torch.testing.assert_close(
+        W @ W.T, torch.eye(W.shape[0], dtype=torch.float64), atol=1e-5, rtol=0
+    )
+
+
 def test_grid_is_the_product_of_the_axes():
     configs = grid({"task": "adding"}, model=["lstm", "rnn"], T=[10, 100])
     assert [(c["model"], c["T"]) for c in configs] == [
@@ -121,6 +165,14 @@ def test_models_of_similar_size():
     }
     assert max(sizes.values()) / min(sizes.values()) < 1.05
     assert build_model(run_config("adding", "CIFG", 10)).recurrent.gates == ("i", "g", "o")
+
+
+@pytest.mark.parametrize("task, T", [("adding", 10), ("copy", 5), ("reber", None)])
+def test_every_variant_gets_the_standard_lstms_parameter_count(task, T):
+    reference = count_parameters(build_model(run_config(task, "lstm", T)).recurrent)
+    for model in (*VARIANTS, "gru", "rnn"):
+        n = count_parameters(build_model(run_config(task, model, T)).recurrent)
+        assert abs(n - reference) / reference < 0.05, (model, n, reference)
 
 
 # --------------------------------------------------------------------------------- cache
@@ -274,3 +326,61 @@ def test_train_on_stories_returns_the_table_columns():
     assert math.isfinite(result["loss"]) and 0.0 <= result["accuracy"] <= 1.0
     with pytest.raises(ValueError, match="settings has unknown keys"):
         story_config("lstm", hidden=3)
+
+
+def _tiny_adding(seed=0, **settings):
+    settings = {"hidden_size": 8, "eval_every": 256, "max_sequences": 4096} | settings
+    return run_config("adding", "lstm", 6, seed, **settings)
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_strict_n_val_trains_on_until_the_second_held_out_set_is_all_right(seed):
+    # threshold 0 passes the book's check at once; a strict set of one sequence is soon right
+    result = train_on_task(_tiny_adding(seed, threshold=0.0, strict_n_val=1))
+    assert result["solved"] and result["sequences"] == 256  # when the book's check passed
+    assert {"strict_solved", "strict_sequences", "strict_accuracy", "trained"} <= set(result)
+    assert result["strict_sequences"] >= result["sequences"]
+    assert result["trained"] >= result["strict_sequences"]
+    assert result["curve"][-1][0] == result["trained"]
+    if result["strict_solved"]:
+        assert result["strict_accuracy"] == 1.0
+        assert result["trained"] == result["strict_sequences"]  # it stopped there
+    else:
+        assert result["trained"] == result["strict_sequences"] == 4096
+
+
+def test_without_strict_n_val_there_are_no_strict_metrics_and_trained_counts_all():
+    result = train_on_task(_tiny_adding(threshold=0.0, max_sequences=1024))
+    assert result["solved"] and result["sequences"] == result["trained"] == 256
+    assert not {"strict_solved", "strict_sequences", "strict_accuracy"} & set(result)
+    unsolved = train_on_task(_tiny_adding(threshold=1.0, max_sequences=512))
+    assert not unsolved["solved"] and unsolved["sequences"] == unsolved["trained"] == 512
+
+
+def test_strict_n_val_on_the_copy_task():
+    config = run_config(
+        "copy", "gru", 4, hidden_size=8, eval_every=256, max_sequences=1024, threshold=0.0,
+        strict_n_val=8,
+    )  # fmt: skip
+    result = train_on_task(config)
+    assert result["solved"] and 0.0 <= result["strict_accuracy"] <= 1.0
+    assert result["sequences"] <= result["strict_sequences"] <= result["trained"] <= 1024
+
+
+def test_reber_test_strings_are_disjoint_from_the_training_strings():
+    config = run_config("reber", "lstm", None, max_sequences=256, n_train=64, n_test=64)
+    result = train_on_task(config)
+    assert result["shared"] == 0
+    assert 0 < result["train_distinct"] <= 64 and 0 < result["test_distinct"] <= 64
+    assert result["test_longest_lag"] >= 3
+
+
+def test_reber_facts_counts_the_strings_of_each_set():
+    train = ["BTBTXSETE", "BTBTXSETE", "BPBPVVEPE"]
+    test = ["BPBPVVEPE", "BTBTSSXXVVETE"]
+    assert reber_facts(train, test) == {
+        "train_distinct": 2,
+        "test_distinct": 2,
+        "shared": 1,
+        "test_longest_lag": len("BTBTSSXXVVETE") - 3,
+    }

@@ -115,6 +115,25 @@ def test_reber_is_deterministic_and_valid():
             assert string[t + 1] in symbols  # what came next was legal
 
 
+def test_reber_exclude_never_returns_an_excluded_string():
+    train = embedded_reber(256, rng(0))
+    plain = embedded_reber(256, rng(1))
+    assert set(plain.strings) & set(train.strings)  # short strings recur: the test is real
+    test = embedded_reber(256, rng(1), exclude=train.strings)
+    assert not set(test.strings) & set(train.strings)
+    assert len(test.strings) == 256 and all(is_embedded_reber(s) for s in test.strings)
+    assert test.legal_next == [reber_legal_next(s) for s in test.strings]
+    again = embedded_reber(256, rng(1), exclude=set(train.strings))  # any collection
+    assert again.strings == test.strings  # deterministic for the same generator
+    assert embedded_reber(20, rng(2), exclude=()).strings == embedded_reber(20, rng(2)).strings
+
+
+@pytest.mark.parametrize("exclude", ["BTBTXSETE", b"BTBTXSETE", 3, None, ["BTBTXSETE", 3]])
+def test_reber_exclude_must_be_a_collection_of_strings(exclude):
+    with pytest.raises(TypeError, match="exclude"):
+        embedded_reber(2, rng(0), exclude=exclude)
+
+
 def test_reber_legal_next_symbols_of_a_known_string():
     expected = ["PT", "B", "PT", "SX", "SX", "E", "T", "E"]
     legal = reber_legal_next("BTBTXSETE")

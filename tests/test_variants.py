@@ -295,6 +295,95 @@ def test_make_recurrent_builds_every_kind():
         make_recurrent("transformer", 3, 4)
 
 
+@pytest.mark.parametrize("shape", [{}, {"num_layers": 2, "bidirectional": True}])
+def test_gru_update_bias_sets_exactly_b_z(shape):
+    H, b = 4, 3.0
+    torch.manual_seed(0)
+    plain = nn.GRU(3, H, batch_first=True, **shape)
+    torch.manual_seed(0)
+    gru = make_recurrent("gru", 3, H, update_bias=b, **shape)
+    biases = [name for name, _ in gru.named_parameters() if name.startswith("bias_ih_")]
+    assert len(biases) == (4 if shape else 1)  # every layer and direction
+    for ih in biases:
+        hh = ih.replace("bias_ih_", "bias_hh_")
+        got_ih, got_hh = getattr(gru, ih).detach(), getattr(gru, hh).detach()
+        want_ih, want_hh = getattr(plain, ih).detach(), getattr(plain, hh).detach()
+        # gate order r, z, n: the z pre-activation's bias is b_iz + b_hz
+        torch.testing.assert_close(got_ih[H : 2 * H] + got_hh[H : 2 * H], torch.full((H,), b))
+        for block in (slice(0, H), slice(2 * H, 3 * H)):  # r and n: torch's start
+            torch.testing.assert_close(got_ih[block], want_ih[block])
+            torch.testing.assert_close(got_hh[block], want_hh[block])
+    for name, parameter in plain.named_parameters():  # and every weight as torch's
+        if name.startswith("weight_"):
+            torch.testing.assert_close(getattr(gru, name), parameter)
+    torch.manual_seed(0)
+    untouched = make_recurrent("gru", 3, H, update_bias=None, **shape)
+    for name, parameter in plain.named_parameters():
+        torch.testing.assert_close(getattr(untouched, name), parameter)
+
+
+def test_a_large_update_bias_makes_a_fresh_gru_keep_its_state():
+    gru = make_recurrent("gru", 3, 4, update_bias=20.0)
+    h0 = torch.full((1, 2, 4), 0.5)
+    _, h = gru(torch.randn(2, 6, 3), h0)
+    torch.testing.assert_close(h, h0, atol=1e-6, rtol=0)  # z = 1: h_t = h_{t-1}
+
+
+@pytest.mark.parametrize("shape", [{}, {"num_layers": 2, "bidirectional": True}])
+def test_rnn_orthogonal_makes_every_recurrent_matrix_orthogonal(shape):
+    H = 6
+    torch.manual_seed(0)
+    rnn = make_recurrent("rnn", 3, H, orthogonal=True, **shape)
+    names = [name for name, _ in rnn.named_parameters() if name.startswith("weight_hh_")]
+    assert len(names) == (4 if shape else 1)
+    for name in names:
+        W = getattr(rnn, name).detach().double()
+        torch.testing.assert_close(W @ W.T, torch.eye(H, dtype=torch.float64), atol=1e-5, rtol=0)
+    torch.manual_seed(0)
+    plain = make_recurrent("rnn", 3, H, orthogonal=False, **shape)
+    W = plain.weight_hh_l0.detach().double()
+    assert not torch.allclose(W @ W.T, torch.eye(H, dtype=torch.float64), atol=1e-2)
+
+
+@pytest.mark.parametrize(
+    "kind, switch, value",
+    [
+        ("lstm", "update_bias", 1.0),
+        ("lstm", "orthogonal", True),
+        ("gru", "orthogonal", True),
+        ("gru", "forget_bias", 1.0),
+        ("rnn", "update_bias", 1.0),
+        ("rnn", "input_bias", 1.0),
+    ],
+)
+def test_a_start_switch_of_another_kind_is_refused_naming_it(kind, switch, value):
+    with pytest.raises(ValueError, match=rf"{kind!r} takes no switches \['{switch}'\]"):
+        make_recurrent(kind, 3, 4, **{switch: value})
+
+
+def test_start_switches_check_their_values():
+    with pytest.raises((TypeError, ValueError), match="orthogonal"):
+        make_recurrent("rnn", 3, 4, orthogonal=1)
+    with pytest.raises((TypeError, ValueError), match="update_bias"):
+        make_recurrent("gru", 3, 4, update_bias=float("inf"))
+
+
+def test_cifg_starts_with_its_forget_gate_where_the_standard_cells_is():
+    assert VARIANTS["CIFG"] == {"coupled": True, "input_bias": -1.0}
+    cifg = make_recurrent("variant", 3, 4, **VARIANTS["CIFG"])
+    standard = make_recurrent("variant", 3, 4, **VARIANTS["standard"])
+    i_bias = cifg.bias_ih_l0.detach()[:4] + cifg.bias_hh_l0.detach()[:4]
+    torch.testing.assert_close(
+        1 - torch.sigmoid(i_bias), torch.full((4,), float(torch.sigmoid(torch.tensor(1.0))))
+    )
+    f = standard.gates.index("f")
+    f_bias = (
+        standard.bias_ih_l0.detach()[f * 4 : (f + 1) * 4]
+        + standard.bias_hh_l0.detach()[f * 4 : (f + 1) * 4]
+    )
+    torch.testing.assert_close(f_bias, torch.ones(4))
+
+
 def test_every_named_variant_builds_and_runs():
     x = torch.zeros(2, 5, 3)
     for name, switches in VARIANTS.items():

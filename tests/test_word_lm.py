@@ -35,6 +35,8 @@ from lstm_tutorial.word_lm import (
     score_probes,
     split_inputs_targets,
     story_batches,
+    story_data,
+    story_options,
     train_story_lm,
     tune_learning_rate,
 )
@@ -216,6 +218,37 @@ def test_config_checks_its_fields():
     with pytest.raises(ValueError, match="cell"):
         StoryLMConfig.tuned("cnn")
     assert StoryLMConfig.tuned("rnn", epochs=1).cell == "rnn"
+
+
+def test_config_checks_the_new_story_fields_against_each_other():
+    config = StoryLMConfig()
+    assert (config.min_distance, config.distractor, config.attractors) == (0, False, 0)
+    with pytest.raises(ValueError, match="min_distance must be at most max_distance"):
+        StoryLMConfig(min_distance=4, max_distance=3)
+    with pytest.raises(ValueError, match="attractors must be at most min_distance"):
+        StoryLMConfig(min_distance=1, attractors=2)
+    assert StoryLMConfig(min_distance=3, max_distance=3, attractors=3).attractors == 3
+
+
+def test_story_options_give_the_configs_stories():
+    config = StoryLMConfig(min_distance=2, max_distance=4, distractor=True, attractors=1)
+    options = story_options(config)
+    assert options == {"distances": range(2, 5), "distractor": True, "attractors": 1}
+    stories = generate_stories(30, seed=0, **options)
+    assert {s.distance for s in stories} <= {2, 3, 4}
+    assert all(len(s.attractors) == 1 for s in stories)
+    assert story_options(StoryLMConfig(max_distance=3))["distances"] == range(0, 4)
+
+
+def test_story_data_draws_from_the_configs_options():
+    plain = StoryLMConfig(train_stories=8, val_stories=4, max_distance=3)
+    hard = dataclasses.replace(plain, min_distance=2, distractor=True, attractors=1)
+    train, val = story_data(hard, VOCAB)
+    assert train.shape[0] == 8 and val.shape[0] == 4
+    again = story_data(hard, VOCAB)
+    assert torch.equal(train, again[0]) and torch.equal(val, again[1])  # seeded by data_seed
+    plain_train = story_data(plain, VOCAB)[0]
+    assert plain_train.shape != train.shape or not torch.equal(plain_train, train)
 
 
 def test_a_tiny_story_model_trains_then_loads_from_the_cache(tmp_path):
