@@ -278,14 +278,11 @@ def _counts(name: str, value: Any) -> np.ndarray:
 
 
 def story_table(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
-    """One row per model of ``groups`` (from :func:`story_cells`): seeds, agreement and
-    recall (median [range] over seeds), validation and test perplexity, the best
-    perplexity on the same test stories and the gap to it."""
+    """One row per model of ``groups`` (from :func:`story_cells`): hidden size, seeds,
+    agreement and recall (median [range] over seeds), the median test perplexity and its gap
+    to the best perplexity on the same test stories, which the first line gives."""
     checks.mapping("groups", groups)
-    lines = [
-        f"{'model':<6}{'H':>5}{'seeds':>6}  {'agreement':<19}{'recall':<19}"
-        f"{'test ppl':>9}{'best':>7}{'gap':>7}"
-    ]
+    rows, bounds = [], []
     for model, runs in groups.items():
         runs = _check_records(f"groups[{model!r}]", runs, empty=False)
         for r in runs:
@@ -298,12 +295,14 @@ def story_table(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
 
         ppl = float(np.median([r["metrics"]["test_ppl"] for r in runs]))
         bound = float(np.median([r["metrics"]["bound_ppl"] for r in runs]))
-        lines.append(
-            f"{model:<6}{runs[0]['config']['hidden_size']:>5}{len(runs):>6}  "
-            f"{rng('agreement'):<19}{rng('recall'):<19}{ppl:>9.3f}{bound:>7.3f}"
-            f"{ppl - bound:>+7.3f}"
+        bounds.append(bound)
+        rows.append(
+            f"{model:<8}{runs[0]['config']['hidden_size']:>4}{len(runs):>6}  "
+            f"{rng('agreement'):<20}{rng('recall'):<20}{ppl:>8.3f}{ppl - bound:>+7.3f}"
         )
-    return "\n".join(lines)
+    best = ", ".join(f"{b:.3f}" for b in dict.fromkeys(round(b, 3) for b in bounds))
+    head = f"{'model':<8}{'H':>4}{'seeds':>6}  {'agreement':<20}{'recall':<20}{'ppl':>8}{'gap':>7}"
+    return "\n".join([f"best perplexity on the test stories: {best}", head, *rows])
 
 
 def plot_story_probes(groups: Mapping[str, Sequence], axes=None, *, chance=(0.5, 0.125)):
