@@ -62,7 +62,7 @@ from lstm_tutorial.sweep import (
     train_on_stories,
     train_on_task,
 )
-from lstm_tutorial.training import config_key
+from lstm_tutorial.training import TrainingDiverged, config_key
 from lstm_tutorial.variants import VARIANTS
 
 #: Where the records live (inside the package, so that the chapters can load them).
@@ -115,6 +115,11 @@ LONG_LAG = {
 #: The ablation: every variant (and the GRU) on two tasks and the stories, same size.
 ABLATION_MODELS = (*VARIANTS, "gru")
 ABLATION_LR_GRID = (3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
+#: Rates added to the ablation's grid where its best rate fell on an end of the grid.
+ABLATION_EXTRA_RATES: dict[tuple[str, str], tuple[float, ...]] = {
+    ("reber", "CIFG"): (1.0,),
+    ("adding", "forget bias 0"): (1e-3,),
+}
 #: The GRU's start in the ablation on the tasks: update-gate bias 1, the counterpart of the
 #: standard cell's b_f = 1 (on the stories it keeps torch's start).
 ABLATION_STARTS = {"gru": {"update_bias": 1.0}}
@@ -193,7 +198,7 @@ def ablation_tuning() -> list[dict]:
     configs = []
     for task, spec in ABLATION_TASKS.items():
         for model in ABLATION_MODELS:
-            for lr in ABLATION_LR_GRID:
+            for lr in (*ABLATION_LR_GRID, *ABLATION_EXTRA_RATES.get((task, model), ())):
                 configs += [
                     run_config(
                         task,
@@ -321,6 +326,8 @@ def tuning_score(config: Mapping[str, Any], metrics: Mapping[str, Any]) -> float
     language model."""
     checks.mapping("config", config)
     checks.mapping("metrics", metrics)
+    if metrics.get("diverged") and "solved" not in metrics:  # a run that raised
+        return math.inf
     if "solved" in metrics:
         checks.boolean("metrics['solved']", metrics["solved"])
         checks.count("metrics['sequences']", metrics.get("sequences"))
@@ -399,7 +406,10 @@ def _run_one(job: tuple[int, dict]) -> tuple[int, dict, float]:
     """Run one config (in a worker process); return its index, metrics and seconds."""
     k, config = job
     start = time.perf_counter()
-    metrics = run_function(config)(config)
+    try:
+        metrics = run_function(config)(config)
+    except TrainingDiverged as err:  # a tuning rate too large: recorded, not fatal
+        metrics = {"diverged": True, "message": str(err)}
     return k, metrics, time.perf_counter() - start
 
 
@@ -445,12 +455,13 @@ def run_configs(
         done[k] = {"config": config, "metrics": metrics, "seconds": seconds}
         if log is not None:
             elapsed = time.perf_counter() - start
-            outcome = (
-                f"{'solved after' if metrics['solved'] else 'not solved in'} "
-                f"{metrics['sequences']:,} seq"
-                if "solved" in metrics
-                else f"loss {metrics.get('loss', float('nan')):.3f}"
-            )
+            if "solved" in metrics:
+                verb = "solved after" if metrics["solved"] else "not solved in"
+                outcome = f"{verb} {metrics['sequences']:,} seq"
+            elif metrics.get("diverged"):
+                outcome = "diverged"
+            else:
+                outcome = f"loss {metrics['loss']:.3f}"
             log(
                 f"[{n}/{len(todo)}] {describe_run(config)} lr {config['lr']:g}: {outcome} "
                 f"({seconds:.1f} s; {elapsed / 60:.1f} min so far)"

@@ -10,6 +10,7 @@ Checks: every public function checks that it was given records (dicts with ``con
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -102,17 +103,23 @@ def tuning_table(tuning: Sequence[Mapping[str, Any]]) -> str:
     tuning = _check_records("tuning", tuning)
     table = tuned_rates(tuning)
     grid = sorted({r["config"]["lr"] for r in tuning})
-    lines = [f"{'task':<9}{'model':<15}" + "".join(f"{lr:>7g}" for lr in grid) + "  best"]
+    width = 7 if len(grid) <= 6 else 6
+    lines = [f"{'task':<9}{'model':<15}" + "".join(f"{lr:>{width}g}" for lr in grid) + "  best"]
     for (task, model), row in table.items():
         scores = []
         for lr in grid:
             score = row["scores"].get(lr)
             if score is None:
-                scores.append(f"{'-':>7}")
+                text = "-"
+            elif math.isinf(score):
+                text = "div."
+            elif score >= 100_000:
+                text = f"{score / 1000:.0f}k"
             elif score >= 100:
-                scores.append(f"{score / 1000:>6.1f}k")
+                text = f"{score / 1000:.1f}k"
             else:
-                scores.append(f"{score:>7.3f}")
+                text = f"{score:.3f}"
+            scores.append(f"{text:>{width}}")
         edge = " (edge)" if row["edge"] else ""
         lines.append(f"{task:<9}{model:<15}" + "".join(scores) + f"  {row['best']:g}{edge}")
     return "\n".join(lines)
@@ -340,20 +347,23 @@ def plot_story_probes(groups: Mapping[str, Sequence], axes=None, *, chance=(0.5,
 
 
 def run_minutes(record: Mapping[str, Any]) -> str:
-    """``"made by make experiments in 41 min on 2 processes"`` for a records file."""
+    """``"made by `make experiments` on ...: 162 runs, 58 min of run time on 2 processes
+    (code ...)"``: what a records file says about how it was made. The run time is the sum
+    over runs (a resumed sweep counts every run once), so the wall time was about that
+    divided by the number of processes."""
     checks.mapping("record", record)
     missing = [
         k
-        for k in ("wall_seconds", "command", "finished", "tuning", "runs", "jobs", "code_hash")
+        for k in ("run_seconds", "command", "finished", "tuning", "runs", "jobs", "code_hash")
         if k not in record
     ]
     if missing:
         raise ValueError(f"record lacks {missing}: pass what load_records returns")
-    minutes = record["wall_seconds"] / 60
+    minutes = record["run_seconds"] / 60
     return (
         f"made by `{record['command']}` on {record['finished'][:10]}: "
-        f"{len(record['tuning']) + len(record['runs'])} runs in {minutes:.0f} min on "
-        f"{record['jobs']} processes (code {record['code_hash']})"
+        f"{len(record['tuning']) + len(record['runs'])} runs, {minutes:.0f} min of run time "
+        f"on {record['jobs']} processes (code {record['code_hash']})"
     )
 
 

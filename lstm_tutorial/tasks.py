@@ -156,9 +156,7 @@ class ReberStrings(NamedTuple):
     legal_next: list[list[frozenset[str]]]
 
 
-def embedded_reber(
-    n: int, rng: np.random.Generator, exclude: Collection[str] = ()
-) -> ReberStrings:
+def embedded_reber(n: int, rng: np.random.Generator, exclude: Collection[str] = ()) -> ReberStrings:
     """Draw ``n`` strings of the embedded Reber grammar (Hochreiter & Schmidhuber 1997, exp. 1).
 
     A string is B, then T or P (probability 1/2 each), then a Reber string, then the same T

@@ -1393,7 +1393,7 @@ TODO_CALLS = [
         {
             "record": lambda v: [
                 ("empty", {}),
-                ("no wall_seconds", {k: x for k, x in v.items() if k != "wall_seconds"}),
+                ("no run_seconds", {k: x for k, x in v.items() if k != "run_seconds"}),
             ]
         },
     ),  # fmt: skip
