@@ -147,7 +147,8 @@ def task_table(records: Sequence[Mapping[str, Any]], task: str, *, strict: bool 
 
 def verdict_table(records: Sequence[Mapping[str, Any]], tasks: Sequence[str], models) -> str:
     """The largest T each model solves by the protocol's rule, task by task: "solved" for
-    Reber, "none" when no length ran was solved, "not run" when the model never ran."""
+    Reber, "none" when no length ran was solved, "not run" when the model never ran; a
+    "+" marks the largest length that was run (longer ones were not tried)."""
     for name, values in (("tasks", tasks), ("models", models)):
         for k, value in enumerate(checks.sequence(name, values)):
             checks.string(f"{name}[{k}]", value)
@@ -165,8 +166,8 @@ def verdict_table(records: Sequence[Mapping[str, Any]], tasks: Sequence[str], mo
                 out.append("none")
             elif None in good:
                 out.append("solved")
-            else:
-                out.append(f"T={max(good)}")
+            else:  # "+": the largest length run; longer ones were not tried
+                out.append(f"T={max(good)}" + ("+" if max(good) == max(mine) else ""))
         lines.append(f"{task:<8}" + "".join(f"{c:>10}" for c in out))
     return "\n".join(lines)
 

@@ -149,8 +149,8 @@ def test_verdict_table_gives_the_largest_T_solved_none_and_not_run():
     gap = _cell("lstm", 10, three) + _cell("lstm", 30, five)
     assert report.verdict_table(gap, ["adding"], ["lstm"]).splitlines()[1].split() == [
         "adding",
-        "T=30",
-    ]
+        "T=30+",
+    ]  # "+": the largest length run, so the limit was not found
 
 
 def test_tuning_table_shows_every_rates_median_score_the_best_and_the_edge():
