@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tutorial import checks
+from lstm_tutorial import checks, story_experiments
 from lstm_tutorial.store import digest, write_cache, write_json
 from lstm_tutorial.sweep import (
     _read_json,
@@ -192,25 +192,24 @@ def long_lag_runs(rates: Mapping[tuple[str, str], float]) -> list[dict]:
     return configs
 
 
+def _ablation_task_configs(task: str, model: str, seeds: Sequence[int], lr: float) -> list[dict]:
+    """The ablation's configs of one task and model at one rate, one per seed."""
+    spec = ABLATION_TASKS[task]
+    start = ABLATION_STARTS.get(model, {})
+    return [
+        run_config(task, model, spec["T"], seed, lr=lr, max_sequences=spec["budget"], **start)
+        for seed in seeds
+    ]
+
+
 def ablation_tuning() -> list[dict]:
     """The ablation's tuning runs: every model and rate on both tasks and on stories of
     another data seed, on the tuning seeds."""
     configs = []
-    for task, spec in ABLATION_TASKS.items():
+    for task in ABLATION_TASKS:
         for model in ABLATION_MODELS:
             for lr in (*ABLATION_LR_GRID, *ABLATION_EXTRA_RATES.get((task, model), ())):
-                configs += [
-                    run_config(
-                        task,
-                        model,
-                        spec["T"],
-                        seed,
-                        lr=lr,
-                        max_sequences=spec["budget"],
-                        **ABLATION_STARTS.get(model, {}),
-                    )  # fmt: skip
-                    for seed in TUNE_SEEDS
-                ]
+                configs += _ablation_task_configs(task, model, TUNE_SEEDS, lr)
     for model in ABLATION_MODELS:  # tuned on stories of another data seed
         for lr in ABLATION_LR_GRID:
             configs += [story_config(model, seed, lr=lr, data_seed=2) for seed in TUNE_SEEDS]
@@ -223,20 +222,9 @@ def ablation_runs(rates: Mapping[tuple[str, str], float]) -> list[dict]:
     tasks = (*ABLATION_TASKS, "stories")
     _check_rates(rates, [(task, model) for task in tasks for model in ABLATION_MODELS])
     configs = []
-    for task, spec in ABLATION_TASKS.items():
+    for task in ABLATION_TASKS:
         for model in ABLATION_MODELS:
-            configs += [
-                run_config(
-                    task,
-                    model,
-                    spec["T"],
-                    seed,
-                    lr=rates[task, model],
-                    max_sequences=spec["budget"],
-                    **ABLATION_STARTS.get(model, {}),
-                )  # fmt: skip
-                for seed in SEEDS
-            ]
+            configs += _ablation_task_configs(task, model, SEEDS, rates[task, model])
     for model in ABLATION_MODELS:
         configs += [story_config(model, seed, lr=rates["stories", model]) for seed in SEEDS]
     return configs
@@ -288,17 +276,11 @@ GROUPS: dict[str, tuple[Callable[[], list[dict]], Callable[[Mapping], list[dict]
         ("tasks", "sweep", "variants", "training", "stories", "word_lm"),
     ),
     "stories": (
-        lambda: _stories().story_tuning(),
-        lambda rates: _stories().story_runs(rates),
+        story_experiments.story_tuning,
+        story_experiments.story_runs,
         ("stories", "word_lm", "training", "variants", "story_experiments"),
     ),
 }
-
-
-def _stories():
-    from lstm_tutorial import story_experiments
-
-    return story_experiments
 
 
 def run_function(config: Mapping[str, Any]) -> Callable[[dict], dict]:
@@ -307,9 +289,7 @@ def run_function(config: Mapping[str, Any]) -> Callable[[dict], dict]:
     if config.get("task") == "stories":
         return train_on_stories
     if config.get("task") == "story_lm":
-        from lstm_tutorial.story_experiments import train_story_run
-
-        return train_story_run
+        return story_experiments.train_story_run
     return train_on_task
 
 

@@ -18,9 +18,7 @@ import numpy as np
 
 from lstm_tutorial import checks
 from lstm_tutorial.experiments import SEEDS, SOLVED_IF, spread
-
-#: Line colours of the models (the book's colours for the three layers).
-MODEL_COLORS = {"lstm": "#386cb0", "gru": "#a6761d", "rnn": "#666666"}
+from lstm_tutorial.sweep import MODEL_COLORS
 
 
 def _check_records(name: str, records: Any, *, empty: bool = True) -> list[Mapping[str, Any]]:
@@ -386,3 +384,20 @@ def chapter_config(records: Mapping[str, Any], model: str = "lstm", seed: int = 
     config = mine[0]["config"]
     fields = {k: v for k, v in config.items() if k not in ("task", "model", "T")}
     return StoryLMConfig(cell=model, **fields)
+
+
+def shortcut_table(train: Sequence[Any], test: Sequence[Any], indent: str = "") -> str:
+    """The shortcut baselines of :func:`lstm_tutorial.stories.shortcut_scores` (fitted on
+    ``train``) on the ``test`` stories: one line per shortcut, its share right at each probe,
+    "-" where it does not answer that probe."""
+    from lstm_tutorial.stories import shortcut_scores
+
+    checks.string("indent", indent, empty=True)
+    lines = [f"{indent}{'shortcut':<18}{'agreement':>10}{'recall':>8}"]
+    for method, scores in shortcut_scores(train, test).items():
+        cells = [
+            "-" if scores[kind] is None else f"{scores[kind].mean():.3f}"
+            for kind in ("agreement", "recall")
+        ]
+        lines.append(f"{indent}{method:<18}{cells[0]:>10}{cells[1]:>8}")
+    return "\n".join(lines)

@@ -5,7 +5,6 @@ it with a TypeError or ValueError that names the argument."""
 
 from __future__ import annotations
 
-import dataclasses
 import math
 
 import numpy as np
@@ -22,7 +21,7 @@ from badinput import (
     valid_calls,
 )
 
-from lstm_tutorial import chardata, charlm, decoding, optim, stories
+from lstm_tutorial import chardata, charlm, decoding, optim
 from lstm_tutorial.chardata import CharVocab
 from lstm_tutorial.charlm import CharLM
 from lstm_tutorial.decoding import BigramModel
@@ -909,84 +908,7 @@ DECODING = [
 ]
 
 
-def _story_list(valid):
-    return [
-        ("empty", []),
-        ("str", "John gave Mary a puppy."),
-        ("one Story", valid[0]),
-        ("None inside", [valid[0], None]),
-        ("None", None),
-    ]
-
-
-def _without_log_prob(story):
-    return dataclasses.replace(story, log_prob=None)
-
-
-def _attractors(distance):
-    return lambda v: MUTATIONS["count"](v) + [("more than the distance", distance + 1)]
-
-
-PLAIN = lambda: stories.generate_stories(6, range(1, 4), seed=0)  # noqa: E731 - fresh per case
-
-STORIES = [
-    Call(
-        stories.generate_story,
-        lambda: {
-            "rng": rng(),
-            "distance": 3,
-            "plural": None,
-            "vocab": stories.DEFAULT_VOCAB,
-            "distractor": True,
-            "attractors": 2,
-        },
-        {
-            "rng": "rng",
-            "distractor": "bool",
-            "attractors": _attractors(3),
-        },
-        label="generate_story with distractor and attractors",
-    ),
-    Call(
-        stories.generate_stories,
-        lambda: {"n": 3, "distances": range(2, 4), "seed": 0, "distractor": True, "attractors": 2},
-        {"distractor": "bool", "attractors": _attractors(2)},
-        label="generate_stories with distractor and attractors",
-    ),
-    Call(
-        stories.best_perplexity,
-        lambda: {
-            "stories": PLAIN(),
-            "distances": range(1, 4),
-            "vocab": stories.DEFAULT_VOCAB,
-            "remember_names": False,
-        },
-        {
-            "stories": lambda v: _story_list(v) + [("no log_prob", [_without_log_prob(v[0])])],
-            "distances": lambda v: [
-                ("float", 2.0),
-                ("str", "3"),
-                ("empty", []),
-                ("None", None),
-                ("negative inside", [0, -1]),
-                ("a distance not drawn", [0]),
-            ],
-            "vocab": lambda v: [("None", None), ("str", "vocab")],
-            "remember_names": "bool",
-        },  # fmt: skip
-    ),
-    Call(
-        stories.shortcut_scores,
-        lambda: {"train": PLAIN(), "test": PLAIN(), "vocab": stories.DEFAULT_VOCAB},
-        {
-            "train": _story_list,
-            "test": _story_list,
-            "vocab": lambda v: [("None", None), ("str", "vocab")],
-        },
-    ),
-]
-
-CALLS = CHARDATA + CHARLM + OPTIM + DECODING + STORIES
+CALLS = CHARDATA + CHARLM + OPTIM + DECODING
 
 
 @pytest.mark.parametrize("call", valid_calls(CALLS))
@@ -1003,8 +925,3 @@ def test_bad_input_is_refused_naming_the_argument(call, arg, label):
 def test_every_public_function_class_and_method_has_a_call(module):
     missing = set(public_api(module)) - {call.id for call in CALLS}
     assert not missing, f"no Call in this file for {sorted(missing)}"
-
-
-def test_the_new_story_functions_have_a_call():
-    ids_ = {call.fn.__name__ for call in STORIES}
-    assert {"generate_story", "generate_stories", "best_perplexity", "shortcut_scores"} <= ids_

@@ -828,7 +828,32 @@ def _story_list(valid):
 PLAIN = lambda: generate_stories(6, range(1, 4), seed=0)  # noqa: E731 - fresh per case
 A_STORY = lambda: generate_story(np.random.default_rng(0), 3)  # noqa: E731
 STORY_FIELDS = lambda: {f.name: getattr(A_STORY(), f.name) for f in dataclasses.fields(Story)}  # noqa: E731
+
+
+def _attractors(distance):
+    return lambda v: MUTATIONS["count"](v) + [("more than the distance", distance + 1)]
+
+
 STORIES_CALLS = [
+    Call(
+        stories.generate_story,
+        lambda: {
+            "rng": np.random.default_rng(0),
+            "distance": 3,
+            "plural": None,
+            "vocab": DEFAULT_VOCAB,
+            "distractor": True,
+            "attractors": 2,
+        },
+        {"rng": "rng", "distractor": "bool", "attractors": _attractors(3)},
+        label="generate_story with distractor and attractors",
+    ),
+    Call(
+        stories.generate_stories,
+        lambda: {"n": 3, "distances": range(2, 4), "seed": 0, "distractor": True, "attractors": 2},
+        {"distractor": "bool", "attractors": _attractors(2)},
+        label="generate_stories with distractor and attractors",
+    ),
     Call(
         stories.best_perplexity,
         lambda: {

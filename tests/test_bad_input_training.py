@@ -31,6 +31,7 @@ from lstm_tutorial import (
     training,
 )
 from lstm_tutorial.charlm import CharLM
+from lstm_tutorial.stories import generate_stories
 from lstm_tutorial.train_numpy import TrainConfig
 from lstm_tutorial.word_lm import StoryLMConfig
 
@@ -1153,6 +1154,19 @@ REPORT_CALLS = [
         _closing(report.plot_story_probes),
         lambda: {"groups": {"lstm": _story_records()}},
         {"groups": lambda v: [g for g in _bad_groups(v) if not g[0].startswith("runs")]},
+    ),
+    Call(
+        report.shortcut_table,
+        lambda: {
+            "train": generate_stories(6, range(1, 4), seed=0),
+            "test": generate_stories(4, range(1, 4), seed=1),
+            "indent": "  ",
+        },
+        {
+            "train": lambda v: [("empty", []), ("str", "a story"), ("None", None)],
+            "test": lambda v: [("empty", []), ("None inside", [v[0], None])],
+            "indent": lambda v: [("None", None), ("int", 2)],
+        },
     ),
     Call(
         report.run_minutes,

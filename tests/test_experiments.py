@@ -9,7 +9,6 @@ import shutil
 from pathlib import Path
 
 import pytest
-import torch
 
 from lstm_tutorial import experiments, story_experiments, sweep
 from lstm_tutorial.experiments import (
@@ -31,13 +30,7 @@ from lstm_tutorial.experiments import (
 from lstm_tutorial.store import digest, write_json
 from lstm_tutorial.variants import count_parameters, make_recurrent
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 # --------------------------------------------------------------------------- tuning

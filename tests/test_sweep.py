@@ -25,13 +25,7 @@ from lstm_tutorial.sweep import (
 )
 from lstm_tutorial.variants import VARIANTS, count_parameters
 
-
-@pytest.fixture(autouse=True)
-def one_thread():
-    threads = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(threads)
+pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 class CountingRun:
