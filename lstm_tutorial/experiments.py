@@ -348,10 +348,55 @@ def tuned_rates(tuning: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], di
 # ------------------------------------------------------------------------- the records
 
 
+def _canonical(node: Any) -> str:
+    """A canonical text of a syntax tree: node types and field values, without docstrings,
+    line numbers, empty fields and ``None`` fields (the last so that the same code gives the
+    same text on Python 3.11 to 3.13, whose trees differ only in such empty fields)."""
+    if isinstance(node, list):
+        return "[" + ",".join(_canonical(item) for item in node) + "]"
+    if not isinstance(node, ast.AST):
+        return repr(node)
+    body = getattr(node, "body", None)
+    parts = []
+    for name in node._fields:
+        value = getattr(node, name, None)
+        if isinstance(node, ast.JoinedStr) and name == "values":
+            value = _joined(value)
+        if (
+            name == "body"
+            and isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and isinstance(body, list)
+            and body
+            and isinstance(body[0], ast.Expr)
+            and isinstance(body[0].value, ast.Constant)
+            and isinstance(body[0].value.value, str)
+        ):
+            value = body[1:]
+        if value is None or value == []:
+            continue
+        parts.append(f"{name}={_canonical(value)}")
+    return f"{type(node).__name__}(" + ",".join(parts) + ")"
+
+
+def _joined(values: list) -> list:
+    """An f-string's parts with adjacent text parts merged and empty ones dropped (Python
+    3.12 splits and pads them differently from 3.11 and 3.13)."""
+    merged: list = []
+    for value in values:
+        if isinstance(value, ast.Constant) and isinstance(value.value, str):
+            if merged and isinstance(merged[-1], str):
+                merged[-1] += value.value
+            else:
+                merged.append(value.value)
+        else:
+            merged.append(value)
+    return [ast.Constant(value=v) if isinstance(v, str) else v for v in merged if v != ""]
+
+
 def code_hash(modules: Sequence[str]) -> str:
-    """A hash of the code that computes a group's results: the source of the package's
-    ``modules`` without docstrings, comment lines and blank lines (so that editing the
-    prose of a module does not make its records stale, while changing a line of code does;
+    """A hash of the code that computes a group's results: the syntax trees of the package's
+    ``modules`` without docstrings (so that editing the prose of a module, its comments or
+    its layout does not make its records stale, while changing what the code does does;
     the same on every Python version)."""
     h = hashlib.sha256()
     for k, name in enumerate(checks.sequence("modules", modules)):
@@ -360,25 +405,8 @@ def code_hash(modules: Sequence[str]) -> str:
         path = Path(__file__).with_name(f"{name}.py")
         if not path.exists():
             raise ValueError(f"modules names {name!r}, which is not a module of the package")
-        source = path.read_text(encoding="utf-8")
-        drop: set[int] = set()
-        for node in ast.walk(ast.parse(source)):
-            body = getattr(node, "body", None)
-            if (
-                isinstance(body, list)
-                and body
-                and isinstance(body[0], ast.Expr)
-                and isinstance(body[0].value, ast.Constant)
-                and isinstance(body[0].value.value, str)
-            ):
-                drop.update(range(body[0].lineno, body[0].end_lineno + 1))
-        kept = [
-            line.rstrip()
-            for number, line in enumerate(source.splitlines(), 1)
-            if number not in drop and line.strip() and not line.strip().startswith("#")
-        ]
         h.update(f"{name}\n".encode())
-        h.update("\n".join(kept).encode())
+        h.update(_canonical(ast.parse(path.read_text(encoding="utf-8"))).encode())
     return h.hexdigest()[:16]
 
 

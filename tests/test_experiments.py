@@ -3,6 +3,7 @@ cached parallel runner, the records files, the command, and the story runs' size
 
 from __future__ import annotations
 
+import ast
 import functools
 import json
 import shutil
@@ -168,6 +169,33 @@ def test_code_hash_ignores_docstrings_and_comments_but_not_code(package_copy):
     assert code_hash(["tasks"]) != before
     package_copy.write_text(text.replace("rng.integers(2)", "rng.integers(0, 2)", 1), "utf-8")
     assert code_hash(["tasks"]) != before
+
+
+def test_code_hash_ignores_layout_but_not_code(package_copy):
+    before = code_hash(["tasks"])
+    text = package_copy.read_text(encoding="utf-8")
+    line = "from lstm_tutorial import checks"
+    assert line in text
+    wrapped = "from lstm_tutorial import (\n    checks,\n)"
+    package_copy.write_text(text.replace(line, wrapped, 1), encoding="utf-8")
+    assert code_hash(["tasks"]) == before
+    package_copy.write_text(text.replace(line, "from lstm_tutorial import checks as c", 1), "utf-8")
+    assert code_hash(["tasks"]) != before
+
+
+def test_code_hash_text_of_f_strings_is_the_same_however_the_parser_splits_them():
+    split = ast.JoinedStr(
+        values=[
+            ast.Constant(value="a"),
+            ast.Constant(value="b"),
+            ast.FormattedValue(value=ast.Name(id="x", ctx=ast.Load()), conversion=-1),
+            ast.Constant(value=""),
+        ]
+    )
+    whole = ast.parse('f"ab{x}"').body[0].value
+    assert experiments._canonical(split) == experiments._canonical(whole)
+    other = ast.parse('f"ab{x}c"').body[0].value
+    assert experiments._canonical(other) != experiments._canonical(whole)
 
 
 # ------------------------------------------------------------------------ the runner
