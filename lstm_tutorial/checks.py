@@ -53,19 +53,31 @@ def describe(value: Any) -> str:
 
 
 def _fail_type(name: str, expected: str, value: Any) -> ArgumentTypeError:
-    return ArgumentTypeError(f"{name} must be {expected}, got {describe(value)}")
+    return ArgumentTypeError(
+        f"{name} must be {expected}, got {describe(value)}"
+    )
 
 
 def _fail_value(name: str, expected: str, value: Any) -> ValueError:
     return ValueError(f"{name} must be {expected}, got {describe(value)}")
 
 
-def _bounds_text(minimum: Any, maximum: Any, min_open: bool = False, max_open: bool = False) -> str:
+def _bounds_text(
+    minimum: Any, maximum: Any, min_open: bool = False, max_open: bool = False
+) -> str:
     def show(x: Any) -> str:
         return str(x) if isinstance(x, int) else f"{x:g}"
 
-    low = None if minimum is None else f"{'>' if min_open else '>='} {show(minimum)}"
-    high = None if maximum is None else f"{'<' if max_open else '<='} {show(maximum)}"
+    low = (
+        None
+        if minimum is None
+        else f"{'>' if min_open else '>='} {show(minimum)}"
+    )
+    high = (
+        None
+        if maximum is None
+        else f"{'<' if max_open else '<='} {show(maximum)}"
+    )
     if low and high:
         left = "(" if min_open else "["
         right = ")" if max_open else "]"
@@ -77,15 +89,23 @@ def _bounds_text(minimum: Any, maximum: Any, min_open: bool = False, max_open: b
 
 
 def integer(
-    name: str, value: Any, *, minimum: int | None = None, maximum: int | None = None
+    name: str,
+    value: Any,
+    *,
+    minimum: int | None = None,
+    maximum: int | None = None,
 ) -> int:
     """``value`` as a Python int: an int or NumPy integer (not a bool, not a float such as
     2.0) within ``[minimum, maximum]``."""
     expected = "an integer" + _bounds_text(minimum, maximum)
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, numbers.Integral
+    ):
         raise _fail_type(name, expected, value)
     value = int(value)
-    if (minimum is not None and value < minimum) or (maximum is not None and value > maximum):
+    if (minimum is not None and value < minimum) or (
+        maximum is not None and value > maximum
+    ):
         raise _fail_value(name, expected, value)
     return value
 
@@ -124,7 +144,9 @@ def number(
     expected = ("a finite number" if finite else "a number") + _bounds_text(
         minimum, maximum, min_open, max_open
     )
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Real):
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, numbers.Real
+    ):
         raise _fail_type(name, expected, value)
     try:
         value = float(value)
@@ -132,8 +154,12 @@ def number(
         raise _fail_value(name, expected, value) from None
     if math.isnan(value) or (finite and math.isinf(value)):
         raise _fail_value(name, expected, value)
-    below = minimum is not None and (value <= minimum if min_open else value < minimum)
-    above = maximum is not None and (value >= maximum if max_open else value > maximum)
+    below = minimum is not None and (
+        value <= minimum if min_open else value < minimum
+    )
+    above = maximum is not None and (
+        value >= maximum if max_open else value > maximum
+    )
     if below or above:
         raise _fail_value(name, expected, value)
     return value
@@ -144,9 +170,18 @@ def positive_number(name: str, value: Any) -> float:
     return number(name, value, minimum=0.0, min_open=True)
 
 
-def fraction(name: str, value: Any, *, open_low: bool = False, open_high: bool = False) -> float:
+def fraction(
+    name: str, value: Any, *, open_low: bool = False, open_high: bool = False
+) -> float:
     """A number in [0, 1] (ends excluded where asked): a probability, a share of data."""
-    return number(name, value, minimum=0.0, maximum=1.0, min_open=open_low, max_open=open_high)
+    return number(
+        name,
+        value,
+        minimum=0.0,
+        maximum=1.0,
+        min_open=open_low,
+        max_open=open_high,
+    )
 
 
 def boolean(name: str, value: Any) -> bool:
@@ -168,7 +203,9 @@ def string(name: str, value: Any, *, empty: bool = False) -> str:
 def choice(name: str, value: Any, options: Collection[Any]) -> Any:
     """One of ``options``, of the same type as the option it equals (so True is not 1)."""
     options = tuple(options)
-    if not any(type(value) is type(option) and value == option for option in options):
+    if not any(
+        type(value) is type(option) and value == option for option in options
+    ):
         shown = ", ".join(repr(o) for o in options)
         raise _fail_value(name, f"one of {shown}", value)
     return value
@@ -181,12 +218,16 @@ def function(name: str, value: Any) -> Callable[..., Any]:
     return value
 
 
-def optional(check: Callable[..., T], name: str, value: Any, **options: Any) -> T | None:
+def optional(
+    check: Callable[..., T], name: str, value: Any, **options: Any
+) -> T | None:
     """None, or whatever ``check(name, value, **options)`` accepts."""
     return None if value is None else check(name, value, **options)
 
 
-def instance(name: str, value: Any, kind: type | tuple[type, ...], expected: str) -> Any:
+def instance(
+    name: str, value: Any, kind: type | tuple[type, ...], expected: str
+) -> Any:
     """An instance of ``kind``; ``expected`` says what in words (``"a CharVocab"``)."""
     if not isinstance(value, kind):
         raise _fail_type(name, expected, value)
@@ -200,7 +241,9 @@ def mapping(name: str, value: Any) -> Mapping[Any, Any]:
 
 def sequence(name: str, value: Any, *, empty: bool = False) -> Sequence[Any]:
     """A list or tuple (not a string, not a mapping), non-empty unless ``empty=True``."""
-    if isinstance(value, str | bytes | Mapping) or not isinstance(value, Sequence):
+    if isinstance(value, str | bytes | Mapping) or not isinstance(
+        value, Sequence
+    ):
         raise _fail_type(name, "a list or tuple", value)
     if not empty and len(value) == 0:
         raise _fail_value(name, "a non-empty list or tuple", value)
@@ -211,7 +254,9 @@ def path(name: str, value: Any) -> Path:
     """A str or os.PathLike, as a Path (not empty)."""
     if isinstance(value, str):
         if not value or "\0" in value:
-            raise _fail_value(name, "a non-empty path without NUL characters", value)
+            raise _fail_value(
+                name, "a non-empty path without NUL characters", value
+            )
         return Path(value)
     if isinstance(value, Path):
         return value
@@ -224,7 +269,10 @@ def path(name: str, value: Any) -> Path:
 def rng(name: str, value: Any) -> np.random.Generator:
     """A ``numpy.random.Generator`` (``np.random.default_rng(seed)``)."""
     return instance(
-        name, value, np.random.Generator, "a numpy.random.Generator (np.random.default_rng(seed))"
+        name,
+        value,
+        np.random.Generator,
+        "a numpy.random.Generator (np.random.default_rng(seed))",
     )
 
 
@@ -232,8 +280,12 @@ def seed_or_rng(name: str, value: Any) -> np.random.Generator:
     """An integer seed >= 0 or a Generator; returns a Generator."""
     if isinstance(value, np.random.Generator):
         return value
-    if isinstance(value, bool | np.bool_) or not isinstance(value, numbers.Integral):
-        raise _fail_type(name, "an integer seed >= 0 or a numpy.random.Generator", value)
+    if isinstance(value, bool | np.bool_) or not isinstance(
+        value, numbers.Integral
+    ):
+        raise _fail_type(
+            name, "an integer seed >= 0 or a numpy.random.Generator", value
+        )
     return np.random.default_rng(seed(name, value))
 
 
@@ -243,11 +295,15 @@ def seed_or_rng(name: str, value: Any) -> np.random.Generator:
 NUMPY_FLOATS = (np.dtype(np.float32), np.dtype(np.float64))
 
 
-def numpy_float_dtype(name: str, value: Any, *, strings: bool = False) -> np.dtype:
+def numpy_float_dtype(
+    name: str, value: Any, *, strings: bool = False
+) -> np.dtype:
     """np.float32 or np.float64 (or their np.dtype); with ``strings=True`` also "float32"
     and "float64". A torch dtype, None or any other value is refused."""
     is_string = isinstance(value, str)
-    expected = "np.float32 or np.float64" + (' (or "float32", "float64")' if strings else "")
+    expected = "np.float32 or np.float64" + (
+        ' (or "float32", "float64")' if strings else ""
+    )
     ok_kind = (
         (isinstance(value, type) and issubclass(value, np.generic))
         or isinstance(value, np.dtype)
@@ -273,11 +329,15 @@ def torch_float_dtype(name: str, value: Any) -> Any:
         return None
     if not isinstance(value, torch.dtype):
         raise _fail_type(
-            name, "a floating torch dtype (torch.float32, torch.float64) or None", value
+            name,
+            "a floating torch dtype (torch.float32, torch.float64) or None",
+            value,
         )
     if not value.is_floating_point:
         raise _fail_value(
-            name, "a floating torch dtype (torch.float32, torch.float64) or None", value
+            name,
+            "a floating torch dtype (torch.float32, torch.float64) or None",
+            value,
         )
     return value
 
@@ -290,11 +350,15 @@ def torch_device(name: str, value: Any) -> Any:
     if value is None:
         return None
     if not isinstance(value, str | torch.device):
-        raise _fail_type(name, 'a device ("cpu", "cuda", a torch.device) or None', value)
+        raise _fail_type(
+            name, 'a device ("cpu", "cuda", a torch.device) or None', value
+        )
     try:
         device = torch.device(value)
     except RuntimeError:
-        raise _fail_value(name, 'a device ("cpu", "cuda", a torch.device) or None', value) from None
+        raise _fail_value(
+            name, 'a device ("cpu", "cuda", a torch.device) or None', value
+        ) from None
     available = {"cpu": True, "meta": True, "cuda": torch.cuda.is_available()}
     if device.type == "mps":
         available["mps"] = torch.backends.mps.is_available()
@@ -341,19 +405,27 @@ def array(
             hint = f"; convert it with np.asarray({name}{', dtype=...' if dtype else ''})"
         elif is_tensor(value):
             hint = f"; convert it with {name}.detach().cpu().numpy()"
-        raise ArgumentTypeError(f"{name} must be a NumPy array, got {describe(value)}{hint}")
+        raise ArgumentTypeError(
+            f"{name} must be a NumPy array, got {describe(value)}{hint}"
+        )
     if dtype is not None and value.dtype != np.dtype(dtype):
         raise ArgumentTypeError(
             f"{name} must have dtype {np.dtype(dtype)}, got {value.dtype}; nothing is cast "
             f"silently: use {name}.astype(np.{np.dtype(dtype)})"
         )
     if kind == "float" and not np.issubdtype(value.dtype, np.floating):
-        raise ArgumentTypeError(f"{name} must be a floating-point array, got dtype {value.dtype}")
+        raise ArgumentTypeError(
+            f"{name} must be a floating-point array, got dtype {value.dtype}"
+        )
     if kind == "int" and not np.issubdtype(value.dtype, np.integer):
-        raise ArgumentTypeError(f"{name} must be an integer array, got dtype {value.dtype}")
+        raise ArgumentTypeError(
+            f"{name} must be an integer array, got dtype {value.dtype}"
+        )
     _check_dims(name, tuple(value.shape), ndim, shape, nonempty)
     if finite and value.size and not np.isfinite(value).all():
-        raise ValueError(f"{name} must hold finite numbers, but it contains NaN or inf")
+        raise ValueError(
+            f"{name} must hold finite numbers, but it contains NaN or inf"
+        )
     return value
 
 
@@ -368,7 +440,9 @@ def _check_dims(name, got, ndim, shape, nonempty) -> None:
         if len(got) != len(shape) or any(
             s is not None and s != g for s, g in zip(shape, got, strict=True)
         ):
-            raise ValueError(f"{name} must have shape {_shape_text(shape)}, got {got}")
+            raise ValueError(
+                f"{name} must have shape {_shape_text(shape)}, got {got}"
+            )
     if nonempty and 0 in got:
         raise ValueError(f"{name} must not be empty, got shape {got}")
 
@@ -388,8 +462,13 @@ def ids(
     (which NumPy would wrap to the last class) and ids >= ``vocab_size`` are errors.
     """
     if lists and isinstance(value, list | tuple) and not is_tensor(value):
-        if any(isinstance(v, bool | np.bool_) for v in np.ravel(np.asarray(value, dtype=object))):
-            raise ArgumentTypeError(f"{name} must hold integer ids, got booleans")
+        if any(
+            isinstance(v, bool | np.bool_)
+            for v in np.ravel(np.asarray(value, dtype=object))
+        ):
+            raise ArgumentTypeError(
+                f"{name} must hold integer ids, got booleans"
+            )
         try:
             converted = np.asarray(value)
         except ValueError:  # ragged nested lists
@@ -401,7 +480,9 @@ def ids(
         value = converted
     value = array(name, value, ndim=ndim, nonempty=nonempty)
     if not np.issubdtype(value.dtype, np.integer):
-        raise ArgumentTypeError(f"{name} must hold integer ids, got dtype {value.dtype}")
+        raise ArgumentTypeError(
+            f"{name} must hold integer ids, got dtype {value.dtype}"
+        )
     _id_range(name, value, vocab_size)
     return value
 
@@ -424,7 +505,11 @@ def _id_range(name: str, value: Any, vocab_size: int) -> None:
 def is_tensor(value: Any) -> bool:
     """Whether ``value`` is a torch tensor, without importing torch (NumPy-only code asks)."""
     module = type(value).__module__
-    return module.startswith("torch") and hasattr(value, "detach") and hasattr(value, "dtype")
+    return (
+        module.startswith("torch")
+        and hasattr(value, "detach")
+        and hasattr(value, "dtype")
+    )
 
 
 def tensor(
@@ -449,7 +534,9 @@ def tensor(
             hint = f"; convert it with torch.from_numpy({name})"
         elif isinstance(value, list | tuple):
             hint = f"; convert it with torch.tensor({name})"
-        raise ArgumentTypeError(f"{name} must be a torch.Tensor, got {describe(value)}{hint}")
+        raise ArgumentTypeError(
+            f"{name} must be a torch.Tensor, got {describe(value)}{hint}"
+        )
     if like is not None:
         if value.dtype != like.dtype:
             raise ArgumentTypeError(
@@ -462,9 +549,13 @@ def tensor(
                 f"{like.device}; move one of them with .to(device)"
             )
     if dtype is not None and value.dtype != dtype:
-        raise ArgumentTypeError(f"{name} must have dtype {dtype}, got {value.dtype}")
+        raise ArgumentTypeError(
+            f"{name} must have dtype {dtype}, got {value.dtype}"
+        )
     if floating and not value.is_floating_point():
-        raise ArgumentTypeError(f"{name} must be a floating-point tensor, got dtype {value.dtype}")
+        raise ArgumentTypeError(
+            f"{name} must be a floating-point tensor, got dtype {value.dtype}"
+        )
     _check_dims(name, tuple(value.shape), ndim, shape, nonempty)
     return value
 
@@ -501,7 +592,11 @@ def fits_dtype(name: str, value: Any, dtype: Any) -> None:
         limit = float(torch.finfo(dtype).max)
     else:
         limit = float(np.finfo(dtype).max)
-    biggest = float(np.max(np.abs(np.asarray(value, dtype=np.float64)))) if np.size(value) else 0.0
+    biggest = (
+        float(np.max(np.abs(np.asarray(value, dtype=np.float64))))
+        if np.size(value)
+        else 0.0
+    )
     if biggest > limit:
         raise ValueError(
             f"{name} holds {biggest:.3g}, too large for {dtype} (at most {limit:.3g}): it would "
@@ -514,7 +609,9 @@ def finite_tensor(name: str, value: Any) -> Any:
     import torch
 
     if value.numel() and not bool(torch.isfinite(value).all()):
-        raise ValueError(f"{name} must hold finite numbers, but it contains NaN or inf")
+        raise ValueError(
+            f"{name} must hold finite numbers, but it contains NaN or inf"
+        )
     return value
 
 
@@ -522,7 +619,10 @@ def finite_tensor(name: str, value: Any) -> Any:
 
 
 def config_fields(
-    config: Any, checks: Mapping[str, Callable[[str, Any], Any]], *, where: str | None = None
+    config: Any,
+    checks: Mapping[str, Callable[[str, Any], Any]],
+    *,
+    where: str | None = None,
 ) -> None:
     """Check every field of a config dataclass at once, before it is used: ``checks`` maps
     a field name to ``check(name, value)`` (one of this module's functions, or a lambda
@@ -533,8 +633,12 @@ def config_fields(
         check(f"{owner}.{field_name}", getattr(config, field_name))
 
 
-def no_unknown_keys(name: str, given: Collection[str], known: Collection[str]) -> None:
+def no_unknown_keys(
+    name: str, given: Collection[str], known: Collection[str]
+) -> None:
     """Refuse keys that are not in ``known`` (a typo would otherwise be ignored)."""
     unknown = sorted(set(given) - set(known), key=str)
     if unknown:
-        raise ValueError(f"{name} has unknown keys {unknown}; known: {sorted(known, key=str)}")
+        raise ValueError(
+            f"{name} has unknown keys {unknown}; known: {sorted(known, key=str)}"
+        )

@@ -48,7 +48,9 @@ def show_source(obj: object, *, docstring: bool = True) -> SourceCode:
         If False, the leading docstring is dropped, so that the page shows just the code
         (the prose around it explains it anyway).
     """
-    if not (inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj)):
+    if not (
+        inspect.isfunction(obj) or inspect.isclass(obj) or inspect.ismethod(obj)
+    ):
         raise checks.ArgumentTypeError(
             f"obj must be a function, method or class (show_source shows its code), "
             f"got {checks.describe(obj)}"
@@ -57,12 +59,16 @@ def show_source(obj: object, *, docstring: bool = True) -> SourceCode:
     try:
         source = inspect.getsource(obj)
     except (OSError, TypeError) as err:
-        raise ValueError(f"obj {obj!r} has no source code Python can find: {err}") from None
+        raise ValueError(
+            f"obj {obj!r} has no source code Python can find: {err}"
+        ) from None
     code = textwrap.dedent(source).rstrip()
     if not docstring:
         code = _strip_docstring(code)
     module = inspect.getmodule(obj)
-    title = f"{module.__name__}.{obj.__qualname__}" if module else obj.__qualname__
+    title = (
+        f"{module.__name__}.{obj.__qualname__}" if module else obj.__qualname__
+    )
     return SourceCode(code, title=title)
 
 

@@ -21,17 +21,23 @@ from lstm_tutorial.experiments import SEEDS, SOLVED_IF, spread
 from lstm_tutorial.sweep import MODEL_COLORS
 
 
-def _check_records(name: str, records: Any, *, empty: bool = True) -> list[Mapping[str, Any]]:
+def _check_records(
+    name: str, records: Any, *, empty: bool = True
+) -> list[Mapping[str, Any]]:
     """A list of records (non-empty unless ``empty``), each a dict with a ``config`` dict
     that names its task and model and a ``metrics`` dict."""
     checks.sequence(f"{name} (a list of records)", records, empty=empty)
     for k, record in enumerate(records):
         checks.mapping(f"{name}[{k}]", record)
         if "config" not in record or "metrics" not in record:
-            raise ValueError(f"{name}[{k}] is not a record: it needs 'config' and 'metrics'")
+            raise ValueError(
+                f"{name}[{k}] is not a record: it needs 'config' and 'metrics'"
+            )
         config = checks.mapping(f"{name}[{k}]['config']", record["config"])
         checks.mapping(f"{name}[{k}]['metrics']", record["metrics"])
-        missing = [key for key in ("task", "model", "T", "seed") if key not in config]
+        missing = [
+            key for key in ("task", "model", "T", "seed") if key not in config
+        ]
         if missing:
             raise ValueError(f"{name}[{k}]['config'] lacks {missing}")
     return list(records)
@@ -49,25 +55,37 @@ def _check_axes(axes: Any) -> Any:
 
     if axes is None:
         return None
-    if isinstance(axes, Axes | str | bytes) or not hasattr(axes, "__len__") or len(axes) != 2:
-        raise checks.ArgumentTypeError(f"axes must be None or two matplotlib Axes, got {axes!r}")
+    if (
+        isinstance(axes, Axes | str | bytes)
+        or not hasattr(axes, "__len__")
+        or len(axes) != 2
+    ):
+        raise checks.ArgumentTypeError(
+            f"axes must be None or two matplotlib Axes, got {axes!r}"
+        )
     for k, ax in enumerate(axes):
         checks.instance(f"axes[{k}]", ax, Axes, "a matplotlib Axes")
     return axes
 
 
-def cells(records: Sequence[Mapping[str, Any]], task: str) -> dict[tuple[str, Any], list]:
+def cells(
+    records: Sequence[Mapping[str, Any]], task: str
+) -> dict[tuple[str, Any], list]:
     """The records of ``task`` grouped by (model, T), in the order they first appear."""
     records = _check_records("records", records)
     checks.string("task", task)
     out: dict[tuple[str, Any], list] = {}
     for r in records:
         if r["config"]["task"] == task:
-            out.setdefault((r["config"]["model"], r["config"]["T"]), []).append(r)
+            out.setdefault((r["config"]["model"], r["config"]["T"]), []).append(
+                r
+            )
     return out
 
 
-def cell_summary(runs: Sequence[Mapping[str, Any]], key: str = "solved") -> dict[str, Any]:
+def cell_summary(
+    runs: Sequence[Mapping[str, Any]], key: str = "solved"
+) -> dict[str, Any]:
     """One cell: seeds, how many solved (``key``: "solved" or "strict_solved"), the
     verdict by the protocol's rule, and the training sequences of the solved seeds."""
     runs = _check_records("runs", runs, empty=False)
@@ -102,7 +120,11 @@ def tuning_table(tuning: Sequence[Mapping[str, Any]]) -> str:
     table = tuned_rates(tuning)
     grid = sorted({r["config"]["lr"] for r in tuning})
     width = 7 if len(grid) <= 6 else 6
-    lines = [f"{'task':<9}{'model':<15}" + "".join(f"{lr:>{width}g}" for lr in grid) + "  best"]
+    lines = [
+        f"{'task':<9}{'model':<15}"
+        + "".join(f"{lr:>{width}g}" for lr in grid)
+        + "  best"
+    ]
     for (task, model), row in table.items():
         scores = []
         for lr in grid:
@@ -119,11 +141,17 @@ def tuning_table(tuning: Sequence[Mapping[str, Any]]) -> str:
                 text = f"{score:.3f}"
             scores.append(f"{text:>{width}}")
         edge = " (edge)" if row["edge"] else ""
-        lines.append(f"{task:<9}{model:<15}" + "".join(scores) + f"  {row['best']:g}{edge}")
+        lines.append(
+            f"{task:<9}{model:<15}"
+            + "".join(scores)
+            + f"  {row['best']:g}{edge}"
+        )
     return "\n".join(lines)
 
 
-def task_table(records: Sequence[Mapping[str, Any]], task: str, *, strict: bool = False) -> str:
+def task_table(
+    records: Sequence[Mapping[str, Any]], task: str, *, strict: bool = False
+) -> str:
     """One row per (model, T) of ``task``: the weights of the recurrent layer, the seeds
     that solved it, the median [range] of training sequences of the solved seeds and the
     mean final error on held-out data. With ``strict``, the same for the stricter rule
@@ -143,7 +171,9 @@ def task_table(records: Sequence[Mapping[str, Any]], task: str, *, strict: bool 
     return "\n".join(lines)
 
 
-def verdict_table(records: Sequence[Mapping[str, Any]], tasks: Sequence[str], models) -> str:
+def verdict_table(
+    records: Sequence[Mapping[str, Any]], tasks: Sequence[str], models
+) -> str:
     """The largest T each model solves by the protocol's rule, task by task: "solved" for
     Reber, "none" when no length ran was solved, "not run" when the model never ran; a
     "+" marks the largest length that was run (longer ones were not tried)."""
@@ -159,13 +189,17 @@ def verdict_table(records: Sequence[Mapping[str, Any]], tasks: Sequence[str], mo
             if not mine:
                 out.append("not run")
                 continue
-            good = [T for T, runs in mine.items() if cell_summary(runs)["verdict"]]
+            good = [
+                T for T, runs in mine.items() if cell_summary(runs)["verdict"]
+            ]
             if not good:
                 out.append("none")
             elif None in good:
                 out.append("solved")
             else:  # "+": the largest length run; longer ones were not tried
-                out.append(f"T={max(good)}" + ("+" if max(good) == max(mine) else ""))
+                out.append(
+                    f"T={max(good)}" + ("+" if max(good) == max(mine) else "")
+                )
         lines.append(f"{task:<8}" + "".join(f"{c:>10}" for c in out))
     return "\n".join(lines)
 
@@ -176,34 +210,51 @@ def plot_task(records: Sequence[Mapping[str, Any]], task: str, axes=None):
     the solved seeds; a cross at the budget: a seed that did not solve it). Returns the
     two Axes."""
     import matplotlib.pyplot as plt
-    from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
+    from matplotlib.ticker import (
+        FixedLocator,
+        FormatStrFormatter,
+        NullFormatter,
+    )
 
     rows = cells(records, task)
     axes = _check_axes(axes)
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(7.4, 3.3))
     models = list(dict.fromkeys(model for model, _ in rows))
-    shift = {m: (k - (len(models) - 1) / 2) * 0.04 for k, m in enumerate(models)}
+    shift = {
+        m: (k - (len(models) - 1) / 2) * 0.04 for k, m in enumerate(models)
+    }
     for model in models:
         Ts = sorted(T for m, T in rows if m == model)
         colour = MODEL_COLORS.get(model)
         summaries = [cell_summary(rows[model, T]) for T in Ts]
         axes[0].plot(Ts, [s["solved"] for s in summaries], "o-", color=colour,
                      label=model.upper())  # fmt: skip
-        medians = [np.median(s["sequences"]) if s["sequences"] else np.nan for s in summaries]
+        medians = [
+            np.median(s["sequences"]) if s["sequences"] else np.nan
+            for s in summaries
+        ]
         axes[1].plot(Ts, medians, "-", color=colour, lw=1.5)
         for T, runs in ((T, rows[model, T]) for T in Ts):
             x = T * 10 ** shift[model]
             for r in runs:
                 m = r["metrics"]
                 if m["solved"]:
-                    axes[1].plot(x, m["sequences"], "o", color=colour, ms=4, alpha=0.8)
+                    axes[1].plot(
+                        x, m["sequences"], "o", color=colour, ms=4, alpha=0.8
+                    )
                 else:
-                    axes[1].plot(x, r["config"]["max_sequences"], "x", color=colour, ms=6)
+                    axes[1].plot(
+                        x, r["config"]["max_sequences"], "x", color=colour, ms=6
+                    )
     axes[0].axhline(SOLVED_IF, color="black", ls=":", lw=1)
-    axes[0].set(xlabel="sequence length T", ylabel=f"seeds solved (of {len(SEEDS)})")
+    axes[0].set(
+        xlabel="sequence length T", ylabel=f"seeds solved (of {len(SEEDS)})"
+    )
     axes[0].set_ylim(-0.3, len(SEEDS) + 0.3)
-    axes[1].set(xlabel="sequence length T", ylabel="training sequences", yscale="log")
+    axes[1].set(
+        xlabel="sequence length T", ylabel="training sequences", yscale="log"
+    )
     all_T = sorted({T for _, T in rows})
     for ax in axes:
         ax.set_xscale("log")
@@ -217,12 +268,19 @@ def plot_task(records: Sequence[Mapping[str, Any]], task: str, axes=None):
 # ---------------------------------------------------------------------------- stories
 
 
-def story_cells(records: Sequence[Mapping[str, Any]], **fields: Any) -> dict[str, list]:
+def story_cells(
+    records: Sequence[Mapping[str, Any]], **fields: Any
+) -> dict[str, list]:
     """The story-LM records whose config has every ``field == value`` (a field missing from
     a config counts as its default: ``distractor`` False, ``max_distance`` 24, ``epochs``
     7), grouped by model."""
     records = _check_records("records", records)
-    defaults = {"distractor": False, "max_distance": 24, "epochs": 7, "attractors": 0}
+    defaults = {
+        "distractor": False,
+        "max_distance": 24,
+        "epochs": 7,
+        "attractors": 0,
+    }
     out: dict[str, list] = {}
     for r in records:
         config = r["config"]
@@ -231,7 +289,9 @@ def story_cells(records: Sequence[Mapping[str, Any]], **fields: Any) -> dict[str
     return out
 
 
-def by_distance(runs: Sequence[Mapping[str, Any]], kind: str) -> dict[str, np.ndarray]:
+def by_distance(
+    runs: Sequence[Mapping[str, Any]], kind: str
+) -> dict[str, np.ndarray]:
     """Accuracy of probe ``kind`` at every distance over the seeds of ``runs``: the
     distances, the mean over seeds, the smallest and the largest seed, and the pooled
     95% Wilson interval of all the seeds' stories."""
@@ -240,13 +300,20 @@ def by_distance(runs: Sequence[Mapping[str, Any]], kind: str) -> dict[str, np.nd
     first = _metric(runs[0], "by_distance", "runs")
     for r in runs:
         table = checks.mapping(
-            "a record's metrics['by_distance']", _metric(r, "by_distance", "runs")
+            "a record's metrics['by_distance']",
+            _metric(r, "by_distance", "runs"),
         )
         if list(table.get("distance", [])) != list(first["distance"]):
-            raise ValueError("runs must share their distances (records of one kind of story)")
+            raise ValueError(
+                "runs must share their distances (records of one kind of story)"
+            )
     distances = np.array(first["distance"])
-    right = np.array([r["metrics"]["by_distance"][kind] for r in runs], dtype=float)
-    count = np.array([r["metrics"]["by_distance"]["count"] for r in runs], dtype=float)
+    right = np.array(
+        [r["metrics"]["by_distance"][kind] for r in runs], dtype=float
+    )
+    count = np.array(
+        [r["metrics"]["by_distance"]["count"] for r in runs], dtype=float
+    )
     share = right / count  # (seeds, distances)
     low, high = wilson(right.sum(0), count.sum(0))
     return {
@@ -259,7 +326,9 @@ def by_distance(runs: Sequence[Mapping[str, Any]], kind: str) -> dict[str, np.nd
     }
 
 
-def wilson(right: Any, total: Any, z: float = 1.96) -> tuple[np.ndarray, np.ndarray]:
+def wilson(
+    right: Any, total: Any, z: float = 1.96
+) -> tuple[np.ndarray, np.ndarray]:
     """The Wilson score interval of ``right`` successes in ``total`` trials (arrays)."""
     right, total = _counts("right", right), _counts("total", total)
     checks.positive_number("z", z)
@@ -269,17 +338,25 @@ def wilson(right: Any, total: Any, z: float = 1.96) -> tuple[np.ndarray, np.ndar
         raise ValueError("wilson needs 0 <= right <= total and total > 0")
     p = right / total
     centre = (p + z**2 / (2 * total)) / (1 + z**2 / total)
-    half = z * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2)) / (1 + z**2 / total)
+    half = (
+        z
+        * np.sqrt(p * (1 - p) / total + z**2 / (4 * total**2))
+        / (1 + z**2 / total)
+    )
     return np.maximum(centre - half, 0.0), np.minimum(centre + half, 1.0)
 
 
 def _counts(name: str, value: Any) -> np.ndarray:
     """A number or an array of numbers (not bools, not strings), as floats."""
     if isinstance(value, bool | np.bool_ | str | bytes) or value is None:
-        raise checks.ArgumentTypeError(f"{name} must be counts (numbers), got {value!r}")
+        raise checks.ArgumentTypeError(
+            f"{name} must be counts (numbers), got {value!r}"
+        )
     out = np.asarray(value)
     if out.dtype == bool or not np.issubdtype(out.dtype, np.number):
-        raise checks.ArgumentTypeError(f"{name} must be counts (numbers), got dtype {out.dtype}")
+        raise checks.ArgumentTypeError(
+            f"{name} must be counts (numbers), got dtype {out.dtype}"
+        )
     return out.astype(float)
 
 
@@ -306,12 +383,18 @@ def story_table(groups: Mapping[str, Sequence[Mapping[str, Any]]]) -> str:
             f"{model:<8}{runs[0]['config']['hidden_size']:>4}{len(runs):>6}  "
             f"{rng('agreement'):<20}{rng('recall'):<20}{ppl:>8.3f}{ppl - bound:>+7.3f}"
         )
-    best = ", ".join(f"{b:.3f}" for b in dict.fromkeys(round(b, 3) for b in bounds))
+    best = ", ".join(
+        f"{b:.3f}" for b in dict.fromkeys(round(b, 3) for b in bounds)
+    )
     head = f"{'model':<8}{'H':>4}{'seeds':>6}  {'agreement':<20}{'recall':<20}{'ppl':>8}{'gap':>7}"
-    return "\n".join([f"best perplexity on the test stories: {best}", head, *rows])
+    return "\n".join(
+        [f"best perplexity on the test stories: {best}", head, *rows]
+    )
 
 
-def plot_story_probes(groups: Mapping[str, Sequence], axes=None, *, chance=(0.5, 0.125)):
+def plot_story_probes(
+    groups: Mapping[str, Sequence], axes=None, *, chance=(0.5, 0.125)
+):
     """Agreement and recall against distance, one colour per model: the mean over seeds,
     a band from the worst to the best seed, and dotted lines at ``chance``. Returns the
     two Axes."""
@@ -320,16 +403,22 @@ def plot_story_probes(groups: Mapping[str, Sequence], axes=None, *, chance=(0.5,
     checks.mapping("groups", groups)
     for model, runs in groups.items():
         for kind in ("agreement", "recall"):
-            by_distance(_check_records(f"groups[{model!r}]", runs, empty=False), kind)
+            by_distance(
+                _check_records(f"groups[{model!r}]", runs, empty=False), kind
+            )
     axes = _check_axes(axes)
     chance = checks.sequence("chance", chance)
     if len(chance) != 2:
-        raise ValueError(f"chance must be two levels (agreement, recall), got {chance!r}")
+        raise ValueError(
+            f"chance must be two levels (agreement, recall), got {chance!r}"
+        )
     for k, level in enumerate(chance):
         checks.fraction(f"chance[{k}]", level)
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(9.0, 3.6), sharey=True)
-    for ax, kind, guess in zip(axes, ("agreement", "recall"), chance, strict=True):
+    for ax, kind, guess in zip(
+        axes, ("agreement", "recall"), chance, strict=True
+    ):
         for model, runs in groups.items():
             curve = by_distance(runs, kind)
             colour = MODEL_COLORS.get(model)
@@ -338,7 +427,10 @@ def plot_story_probes(groups: Mapping[str, Sequence], axes=None, *, chance=(0.5,
             ax.plot(curve["distance"], curve["mean"], "o-", ms=3, color=colour,
                     label=f"{model.upper()} ({len(runs)} seeds)")  # fmt: skip
         ax.axhline(guess, color="black", ls=":", lw=1)
-        ax.set(title=f"{kind.capitalize()} vs distance", xlabel="distance (words between)")
+        ax.set(
+            title=f"{kind.capitalize()} vs distance",
+            xlabel="distance (words between)",
+        )
         ax.set_ylim(-0.02, 1.04)
     axes[0].set_ylabel("share right, test stories")
     axes[1].legend(loc="center right", fontsize="small")
@@ -353,11 +445,21 @@ def run_minutes(record: Mapping[str, Any]) -> str:
     checks.mapping("record", record)
     missing = [
         k
-        for k in ("run_seconds", "command", "finished", "tuning", "runs", "jobs", "code_hash")
+        for k in (
+            "run_seconds",
+            "command",
+            "finished",
+            "tuning",
+            "runs",
+            "jobs",
+            "code_hash",
+        )
         if k not in record
     ]
     if missing:
-        raise ValueError(f"record lacks {missing}: pass what load_records returns")
+        raise ValueError(
+            f"record lacks {missing}: pass what load_records returns"
+        )
     minutes = record["run_seconds"] / 60
     return (
         f"made by `{record['command']}` on {record['finished'][:10]}: "
@@ -366,7 +468,9 @@ def run_minutes(record: Mapping[str, Any]) -> str:
     )
 
 
-def chapter_config(records: Mapping[str, Any], model: str = "lstm", seed: int = 0):
+def chapter_config(
+    records: Mapping[str, Any], model: str = "lstm", seed: int = 0
+):
     """The :class:`~lstm_tutorial.word_lm.StoryLMConfig` of the recorded run of ``model``
     and ``seed`` on the plain stories with the chapter's budget (the ``stories`` records),
     so that a chapter trains exactly the model it reports."""
@@ -376,17 +480,27 @@ def chapter_config(records: Mapping[str, Any], model: str = "lstm", seed: int = 
     checks.string("model", model)
     checks.seed("seed", seed)
     if "runs" not in records:
-        raise ValueError("records lacks 'runs': pass what load_records('stories') returns")
-    runs = story_cells(records["runs"], distractor=False, max_distance=24, epochs=7)
+        raise ValueError(
+            "records lacks 'runs': pass what load_records('stories') returns"
+        )
+    runs = story_cells(
+        records["runs"], distractor=False, max_distance=24, epochs=7
+    )
     mine = [r for r in runs.get(model, []) if r["config"]["seed"] == seed]
     if len(mine) != 1:
-        raise ValueError(f"the records hold {len(mine)} plain runs of {model!r}, seed {seed}")
+        raise ValueError(
+            f"the records hold {len(mine)} plain runs of {model!r}, seed {seed}"
+        )
     config = mine[0]["config"]
-    fields = {k: v for k, v in config.items() if k not in ("task", "model", "T")}
+    fields = {
+        k: v for k, v in config.items() if k not in ("task", "model", "T")
+    }
     return StoryLMConfig(cell=model, **fields)
 
 
-def shortcut_table(train: Sequence[Any], test: Sequence[Any], indent: str = "") -> str:
+def shortcut_table(
+    train: Sequence[Any], test: Sequence[Any], indent: str = ""
+) -> str:
     """The shortcut baselines of :func:`lstm_tutorial.stories.shortcut_scores` (fitted on
     ``train``) on the ``test`` stories: one line per shortcut, its share right at each probe,
     "-" where it does not answer that probe."""

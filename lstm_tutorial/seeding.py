@@ -14,18 +14,20 @@ from lstm_tutorial import checks
 
 
 def seed_everything(seed: int) -> np.random.Generator:
-    """Seed Python's ``random``, NumPy's legacy global state and PyTorch (if installed).
+    """Seed Python's ``random``, NumPy's global state and PyTorch.
 
-    Returns a fresh ``numpy.random.Generator`` seeded with ``seed``: new code should draw
-    from it rather than from the global state.
+    Returns a fresh ``numpy.random.Generator`` seeded with ``seed``: new code
+    should draw from it rather than from the global state.
     """
     seed = checks.seed("seed", seed)
     random.seed(seed)
-    np.random.seed(seed % 2**32)  # noqa: NPY002 - older code and libraries still use it
+    np.random.seed(seed % 2**32)  # noqa: NPY002 - older libraries use it
+    # String hashing is fixed when Python starts: this reaches only the
+    # processes started from here on (e.g. workers), not this one.
     os.environ["PYTHONHASHSEED"] = str(seed)
     try:
         import torch
-    except ImportError:  # pragma: no cover - torch is a dependency, but keep NumPy chapters light
+    except ImportError:  # pragma: no cover - torch is a dependency
         pass
     else:
         torch.manual_seed(seed)

@@ -139,7 +139,9 @@ def atomic_write(path: str | Path, write: Callable[[IO[bytes]], None]) -> Path:
             write(handle)
             handle.flush()
             os.fsync(handle.fileno())
-        os.chmod(tmp, 0o644)  # mkstemp makes the file private; a cache need not be
+        os.chmod(
+            tmp, 0o644
+        )  # mkstemp makes the file private; a cache need not be
         os.replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
@@ -175,7 +177,9 @@ def write_json(path: str | Path, data: Any) -> Path:
     try:
         text = json.dumps(data, sort_keys=True, allow_nan=True, indent=1)
     except TypeError as err:
-        raise checks.ArgumentTypeError(f"data must be JSON data: {err}") from None
+        raise checks.ArgumentTypeError(
+            f"data must be JSON data: {err}"
+        ) from None
     return atomic_write(path, lambda handle: handle.write(text.encode("utf-8")))
 
 
@@ -190,7 +194,9 @@ def seal(data: bytes) -> bytes:
     """A zip archive (without a comment) with the SHA-256 of its bytes as its comment."""
     checks.instance("data", data, bytes, "bytes")
     if len(data) < 22 or data[-22:-18] != _EOCD or data[-2:] != b"\0\0":
-        raise ValueError("data must be the bytes of a zip archive without a comment")
+        raise ValueError(
+            "data must be the bytes of a zip archive without a comment"
+        )
     body = data[:-2]  # all but the comment length, which the seal sets
     checksum = hashlib.sha256(body).hexdigest().encode()
     return body + _SEAL_LENGTH.to_bytes(2, "little") + _SEAL + checksum
@@ -203,18 +209,24 @@ def unseal(path: str | Path) -> bytes:
     data = read_bytes(path)
     trailer = data[-_SEAL_LENGTH:]
     length = data[-_SEAL_LENGTH - 2 : -_SEAL_LENGTH]
-    if not trailer.startswith(_SEAL) or length != _SEAL_LENGTH.to_bytes(2, "little"):
+    if not trailer.startswith(_SEAL) or length != _SEAL_LENGTH.to_bytes(
+        2, "little"
+    ):
         raise CorruptFile(
             f"{path} has no integrity seal: it is truncated or damaged, of an older format, "
             "or was not written by lstm_tutorial"
         )
     body = data[: -_SEAL_LENGTH - 2]
     if hashlib.sha256(body).hexdigest().encode() != trailer[len(_SEAL) :]:
-        raise CorruptFile(f"{path} is corrupt: its bytes do not match its seal (a damaged byte)")
+        raise CorruptFile(
+            f"{path} is corrupt: its bytes do not match its seal (a damaged byte)"
+        )
     return data
 
 
-def sealed_writer(serialise: Callable[[IO[bytes]], None]) -> Callable[[IO[bytes]], None]:
+def sealed_writer(
+    serialise: Callable[[IO[bytes]], None],
+) -> Callable[[IO[bytes]], None]:
     """A ``write`` for :func:`atomic_write` that serialises a zip into memory, seals it and
     writes it."""
     checks.function("serialise", serialise)
@@ -250,7 +262,9 @@ def check_digest(path: str | Path, stored: Any, content: Any) -> None:
         )
 
 
-def cache_problem(path: str | Path, err: BaseException, log: Callable[[str], None] | None) -> None:
+def cache_problem(
+    path: str | Path, err: BaseException, log: Callable[[str], None] | None
+) -> None:
     """Report in one line that the cache file ``path`` is unusable and will be rebuilt:
     through ``log`` if given, else as a :class:`CacheWarning` (never silently)."""
     checks.instance("err", err, BaseException, "an exception")

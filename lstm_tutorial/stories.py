@@ -82,7 +82,12 @@ class Animal:
             checks.string(f"Animal.{name}", getattr(self, name))
 
     def words(self) -> tuple[str, str, str, str]:
-        return (self.singular, self.plural, self.verb_singular, self.verb_plural)
+        return (
+            self.singular,
+            self.plural,
+            self.verb_singular,
+            self.verb_plural,
+        )
 
 
 #: People who give and receive the animals.
@@ -126,7 +131,10 @@ class StoryVocab:
             object.__setattr__(self, role, tuple(words))  # lists become tuples
         for k, animal in enumerate(self.animals):
             checks.instance(
-                f"animals[{k}]", animal, Animal, "an Animal(singular, plural, verb, verbs)"
+                f"animals[{k}]",
+                animal,
+                Animal,
+                "an Animal(singular, plural, verb, verbs)",
             )
         if len(self.people) < 2:
             raise ValueError(
@@ -146,8 +154,13 @@ class StoryVocab:
         owner: dict[str, str] = {}
         for role, words in roles.items():
             for k, word in enumerate(words):
-                if role != "template" and not checks.string(f"{role}[{k}]", word).isalpha():
-                    raise ValueError(f"{role} words must be letters only, got {word!r}")
+                if (
+                    role != "template"
+                    and not checks.string(f"{role}[{k}]", word).isalpha()
+                ):
+                    raise ValueError(
+                        f"{role} words must be letters only, got {word!r}"
+                    )
                 if word in owner:
                     raise ValueError(
                         f"the word {word!r} appears in both {owner[word]} and {role}: "
@@ -164,7 +177,13 @@ class StoryVocab:
         """Every word a story can contain, in a fixed order: template words, people, animals
         (noun and verb forms), pet names, fillers."""
         animal_words = [w for a in self.animals for w in a.words()]
-        return [*TEMPLATE_WORDS, *self.people, *animal_words, *self.pet_names, *self.fillers]
+        return [
+            *TEMPLATE_WORDS,
+            *self.people,
+            *animal_words,
+            *self.pet_names,
+            *self.fillers,
+        ]
 
 
 DEFAULT_VOCAB = StoryVocab()
@@ -174,13 +193,17 @@ def _check_probe(probe: Probe) -> None:
     """The fields of a :class:`Probe` (its ``__post_init__``): an antecedent before the
     position, a correct word and at least one wrong word (a tuple; a list becomes one)."""
     checks.integer("Probe.antecedent", probe.antecedent, minimum=0)
-    checks.integer("Probe.position", probe.position, minimum=probe.antecedent + 1)
+    checks.integer(
+        "Probe.position", probe.position, minimum=probe.antecedent + 1
+    )
     checks.string("Probe.correct", probe.correct)
     wrong = checks.sequence("Probe.wrong", probe.wrong)
     for k, word in enumerate(wrong):
         checks.string(f"Probe.wrong[{k}]", word)
     if probe.correct in wrong:
-        raise ValueError(f"Probe.wrong must not contain the correct word {probe.correct!r}")
+        raise ValueError(
+            f"Probe.wrong must not contain the correct word {probe.correct!r}"
+        )
     object.__setattr__(probe, "wrong", tuple(wrong))
 
 
@@ -231,7 +254,9 @@ class Story:
 
     def __post_init__(self) -> None:
         for name in ("tokens", "fillers", "names"):
-            words = checks.sequence(f"Story.{name}", getattr(self, name), empty=name != "tokens")
+            words = checks.sequence(
+                f"Story.{name}", getattr(self, name), empty=name != "tokens"
+            )
             for k, word in enumerate(words):
                 checks.string(f"Story.{name}[{k}]", word)
             object.__setattr__(self, name, tuple(words))  # lists become tuples
@@ -239,7 +264,9 @@ class Story:
         checks.boolean("Story.plural", self.plural)
         checks.string("Story.name", self.name)
         for kind in ("agreement", "recall"):
-            probe = checks.instance(f"Story.{kind}", getattr(self, kind), Probe, "a Probe")
+            probe = checks.instance(
+                f"Story.{kind}", getattr(self, kind), Probe, "a Probe"
+            )
             if probe.position >= len(self.tokens):
                 raise ValueError(
                     f"Story.{kind}.position must index a token (the story has "
@@ -250,11 +277,17 @@ class Story:
                 f"Story.recall.correct must be the pet's name {self.name!r}, "
                 f"got {self.recall.correct!r}"
             )
-        attractors = checks.sequence("Story.attractors", self.attractors, empty=True)
+        attractors = checks.sequence(
+            "Story.attractors", self.attractors, empty=True
+        )
         last = len(self.tokens) - 1
         for k, at in enumerate(attractors):
-            checks.integer(f"Story.attractors[{k}]", at, minimum=0, maximum=last)
-        object.__setattr__(self, "attractors", tuple(int(at) for at in attractors))
+            checks.integer(
+                f"Story.attractors[{k}]", at, minimum=0, maximum=last
+            )
+        object.__setattr__(
+            self, "attractors", tuple(int(at) for at in attractors)
+        )
         words = len(self.fillers) + len(self.attractors)
         if words and words != self.distance:
             raise ValueError(
@@ -262,12 +295,17 @@ class Story:
                 f"({len(self.fillers)} + {len(self.attractors)}), got {self.distance}"
             )
         checks.integer("Story.target", self.target, minimum=0, maximum=1)
-        if self.names and (self.target >= len(self.names) or self.names[self.target] != self.name):
+        if self.names and (
+            self.target >= len(self.names)
+            or self.names[self.target] != self.name
+        ):
             raise ValueError(
                 f"Story.names[Story.target] must be the name the story asks for {self.name!r}, "
                 f"got names={self.names} and target={self.target}"
             )
-        checks.optional(checks.number, "Story.log_prob", self.log_prob, maximum=0.0)
+        checks.optional(
+            checks.number, "Story.log_prob", self.log_prob, maximum=0.0
+        )
 
     @property
     def text(self) -> str:
@@ -290,18 +328,27 @@ def _check_distances(distances: object, vocab: StoryVocab) -> list[int]:
     collection of them), as a list of the allowed distances (repeats kept)."""
     if isinstance(distances, numbers.Integral):
         return [_check_distance("distances", distances, vocab)]
-    if isinstance(distances, Iterable) and not isinstance(distances, str | bytes | Mapping):
+    if isinstance(distances, Iterable) and not isinstance(
+        distances, str | bytes | Mapping
+    ):
         choices = list(distances)
         if not choices:
-            raise ValueError("distances must hold at least one distance, got an empty collection")
-        return [_check_distance(f"distances[{k}]", d, vocab) for k, d in enumerate(choices)]
+            raise ValueError(
+                "distances must hold at least one distance, got an empty collection"
+            )
+        return [
+            _check_distance(f"distances[{k}]", d, vocab)
+            for k, d in enumerate(choices)
+        ]
     raise checks.ArgumentTypeError(
         "distances must be an integer or a collection of integers such as range(0, 25), "
         f"got {checks.describe(distances)}"
     )
 
 
-def _check_options(distractor: object, attractors: object, vocab: StoryVocab) -> int:
+def _check_options(
+    distractor: object, attractors: object, vocab: StoryVocab
+) -> int:
     """``distractor`` True or False (True needs two animals), ``attractors`` a count."""
     checks.boolean("distractor", distractor)
     if distractor and len(vocab.animals) < 2:
@@ -343,7 +390,9 @@ def _check_stories(**lists: object) -> None:
                 f"{name} must hold at least one Story (generate_stories(...)), got {stories!r}"
             )
         for k, story in enumerate(stories):
-            checks.instance(f"{name}[{k}]", story, Story, "a Story (from generate_stories)")
+            checks.instance(
+                f"{name}[{k}]", story, Story, "a Story (from generate_stories)"
+            )
 
 
 @dataclass(frozen=True)
@@ -361,8 +410,24 @@ class _Pet:
         """article, noun, named, subject, verb, wrong verb, question cue."""
         a = self.animal
         if self.plural:  # two puppies ... named one ... They bark ... One puppy
-            return ("two", a.plural, "one", "They", a.verb_plural, a.verb_singular, "One")
-        return ("a", a.singular, "it", "It", a.verb_singular, a.verb_plural, "The")
+            return (
+                "two",
+                a.plural,
+                "one",
+                "They",
+                a.verb_plural,
+                a.verb_singular,
+                "One",
+            )
+        return (
+            "a",
+            a.singular,
+            "it",
+            "It",
+            a.verb_singular,
+            a.verb_plural,
+            "The",
+        )
 
 
 def _draw_pet(rng, vocab, plural, animals, names) -> _Pet:
@@ -377,19 +442,29 @@ def _draw_pet(rng, vocab, plural, animals, names) -> _Pet:
 
 
 def _log_prob(
-    vocab: StoryVocab, distance: int, plural_drawn: bool, distractor: bool, attractors: int
+    vocab: StoryVocab,
+    distance: int,
+    plural_drawn: bool,
+    distractor: bool,
+    attractors: int,
 ) -> float:
     """The natural-log probability of one story's draws given its distance. Every draw is
     uniform, so it is the same for every story drawn with these settings."""
     people, animals = len(vocab.people), len(vocab.animals)
     names, fillers = len(vocab.pet_names), len(vocab.fillers)
     log_p = -math.log(2) if plural_drawn else 0.0
-    log_p -= math.log(people * (people - 1)) + math.log(animals) + math.log(names)
+    log_p -= (
+        math.log(people * (people - 1)) + math.log(animals) + math.log(names)
+    )
     log_p -= sum(math.log(fillers - j) for j in range(distance - attractors))
-    if distractor:  # its number, two people, another animal, another name; the target
+    if (
+        distractor
+    ):  # its number, two people, another animal, another name; the target
         log_p -= math.log(2) + math.log(people * (people - 1))
         log_p -= math.log(animals - 1) + math.log(names - 1) + math.log(2)
-    log_p -= math.log(math.comb(distance, attractors)) + attractors * math.log(animals)
+    log_p -= math.log(math.comb(distance, attractors)) + attractors * math.log(
+        animals
+    )
     return log_p
 
 
@@ -491,8 +566,15 @@ def generate_stories(
             f"{min(choices)}"
         )
     rng = checks.seed_or_rng("seed", seed)
-    options = {"vocab": vocab, "distractor": distractor, "attractors": attractors}
-    return [generate_story(rng, choices[rng.integers(len(choices))], **options) for _ in range(n)]
+    options = {
+        "vocab": vocab,
+        "distractor": distractor,
+        "attractors": attractors,
+    }
+    return [
+        generate_story(rng, choices[rng.integers(len(choices))], **options)
+        for _ in range(n)
+    ]
 
 
 def corpus_statistics(stories: Sequence[Story]) -> dict[str, object]:
@@ -512,7 +594,9 @@ def corpus_statistics(stories: Sequence[Story]) -> dict[str, object]:
     }
 
 
-def bigram_scores(train: Sequence[Story], test: Sequence[Story]) -> dict[str, np.ndarray]:
+def bigram_scores(
+    train: Sequence[Story], test: Sequence[Story]
+) -> dict[str, np.ndarray]:
     """The probes answered by a model that sees only the previous word.
 
     It counts in ``train`` how often each word follows each other word; at a probe of a
@@ -564,7 +648,9 @@ def best_perplexity(
     return math.exp(nll / sum(len(story.tokens) for story in stories))
 
 
-def _check_perplexity_args(stories, distances, vocab, remember_names) -> list[int]:
+def _check_perplexity_args(
+    stories, distances, vocab, remember_names
+) -> list[int]:
     """The arguments of :func:`best_perplexity`; returns the allowed distances."""
     _check_stories(stories=stories)
     checks.instance("vocab", vocab, StoryVocab, "a StoryVocab")
@@ -609,18 +695,28 @@ def _naive_bayes(prefixes, labels, test_prefixes) -> list[object]:
     scores = []
     for c in classes:
         rows = x[y == c]
-        p = (rows.sum(axis=0) + 1) / (len(rows) + 2)  # add-one: P(word present | class)
+        p = (rows.sum(axis=0) + 1) / (
+            len(rows) + 2
+        )  # add-one: P(word present | class)
         present, absent = np.log(p), np.log1p(-p)
         prior = np.log(len(rows) / len(x))
-        scores.append(prior + absent.sum() + presence(test_prefixes) @ (present - absent))
+        scores.append(
+            prior + absent.sum() + presence(test_prefixes) @ (present - absent)
+        )
     scores = np.array(scores)  # (classes, N)
     best = scores.max(axis=0)
     tied = (scores == best).sum(axis=0) > 1
-    return [None if t else classes[k] for k, t in zip(scores.argmax(axis=0), tied, strict=True)]
+    return [
+        None if t else classes[k]
+        for k, t in zip(scores.argmax(axis=0), tied, strict=True)
+    ]
 
 
 def shortcut_scores(
-    train: Sequence[Story], test: Sequence[Story], *, vocab: StoryVocab = DEFAULT_VOCAB
+    train: Sequence[Story],
+    test: Sequence[Story],
+    *,
+    vocab: StoryVocab = DEFAULT_VOCAB,
 ) -> dict[str, dict[str, np.ndarray | None]]:
     """The probes answered by shortcuts that need no memory of who is who.
 
@@ -642,18 +738,26 @@ def shortcut_scores(
     plural = np.array([s.plural for s in test])
     name = np.array([s.name for s in test], dtype=object)
 
-    majority_plural = 2 * sum(s.plural for s in train) > len(train)  # a tie: singular
-    majority_name = Counter(s.name for s in train).most_common(1)[0][0]  # a tie: seen first
+    majority_plural = 2 * sum(s.plural for s in train) > len(
+        train
+    )  # a tie: singular
+    majority_name = Counter(s.name for s in train).most_common(1)[0][
+        0
+    ]  # a tie: seen first
 
     def names_before(story):
         candidates = {story.recall.correct, *story.recall.wrong}
-        return [w for w in story.tokens[: story.recall.position] if w in candidates]
+        return [
+            w for w in story.tokens[: story.recall.position] if w in candidates
+        ]
 
     number_of = _number_words(vocab)
 
     def last_number(story):
         before = story.tokens[: story.agreement.position]
-        return next((number_of[w] for w in reversed(before) if w in number_of), None)
+        return next(
+            (number_of[w] for w in reversed(before) if w in number_of), None
+        )
 
     def bag(kind, label):
         prefixes = [set(s.tokens[: getattr(s, kind).position]) for s in train]
@@ -661,18 +765,33 @@ def shortcut_scores(
         return _naive_bayes(prefixes, [label(s) for s in train], tests)
 
     def right(predicted, truth):
-        return np.array([p is not None and p == t for p, t in zip(predicted, truth, strict=True)])
+        return np.array(
+            [
+                p is not None and p == t
+                for p, t in zip(predicted, truth, strict=True)
+            ]
+        )
 
     return {
-        "bigram": {"agreement": bigram["agreement"], "recall": bigram["recall"]},
-        "majority": {"agreement": plural == majority_plural, "recall": name == majority_name},
+        "bigram": {
+            "agreement": bigram["agreement"],
+            "recall": bigram["recall"],
+        },
+        "majority": {
+            "agreement": plural == majority_plural,
+            "recall": name == majority_name,
+        },
         "first name": {
             "agreement": None,
-            "recall": right([(names_before(s) or [None])[0] for s in test], name),
+            "recall": right(
+                [(names_before(s) or [None])[0] for s in test], name
+            ),
         },
         "last name": {
             "agreement": None,
-            "recall": right([(names_before(s) or [None])[-1] for s in test], name),
+            "recall": right(
+                [(names_before(s) or [None])[-1] for s in test], name
+            ),
         },
         "last number word": {
             "agreement": right([last_number(s) for s in test], plural),
@@ -685,13 +804,18 @@ def shortcut_scores(
     }
 
 
-def accuracy_by_distance(scores: dict[str, np.ndarray]) -> dict[str, np.ndarray]:
+def accuracy_by_distance(
+    scores: dict[str, np.ndarray],
+) -> dict[str, np.ndarray]:
     """Group probe results (``{"distance", "agreement", "recall"}``, arrays of shape (N,))
     by distance: ``{"distance", "count", "agreement", "recall"}``, one entry per distance,
     sorted; the accuracies are the fractions of stories answered correctly."""
     distance, outcomes = _check_scores(scores)
     values = np.unique(distance)
-    out = {"distance": values, "count": np.array([(distance == d).sum() for d in values])}
+    out = {
+        "distance": values,
+        "count": np.array([(distance == d).sum() for d in values]),
+    }
     for kind, outcome in outcomes.items():
         out[kind] = np.array([outcome[distance == d].mean() for d in values])
     return out
@@ -701,25 +825,36 @@ def _check_scores(scores: object) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The probe results :func:`accuracy_by_distance` groups: integer distances >= 0 (N,),
     and for "agreement" and "recall" outcomes (N,) that are booleans or 0/1 numbers."""
     checks.mapping("scores", scores)
-    missing = [key for key in ("distance", "agreement", "recall") if key not in scores]
+    missing = [
+        key for key in ("distance", "agreement", "recall") if key not in scores
+    ]
     if missing:
         raise ValueError(
             f"scores must have the keys 'distance', 'agreement' and 'recall' (as score_probes "
             f"returns), missing {missing}"
         )
-    distance = checks.array("scores['distance']", scores["distance"], kind="int", ndim=1)
+    distance = checks.array(
+        "scores['distance']", scores["distance"], kind="int", ndim=1
+    )
     if distance.min() < 0:
-        raise ValueError(f"scores['distance'] must hold distances >= 0, got {distance.min()}")
+        raise ValueError(
+            f"scores['distance'] must hold distances >= 0, got {distance.min()}"
+        )
     outcomes = {}
     for kind in ("agreement", "recall"):
         name = f"scores[{kind!r}]"
         outcome = checks.array(name, scores[kind], ndim=1, nonempty=False)
         if outcome.shape != distance.shape:
-            raise ValueError(f"{name} has shape {outcome.shape}, expected {distance.shape}")
+            raise ValueError(
+                f"{name} has shape {outcome.shape}, expected {distance.shape}"
+            )
         if outcome.dtype != bool and not (
-            np.issubdtype(outcome.dtype, np.number) and np.isin(outcome, (0, 1)).all()
+            np.issubdtype(outcome.dtype, np.number)
+            and np.isin(outcome, (0, 1)).all()
         ):
-            raise ValueError(f"{name} must hold booleans (or 0 and 1), got dtype {outcome.dtype}")
+            raise ValueError(
+                f"{name} must hold booleans (or 0 and 1), got dtype {outcome.dtype}"
+            )
         outcomes[kind] = outcome
     return distance, outcomes
 
@@ -737,11 +872,15 @@ def plot_probes(story: Story, ax=None):
 
     checks.instance("story", story, Story, "a Story")
     ax = _check_ax(ax)
-    widths = np.array([len(word) + 1.6 for word in story.tokens])  # in characters
+    widths = np.array(
+        [len(word) + 1.6 for word in story.tokens]
+    )  # in characters
     centres = np.cumsum(widths) - widths / 2
     if ax is None:
         _, ax = plt.subplots(figsize=(0.085 * widths.sum() + 0.4, 2.8))
-    colour = dict.fromkeys(range(story.agreement.antecedent + 1, story.agreement.position), "0.55")
+    colour = dict.fromkeys(
+        range(story.agreement.antecedent + 1, story.agreement.position), "0.55"
+    )
     arcs = (
         ("agreement", story.agreement, COLORS["forget"]),
         ("recall", story.recall, COLORS["cell"]),
@@ -752,17 +891,40 @@ def plot_probes(story: Story, ax=None):
         bold = k in (story.agreement.position, story.recall.position)
         weight = "bold" if bold else "normal"
         ax.text(
-            centres[k], 0, word, ha="center", va="top", color=colour.get(k, "black"), weight=weight
+            centres[k],
+            0,
+            word,
+            ha="center",
+            va="top",
+            color=colour.get(k, "black"),
+            weight=weight,
         )
     top = 0.0
     for kind, probe, tone in arcs:
         a, b = centres[probe.antecedent], centres[probe.position]
         height = 1.2 + 0.045 * (b - a)
-        ax.add_patch(Arc(((a + b) / 2, 0.2), b - a, height, theta1=0, theta2=180, color=tone, lw=2))
+        ax.add_patch(
+            Arc(
+                ((a + b) / 2, 0.2),
+                b - a,
+                height,
+                theta1=0,
+                theta2=180,
+                color=tone,
+                lw=2,
+            )
+        )
         arrow = {"arrowstyle": "-|>", "color": tone, "lw": 1.4}
         ax.annotate("", xy=(a, 0.22), xytext=(a + 0.01, 0.6), arrowprops=arrow)
         label = f"{kind}: gap {probe.gap}"
-        ax.text((a + b) / 2, 0.28 + height / 2, label, ha="center", va="bottom", color=tone)
+        ax.text(
+            (a + b) / 2,
+            0.28 + height / 2,
+            label,
+            ha="center",
+            va="bottom",
+            color=tone,
+        )
         top = max(top, 0.2 + height / 2 + 0.6)
     ax.set_xlim(0, widths.sum())
     ax.set_ylim(-0.7, top)

@@ -29,7 +29,9 @@ def tokenize(text: str) -> list[str]:
     """
     checks.string("text", text, empty=True)
     if not text.strip():
-        raise ValueError("text must contain at least one word, got an empty string")
+        raise ValueError(
+            "text must contain at least one word, got an empty string"
+        )
     leftover = _TOKEN.sub(" ", text).strip()
     if leftover:
         raise ValueError(
@@ -86,7 +88,12 @@ def story_dependencies(tokens: list[str] | None = None) -> list[Dependency]:
     def index(word: str, occurrence: int) -> int:
         positions = [k for k, tok in enumerate(tokens) if tok == word]
         if len(positions) <= occurrence:
-            raise ValueError(f"tokens has no occurrence {occurrence} of {word!r}: {tokens}")
+            raise ValueError(
+                f"tokens has no occurrence {occurrence} of {word!r}: {tokens}"
+            )
         return positions[occurrence]
 
-    return [Dependency(index(d, dn), index(a, an), why) for d, dn, a, an, why in spec]
+    return [
+        Dependency(index(d, dn), index(a, an), why)
+        for d, dn, a, an, why in spec
+    ]

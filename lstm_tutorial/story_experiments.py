@@ -24,7 +24,11 @@ import numpy as np
 
 from lstm_tutorial import checks
 from lstm_tutorial.stories import best_perplexity, generate_stories
-from lstm_tutorial.variants import count_parameters, make_recurrent, matching_hidden_size
+from lstm_tutorial.variants import (
+    count_parameters,
+    make_recurrent,
+    matching_hidden_size,
+)
 from lstm_tutorial.word_lm import (
     LR_GRID,
     StoryLMConfig,
@@ -49,7 +53,11 @@ KEEP_BIAS = 2.0
 #: The models compared on the stories.
 STORY_MODELS = ("lstm", "gru", "rnn")
 #: The StoryLMConfig fields a story run may set besides cell, seed and lr.
-_FIELDS = tuple(f for f in StoryLMConfig.__dataclass_fields__ if f not in ("cell", "seed", "lr"))
+_FIELDS = tuple(
+    f
+    for f in StoryLMConfig.__dataclass_fields__
+    if f not in ("cell", "seed", "lr")
+)
 
 
 def story_size(cell: str) -> int:
@@ -85,7 +93,9 @@ def story_run_config(model: str, seed: int, lr: float, **fields: Any) -> dict:
 def _story_lm_config(config: Mapping[str, Any]) -> StoryLMConfig:
     checks.mapping("config", config)
     checks.choice("config['task']", config.get("task"), ("story_lm",))
-    fields = {k: v for k, v in config.items() if k not in ("task", "model", "T")}
+    fields = {
+        k: v for k, v in config.items() if k not in ("task", "model", "T")
+    }
     return StoryLMConfig(cell=config["model"], **fields)
 
 
@@ -97,7 +107,9 @@ def test_stories(config: StoryLMConfig) -> list:
     return [
         s
         for d in distances
-        for s in generate_stories(TEST_PER_DISTANCE, d, seed=TEST_SEED + d, **options)
+        for s in generate_stories(
+            TEST_PER_DISTANCE, d, seed=TEST_SEED + d, **options
+        )
     ]
 
 
@@ -114,7 +126,9 @@ def train_story_run(config: Mapping[str, Any]) -> dict:
     torch.set_num_threads(1)
     vocab = WordVocab.from_story_vocab()
     with tempfile.TemporaryDirectory() as directory:
-        model, history = train_story_lm(story_config, directory=directory, log=None)
+        model, history = train_story_lm(
+            story_config, directory=directory, log=None
+        )
     test = test_stories(story_config)
     scores = score_probes(model, vocab, test)
     distances = np.unique(scores["distance"])
@@ -135,7 +149,10 @@ def train_story_run(config: Mapping[str, Any]) -> dict:
             "distance": distances.tolist(),
             "count": [int((scores["distance"] == d).sum()) for d in distances],
             **{
-                kind: [int(scores[kind][scores["distance"] == d].sum()) for d in distances]
+                kind: [
+                    int(scores[kind][scores["distance"] == d].sum())
+                    for d in distances
+                ]
                 for kind in ("agreement", "recall")
             },
         },
@@ -168,15 +185,26 @@ def story_runs(rates: Mapping[tuple[str, str], float]) -> list[dict]:
     checks.mapping("rates", rates)
     missing = [m for m in STORY_MODELS if ("story_lm", m) not in rates]
     if missing:
-        raise ValueError(f"rates lacks the tuned rate of {missing} (keys ('story_lm', model))")
+        raise ValueError(
+            f"rates lacks the tuned rate of {missing} (keys ('story_lm', model))"
+        )
     configs = []
     for kind in ({}, HARD):
         for model in STORY_MODELS:
             lr = rates["story_lm", model]
-            configs += [story_run_config(model, seed, lr, **kind) for seed in SEEDS]
-    for model in ("rnn", "lstm"):  # can it learn the name when there is no gap to bridge?
+            configs += [
+                story_run_config(model, seed, lr, **kind) for seed in SEEDS
+            ]
+    for model in (
+        "rnn",
+        "lstm",
+    ):  # can it learn the name when there is no gap to bridge?
         lr = rates["story_lm", model]
-        configs += [story_run_config(model, seed, lr, max_distance=0) for seed in SEEDS]
+        configs += [
+            story_run_config(model, seed, lr, max_distance=0) for seed in SEEDS
+        ]
     lr = rates["story_lm", "lstm"]
-    configs += [story_run_config("lstm", seed, lr, epochs=21) for seed in SEEDS[:3]]
+    configs += [
+        story_run_config("lstm", seed, lr, epochs=21) for seed in SEEDS[:3]
+    ]
     return configs

@@ -101,7 +101,12 @@ DEFAULTS: dict[str, Any] = {
 TASK_DEFAULTS: dict[str, dict[str, Any]] = {
     "adding": {},
     "copy": {"max_sequences": 96_000},
-    "reber": {"threshold": 1.0, "batch_size": 32, "eval_every": 256, "max_sequences": 25_600},
+    "reber": {
+        "threshold": 1.0,
+        "batch_size": 32,
+        "eval_every": 256,
+        "max_sequences": 25_600,
+    },
 }
 
 
@@ -130,7 +135,9 @@ SETTING_CHECKS: dict[str, Callable[[str, Any], Any]] = {
     "input_bias": _optional_number,
     "update_bias": _optional_number,
     "orthogonal": checks.boolean,
-    "strict_n_val": lambda name, value: checks.optional(checks.positive_int, name, value),
+    "strict_n_val": lambda name, value: checks.optional(
+        checks.positive_int, name, value
+    ),
     "n_symbols": checks.positive_int,
     "length": checks.positive_int,
     "n_train": checks.positive_int,
@@ -146,10 +153,14 @@ def check_run_config(config: Any) -> dict:
     :data:`SETTING_CHECKS`. Returns it as a plain dict."""
     checks.mapping("config", config)
     config = dict(config)
-    checks.no_unknown_keys("config", config, ("task", "model", "T", "seed", *DEFAULTS))
+    checks.no_unknown_keys(
+        "config", config, ("task", "model", "T", "seed", *DEFAULTS)
+    )
     missing = sorted({"task", "model", "T", "seed", *DEFAULTS} - set(config))
     if missing:
-        raise ValueError(f"config lacks the settings {missing}: build it with run_config")
+        raise ValueError(
+            f"config lacks the settings {missing}: build it with run_config"
+        )
     task = checks.choice("config['task']", config["task"], TASKS)
     model = checks.choice("config['model']", config["model"], MODELS)
     if task == "reber":
@@ -160,7 +171,9 @@ def check_run_config(config: Any) -> dict:
     else:
         shortest = MIN_T[task]
         checks.integer(
-            f"config['T'] (the sequence length of the {task} task)", config["T"], minimum=shortest
+            f"config['T'] (the sequence length of the {task} task)",
+            config["T"],
+            minimum=shortest,
         )
     checks.seed("config['seed']", config["seed"])
     for name, check in SETTING_CHECKS.items():
@@ -188,7 +201,9 @@ _START_OWNERS = {
 }
 
 
-def run_config(task: str, model: str, T: int | None, seed: int = 0, **settings: Any) -> dict:
+def run_config(
+    task: str, model: str, T: int | None, seed: int = 0, **settings: Any
+) -> dict:
     """A complete run config: :data:`DEFAULTS`, then :data:`TASK_DEFAULTS`, then ``settings``.
 
     ``T`` is the sequence length of the adding and copy tasks; it must be None for the
@@ -199,16 +214,24 @@ def run_config(task: str, model: str, T: int | None, seed: int = 0, **settings: 
     checks.choice("task", task, TASKS)
     checks.choice("model", model, MODELS)
     if task == "reber" and T is not None:
-        raise ValueError(f"the Reber task has no T (its strings vary in length), got T={T!r}")
+        raise ValueError(
+            f"the Reber task has no T (its strings vary in length), got T={T!r}"
+        )
     if task != "reber":
-        checks.integer(f"T (the sequence length of the {task} task)", T, minimum=MIN_T[task])
+        checks.integer(
+            f"T (the sequence length of the {task} task)",
+            T,
+            minimum=MIN_T[task],
+        )
     checks.seed("seed", seed)
     checks.no_unknown_keys("settings", settings, DEFAULTS)
     config = {"task": task, "model": model, "T": T, "seed": seed, **DEFAULTS}
     return check_run_config(config | TASK_DEFAULTS[task] | settings)
 
 
-def grid(base: Mapping[str, Any] | None = None, **axes: Sequence[Any]) -> list[dict]:
+def grid(
+    base: Mapping[str, Any] | None = None, **axes: Sequence[Any]
+) -> list[dict]:
     """All combinations of ``axes`` (name -> list of values), each merged into ``base``.
 
     ``grid(model=["lstm", "rnn"], T=[10, 100], task=["adding"])`` gives four dicts, in the
@@ -216,11 +239,18 @@ def grid(base: Mapping[str, Any] | None = None, **axes: Sequence[Any]) -> list[d
     """
     base = dict(checks.optional(checks.mapping, "base", base) or {})
     for name, values in axes.items():
-        if isinstance(values, str) or not isinstance(values, Sequence) or not values:
-            raise ValueError(f"axis {name!r} must be a non-empty list of values, got {values!r}")
+        if (
+            isinstance(values, str)
+            or not isinstance(values, Sequence)
+            or not values
+        ):
+            raise ValueError(
+                f"axis {name!r} must be a non-empty list of values, got {values!r}"
+            )
     names = list(axes)
     return [
-        base | dict(zip(names, combo, strict=True)) for combo in itertools.product(*axes.values())
+        base | dict(zip(names, combo, strict=True))
+        for combo in itertools.product(*axes.values())
     ]
 
 
@@ -244,14 +274,22 @@ def task_grid(
         checks.sequence(f"T_by_model[{model!r}] (a list of lengths)", Ts)
     for k, seed in enumerate(checks.sequence("seeds (a list of seeds)", seeds)):
         checks.seed(f"seeds[{k}]", seed)
-    per_model = dict(checks.optional(checks.mapping, "per_model", per_model) or {})
+    per_model = dict(
+        checks.optional(checks.mapping, "per_model", per_model) or {}
+    )
     absent = sorted(set(per_model) - set(T_by_model), key=str)
     if absent:
-        raise ValueError(f"per_model names models that T_by_model lacks: {absent}")
+        raise ValueError(
+            f"per_model names models that T_by_model lacks: {absent}"
+        )
     runs = [(T, model) for model, Ts in T_by_model.items() for T in Ts]
-    runs.sort(key=lambda run: -1 if run[0] is None else run[0])  # stable: model order kept
+    runs.sort(
+        key=lambda run: -1 if run[0] is None else run[0]
+    )  # stable: model order kept
     return [
-        run_config(task, model, T, seed, **(settings | dict(per_model.get(model, {}))))
+        run_config(
+            task, model, T, seed, **(settings | dict(per_model.get(model, {})))
+        )
         for T, model in runs
         for seed in seeds
     ]
@@ -277,7 +315,10 @@ def build_model(config: Mapping[str, Any]) -> SequenceModel:
         out, vocab = config["n_symbols"] + 1, D
     reference = count_parameters(make_recurrent("lstm", D, H))
     if kind == "lstm":
-        switches = {"forget_bias": config["forget_bias"], "input_bias": config["input_bias"]}
+        switches = {
+            "forget_bias": config["forget_bias"],
+            "input_bias": config["input_bias"],
+        }
     elif kind in VARIANTS:  # as many weights as the standard cell of size H
         kind, switches = "variant", VARIANTS[kind]
         H = matching_hidden_size(kind, D, reference, **switches)
@@ -304,7 +345,9 @@ class _Adding:
 
     def __init__(self, config: Mapping[str, Any]):
         self.T = config["T"]
-        val = adding_problem(config["n_val"], self.T, np.random.default_rng(config["val_seed"]))
+        val = adding_problem(
+            config["n_val"], self.T, np.random.default_rng(config["val_seed"])
+        )
         self.val = _tensors(val.x, val.lengths, val.target)
         self.strict = None
         if config["strict_n_val"] is not None:  # a second, larger held-out set
@@ -319,22 +362,35 @@ class _Adding:
         return float(adding_correct(prediction, target.numpy()).mean())
 
     @staticmethod
-    def predict(model: nn.Module, x: torch.Tensor, lengths: torch.Tensor) -> torch.Tensor:
+    def predict(
+        model: nn.Module, x: torch.Tensor, lengths: torch.Tensor
+    ) -> torch.Tensor:
         out = model(x)[:, :, 0]  # (B, L)
-        return out.gather(1, (lengths - 1)[:, None])[:, 0]  # (B,): at each sequence's end
+        return out.gather(1, (lengths - 1)[:, None])[
+            :, 0
+        ]  # (B,): at each sequence's end
 
-    def loss(self, model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    def loss(
+        self, model: nn.Module, batch: tuple[torch.Tensor, ...]
+    ) -> torch.Tensor:
         x, lengths, target = batch
         return F.mse_loss(self.predict(model, x, lengths), target)
 
-    def batches(self, rng: np.random.Generator, n_batches: int, batch_size: int) -> list:
-        return [_tensors(*adding_problem(batch_size, self.T, rng)) for _ in range(n_batches)]
+    def batches(
+        self, rng: np.random.Generator, n_batches: int, batch_size: int
+    ) -> list:
+        return [
+            _tensors(*adding_problem(batch_size, self.T, rng))
+            for _ in range(n_batches)
+        ]
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         x, lengths, target = self.val
         prediction = self.predict(model, x, lengths).numpy()
         return {
-            "accuracy": float(adding_correct(prediction, target.numpy()).mean()),
+            "accuracy": float(
+                adding_correct(prediction, target.numpy()).mean()
+            ),
             "error": float(np.abs(prediction - target.numpy()).mean()),
             "loss": float(np.mean((prediction - target.numpy()) ** 2)),
         }
@@ -344,14 +400,22 @@ class _Copy:
     """Fresh sequences every batch; the loss and the check cover the last ``length`` steps."""
 
     def __init__(self, config: Mapping[str, Any]):
-        self.T, self.k, self.n_symbols = config["T"], config["length"], config["n_symbols"]
+        self.T, self.k, self.n_symbols = (
+            config["T"],
+            config["length"],
+            config["n_symbols"],
+        )
         rng = np.random.default_rng(config["val_seed"])
-        self.val = _tensors(*copy_memory(config["n_val"], self.T, rng, **self._options()))
+        self.val = _tensors(
+            *copy_memory(config["n_val"], self.T, rng, **self._options())
+        )
         self.strict = None
         if config["strict_n_val"] is not None:  # a second, larger held-out set
             rng = np.random.default_rng(config["val_seed"] + 1)
             options = self._options()
-            self.strict = _tensors(*copy_memory(config["strict_n_val"], self.T, rng, **options))
+            self.strict = _tensors(
+                *copy_memory(config["strict_n_val"], self.T, rng, **options)
+            )
 
     def strict_accuracy(self, model: nn.Module) -> float:
         """The share of the strict held-out set copied perfectly."""
@@ -363,12 +427,16 @@ class _Copy:
     def _options(self) -> dict[str, int]:
         return {"n_symbols": self.n_symbols, "length": self.k}
 
-    def loss(self, model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
+    def loss(
+        self, model: nn.Module, batch: tuple[torch.Tensor, ...]
+    ) -> torch.Tensor:
         x, y = batch
         logits = model(x)[:, -self.k :]  # (B, k, n_symbols + 1)
         return F.cross_entropy(logits.flatten(0, 1), y[:, -self.k :].flatten())
 
-    def batches(self, rng: np.random.Generator, n_batches: int, batch_size: int) -> list:
+    def batches(
+        self, rng: np.random.Generator, n_batches: int, batch_size: int
+    ) -> list:
         return [
             _tensors(*copy_memory(batch_size, self.T, rng, **self._options()))
             for _ in range(n_batches)
@@ -379,9 +447,13 @@ class _Copy:
         logits = model(x)[:, -self.k :]
         predicted = torch.zeros_like(y)
         predicted[:, -self.k :] = logits.argmax(-1)
-        symbols_wrong = (predicted[:, -self.k :] != y[:, -self.k :]).float().mean()
+        symbols_wrong = (
+            (predicted[:, -self.k :] != y[:, -self.k :]).float().mean()
+        )
         return {
-            "accuracy": float(copy_correct(predicted.numpy(), y.numpy(), self.k).mean()),
+            "accuracy": float(
+                copy_correct(predicted.numpy(), y.numpy(), self.k).mean()
+            ),
             "error": float(symbols_wrong),
             "loss": float(self.loss(model, self.val)),
         }
@@ -398,7 +470,9 @@ class _Reber:
         rng = np.random.default_rng(config["seed"])
         train = embedded_reber(config["n_train"], rng)
         test_rng = np.random.default_rng(config["val_seed"])
-        test = embedded_reber(config["n_test"], test_rng, exclude=set(train.strings))
+        test = embedded_reber(
+            config["n_test"], test_rng, exclude=set(train.strings)
+        )
         self.train, self.test = encode_reber(train), encode_reber(test)
         self.facts = reber_facts(train.strings, test.strings)
 
@@ -406,26 +480,38 @@ class _Reber:
     def loss(model: nn.Module, batch: tuple[torch.Tensor, ...]) -> torch.Tensor:
         x, target = batch
         logits = model(x)  # (B, L, 7)
-        return F.cross_entropy(logits.flatten(0, 1), target.flatten(), ignore_index=-100)
+        return F.cross_entropy(
+            logits.flatten(0, 1), target.flatten(), ignore_index=-100
+        )
 
-    def batches(self, rng: np.random.Generator, n_batches: int, batch_size: int) -> list:
-        order = rng.permutation(len(self.train.x))  # one pass over the training strings
+    def batches(
+        self, rng: np.random.Generator, n_batches: int, batch_size: int
+    ) -> list:
+        order = rng.permutation(
+            len(self.train.x)
+        )  # one pass over the training strings
         out = []
         for start in range(0, len(order), batch_size):
             rows = order[start : start + batch_size]
             L = int(self.train.lengths[rows].max())  # trim the padding
-            out.append(_tensors(self.train.x[rows, :L], self.train.target[rows, :L]))
+            out.append(
+                _tensors(self.train.x[rows, :L], self.train.target[rows, :L])
+            )
         return out
 
     def evaluate(self, model: nn.Module) -> dict[str, float]:
         result = {}
         for name, data in (("train", self.train), ("test", self.test)):
             ok = np.zeros(len(data.x), dtype=bool)
-            order = np.argsort(data.lengths)  # similar lengths together: little padding
+            order = np.argsort(
+                data.lengths
+            )  # similar lengths together: little padding
             for rows in np.array_split(order, 4):
                 L = int(data.lengths[rows].max())
                 scores = model(torch.from_numpy(data.x[rows, :L])).numpy()
-                ok[rows] = reber_correct(scores, data.legal[rows, :L], data.lengths[rows])
+                ok[rows] = reber_correct(
+                    scores, data.legal[rows, :L], data.lengths[rows]
+                )
             result[name] = ok
         x, target = _tensors(self.test.x, self.test.target)
         both = np.concatenate([result["train"], result["test"]])
@@ -471,7 +557,9 @@ def one_thread() -> Iterator[None]:
         torch.set_num_threads(threads)
 
 
-def train_on_task(config: Mapping[str, Any], log: Callable[[str], None] | None = None) -> dict:
+def train_on_task(
+    config: Mapping[str, Any], log: Callable[[str], None] | None = None
+) -> dict:
     """Train the model of ``config`` (see :func:`run_config`) until it solves its task.
 
     Training sequences come in chunks of ``eval_every`` (for Reber: one pass over the
@@ -530,19 +618,29 @@ def train_on_task(config: Mapping[str, Any], log: Callable[[str], None] | None =
                 metrics = task.evaluate(model.eval())
             curve.append([seen, metrics["accuracy"]])
             if log is not None:
-                log(f"  {seen:>7} sequences  accuracy {metrics['accuracy']:.3f}")
+                log(
+                    f"  {seen:>7} sequences  accuracy {metrics['accuracy']:.3f}"
+                )
             if not solved and metrics["accuracy"] >= config["threshold"]:
                 solved, solved_at = True, seen
-            if solved and task.strict is not None:  # the stricter rule: all right
+            if (
+                solved and task.strict is not None
+            ):  # the stricter rule: all right
                 with torch.no_grad():
-                    metrics["strict_accuracy"] = task.strict_accuracy(model.eval())
+                    metrics["strict_accuracy"] = task.strict_accuracy(
+                        model.eval()
+                    )
                 if metrics["strict_accuracy"] == 1.0:
                     strict_at = seen
             if solved and (task.strict is None or strict_at is not None):
                 break
         seconds = time.perf_counter() - start
         if not metrics:  # diverged in the first chunk
-            metrics = {"accuracy": 0.0, "error": float("nan"), "loss": float("nan")}
+            metrics = {
+                "accuracy": 0.0,
+                "error": float("nan"),
+                "loss": float("nan"),
+            }
         strict = {}
         if task.strict is not None:
             strict = {
@@ -588,7 +686,12 @@ def story_config(model: str, seed: int = 0, **settings: Any) -> dict:
     checks.choice("model", model, MODELS)
     checks.seed("seed", seed)
     checks.no_unknown_keys("settings", settings, STORY_DEFAULTS)
-    config = {"task": "stories", "model": model, "T": None, "seed": seed} | STORY_DEFAULTS
+    config = {
+        "task": "stories",
+        "model": model,
+        "T": None,
+        "seed": seed,
+    } | STORY_DEFAULTS
     return check_story_config(config | settings)
 
 
@@ -616,11 +719,15 @@ def check_story_config(config: Any) -> dict:
     checks.no_unknown_keys("config", config, keys)
     missing = sorted(set(keys) - set(config))
     if missing:
-        raise ValueError(f"config lacks the settings {missing}: build it with story_config")
+        raise ValueError(
+            f"config lacks the settings {missing}: build it with story_config"
+        )
     checks.choice("config['task']", config["task"], ("stories",))
     checks.choice("config['model']", config["model"], MODELS)
     if config["T"] is not None:
-        raise ValueError(f"config['T'] must be None for the stories, got {config['T']!r}")
+        raise ValueError(
+            f"config['T'] must be None for the stories, got {config['T']!r}"
+        )
     checks.seed("config['seed']", config["seed"])
     for name, check in STORY_CHECKS.items():
         check(f"config[{name!r}]", config[name])
@@ -638,11 +745,18 @@ class StoryLM(nn.Module):
     """Embedding -> any recurrent layer of :func:`make_recurrent` -> Linear, called like
     :class:`lstm_tutorial.word_lm.WordLM`: ids int64 (B, T) -> logits (B, T, V), state."""
 
-    def __init__(self, vocab_size: int, recurrent: nn.Module, embed_size: int) -> None:
+    def __init__(
+        self, vocab_size: int, recurrent: nn.Module, embed_size: int
+    ) -> None:
         super().__init__()
         checks.positive_int("vocab_size", vocab_size)
         checks.positive_int("embed_size", embed_size)
-        checks.instance("recurrent", recurrent, nn.Module, "a recurrent layer (make_recurrent)")
+        checks.instance(
+            "recurrent",
+            recurrent,
+            nn.Module,
+            "a recurrent layer (make_recurrent)",
+        )
         if not getattr(recurrent, "batch_first", False):
             raise ValueError("recurrent must be built with batch_first=True")
         if getattr(recurrent, "input_size", embed_size) != embed_size:
@@ -654,8 +768,12 @@ class StoryLM(nn.Module):
         self.recurrent = recurrent
         self.decoder = nn.Linear(recurrent.hidden_size, vocab_size)
 
-    def forward(self, ids: torch.Tensor, state=None) -> tuple[torch.Tensor, Any]:
-        checks.id_tensor("ids", ids, self.embedding.num_embeddings)  # not wrapped, not deep
+    def forward(
+        self, ids: torch.Tensor, state=None
+    ) -> tuple[torch.Tensor, Any]:
+        checks.id_tensor(
+            "ids", ids, self.embedding.num_embeddings
+        )  # not wrapped, not deep
         h, state = self.recurrent(self.embedding(ids), state)  # (B, T, H)
         return self.decoder(h), state  # (B, T, V)
 
@@ -684,10 +802,15 @@ def train_on_stories(config: Mapping[str, Any]) -> dict:
         distances = range(config["max_distance"] + 1)
         rng = np.random.default_rng(config["data_seed"])
         train = encode_stories(
-            generate_stories(config["train_stories"], distances, seed=rng), vocab
+            generate_stories(config["train_stories"], distances, seed=rng),
+            vocab,
         )
         test = generate_stories(config["test_stories"], distances, seed=rng)
-        kind, E, H = config["model"], config["embed_size"], config["hidden_size"]
+        kind, E, H = (
+            config["model"],
+            config["embed_size"],
+            config["hidden_size"],
+        )
         switches: dict[str, Any] = {}
         if kind in VARIANTS:
             kind, switches = "variant", VARIANTS[kind]
@@ -709,7 +832,9 @@ def train_on_stories(config: Mapping[str, Any]) -> dict:
         )
         scores = score_probes(model, vocab, test)
         return {
-            "loss": float(np.log(perplexity(model, encode_stories(test, vocab)))),
+            "loss": float(
+                np.log(perplexity(model, encode_stories(test, vocab)))
+            ),
             "accuracy": float(scores["agreement"].mean()),
             "recall": float(scores["recall"].mean()),
             "parameters": count_parameters(model.recurrent),
@@ -724,17 +849,24 @@ def train_on_stories(config: Mapping[str, Any]) -> dict:
 CACHE_FORMAT = 2
 
 
-def _record(config: Mapping[str, Any], metrics: Mapping[str, Any], run: str) -> dict[str, Any]:
+def _record(
+    config: Mapping[str, Any], metrics: Mapping[str, Any], run: str
+) -> dict[str, Any]:
     """What a cache file holds: the run function's name, the config, the metrics, the format
     and the digest of the first three."""
     content = {"run": run, "config": config, "metrics": metrics}
     return {"format": CACHE_FORMAT, **content, "digest": digest(content)}
 
 
-def _plain_configs(configs: Sequence[Any], run: Callable[[dict], dict]) -> list[dict]:
+def _plain_configs(
+    configs: Sequence[Any], run: Callable[[dict], dict]
+) -> list[dict]:
     """Every config as plain JSON data, checked by the run's own rules where it has them
     (:func:`check_run_config`, :func:`check_story_config`), all before the first run."""
-    checker = {train_on_task: check_run_config, train_on_stories: check_story_config}.get(run)
+    checker = {
+        train_on_task: check_run_config,
+        train_on_stories: check_story_config,
+    }.get(run)
     plain = []
     for k, config in enumerate(configs, 1):
         if not isinstance(config, Mapping):
@@ -742,13 +874,17 @@ def _plain_configs(configs: Sequence[Any], run: Callable[[dict], dict]) -> list[
                 f"configs[{k - 1}] must be a config dict, got {checks.describe(config)}"
             )
         try:
-            config = json.loads(json.dumps(dict(config), sort_keys=True, allow_nan=False))
+            config = json.loads(
+                json.dumps(dict(config), sort_keys=True, allow_nan=False)
+            )
         except TypeError as err:  # an object JSON cannot write
             raise checks.ArgumentTypeError(
                 f"configs[{k - 1}] must hold only JSON data: {err}"
             ) from None
         except ValueError as err:  # NaN or inf
-            raise ValueError(f"configs[{k - 1}] must hold only JSON data: {err}") from None
+            raise ValueError(
+                f"configs[{k - 1}] must hold only JSON data: {err}"
+            ) from None
         plain.append(config if checker is None else checker(config))
     return plain
 
@@ -768,14 +904,26 @@ def _read_json(
         stored = json.loads(read_bytes(path).decode("utf-8"))
         if not isinstance(stored, dict) or stored.get("format") != CACHE_FORMAT:
             found = stored.get("format") if isinstance(stored, dict) else None
-            raise CorruptFile(f"{path} is not a run record of format {CACHE_FORMAT} ({found!r})")
+            raise CorruptFile(
+                f"{path} is not a run record of format {CACHE_FORMAT} ({found!r})"
+            )
         if not isinstance(stored.get("metrics"), dict):
             raise CorruptFile(f"{path} holds no metrics")
         content = {k: stored.get(k) for k in ("run", "config", "metrics")}
         check_digest(path, stored.get("digest"), content)
-        if stored["config"] != config or (run is not None and stored["run"] != run):
-            raise CorruptFile(f"{path} holds the result of another config or run function")
-    except (CorruptFile, OSError, UnicodeDecodeError, ValueError, RecursionError) as err:
+        if stored["config"] != config or (
+            run is not None and stored["run"] != run
+        ):
+            raise CorruptFile(
+                f"{path} holds the result of another config or run function"
+            )
+    except (
+        CorruptFile,
+        OSError,
+        UnicodeDecodeError,
+        ValueError,
+        RecursionError,
+    ) as err:
         cache_problem(path, err, log)
         return None
     return stored["metrics"]
@@ -784,9 +932,13 @@ def _read_json(
 def _check_metrics(metrics: Any, config: Mapping[str, Any]) -> dict:
     """Metrics must be JSON data, and NaN only where the run says it diverged."""
     if not isinstance(metrics, Mapping):
-        raise ValueError(f"run must return a dict of metrics, got {type(metrics).__name__}")
+        raise ValueError(
+            f"run must return a dict of metrics, got {type(metrics).__name__}"
+        )
     metrics = dict(metrics)
-    nan = [k for k, v in metrics.items() if isinstance(v, float) and math.isnan(v)]
+    nan = [
+        k for k, v in metrics.items() if isinstance(v, float) and math.isnan(v)
+    ]
     if nan and not metrics.get("diverged"):
         raise ValueError(
             f"run {describe_run(config)} returned NaN for {nan} without reporting "
@@ -845,11 +997,17 @@ def run_sweep(
     checks.function("describe", describe)
     checks.boolean("skip_harder", skip_harder)
     name = f"{getattr(run, '__module__', '')}.{getattr(run, '__qualname__', repr(run))}"
-    configs = _plain_configs(configs, run)  # every config checked before the first runs
+    configs = _plain_configs(
+        configs, run
+    )  # every config checked before the first runs
     results = []
-    failed_at: dict[str, float] = {}  # config without T -> smallest T not solved
+    failed_at: dict[
+        str, float
+    ] = {}  # config without T -> smallest T not solved
     for k, config in enumerate(configs, 1):
-        family = json.dumps({n: v for n, v in config.items() if n != "T"}, sort_keys=True)
+        family = json.dumps(
+            {n: v for n, v in config.items() if n != "T"}, sort_keys=True
+        )
         if (
             skip_harder
             and config.get("T") is not None
@@ -860,9 +1018,22 @@ def run_sweep(
                     f"[{k}/{len(configs)}] {describe(config)}: skipped "
                     f"(not solved at T={failed_at[family]:g})"
                 )
-            skipped = {"skipped": True, "solved": False, "sequences": 0, "curve": []}
+            skipped = {
+                "skipped": True,
+                "solved": False,
+                "sequences": 0,
+                "curve": [],
+            }
             nan = float("nan")
-            results.append({**config, **skipped, "accuracy": nan, "error": nan, "cached": False})
+            results.append(
+                {
+                    **config,
+                    **skipped,
+                    "accuracy": nan,
+                    "error": nan,
+                    "cached": False,
+                }
+            )
             continue
         path = cache_dir / f"{config_key({'run': name, **config})}.json"
         metrics = _read_json(path, config, log, name)
@@ -870,14 +1041,27 @@ def run_sweep(
         start = time.perf_counter()
         if metrics is None:
             metrics = _check_metrics(run(config), config)
-            text = json.dumps(_record(config, metrics, name), sort_keys=True, allow_nan=True)
-            write_cache(path, lambda handle, text=text: handle.write(text.encode("utf-8")))
+            text = json.dumps(
+                _record(config, metrics, name), sort_keys=True, allow_nan=True
+            )
+            write_cache(
+                path,
+                lambda handle, text=text: handle.write(text.encode("utf-8")),
+            )
         if log is not None:
-            took = "cached" if cached else f"{time.perf_counter() - start:.1f} s"
-            log(f"[{k}/{len(configs)}] {describe(config)}: {_outcome(metrics)} ({took})")
+            took = (
+                "cached" if cached else f"{time.perf_counter() - start:.1f} s"
+            )
+            log(
+                f"[{k}/{len(configs)}] {describe(config)}: {_outcome(metrics)} ({took})"
+            )
         if metrics.get("solved") is False and config.get("T") is not None:
-            failed_at[family] = min(failed_at.get(family, float("inf")), config["T"])
-        results.append({"skipped": False, **config, **metrics, "cached": cached})
+            failed_at[family] = min(
+                failed_at.get(family, float("inf")), config["T"]
+            )
+        results.append(
+            {"skipped": False, **config, **metrics, "cached": cached}
+        )
     return results
 
 
@@ -888,19 +1072,27 @@ def _check_results(results: Any, keys: Sequence[str]) -> None:
         checks.mapping(f"results[{k}]", r)
         missing = [key for key in keys if key not in r]
         if missing:
-            raise ValueError(f"results[{k}] lacks {missing}: pass what run_sweep returned")
+            raise ValueError(
+                f"results[{k}] lacks {missing}: pass what run_sweep returned"
+            )
 
 
-def largest_solved(results: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], int | None]:
+def largest_solved(
+    results: Sequence[Mapping[str, Any]],
+) -> dict[tuple[str, str], int | None]:
     """For every (task, model): the largest T at which every seed solved the task, or None
     if none did. Reber runs, which have no T, report 1 for solved and None otherwise."""
     _check_results(results, ("task", "model", "T", "solved"))
     by_key: dict[tuple[str, str], dict[Any, list[bool]]] = {}
     for r in results:
-        by_key.setdefault((r["task"], r["model"]), {}).setdefault(r["T"], []).append(r["solved"])
+        by_key.setdefault((r["task"], r["model"]), {}).setdefault(
+            r["T"], []
+        ).append(r["solved"])
     out: dict[tuple[str, str], int | None] = {}
     for key, by_T in by_key.items():
-        solved = [1 if T is None else T for T, flags in by_T.items() if all(flags)]
+        solved = [
+            1 if T is None else T for T, flags in by_T.items() if all(flags)
+        ]
         out[key] = max(solved) if solved else None
     return out
 
@@ -915,7 +1107,10 @@ def summarise(results: Sequence[Mapping[str, Any]], task: str) -> list[dict]:
     """One row per (model, T) of ``task``: seeds, success rate (skipped runs count as not
     solved), runs skipped, mean final accuracy and error of the runs that ran (NaN if none),
     and the median number of training sequences of the solved runs (None if none)."""
-    _check_results(results, ("task", "model", "T", "solved", "sequences", "accuracy", "error"))
+    _check_results(
+        results,
+        ("task", "model", "T", "solved", "sequences", "accuracy", "error"),
+    )
     checks.string("task", task)
     rows: dict[tuple[str, Any], list[Mapping[str, Any]]] = {}
     for r in results:
@@ -932,8 +1127,12 @@ def summarise(results: Sequence[Mapping[str, Any]], task: str) -> list[dict]:
                 "seeds": len(runs),
                 "success": len(solved) / len(runs),
                 "skipped": len(runs) - len(ran),
-                "accuracy": float(np.mean([r["accuracy"] for r in ran])) if ran else math.nan,
-                "error": float(np.mean([r["error"] for r in ran])) if ran else math.nan,
+                "accuracy": float(np.mean([r["accuracy"] for r in ran]))
+                if ran
+                else math.nan,
+                "error": float(np.mean([r["error"] for r in ran]))
+                if ran
+                else math.nan,
                 "sequences": float(np.median(solved)) if solved else None,
             }
         )
@@ -947,15 +1146,24 @@ def plot_against_T(results: Sequence[Mapping[str, Any]], task: str, axes=None):
     Returns the two Axes."""
     import matplotlib.pyplot as plt
 
-    _check_results(results, ("task", "model", "T", "solved", "sequences", "accuracy", "error"))
+    _check_results(
+        results,
+        ("task", "model", "T", "solved", "sequences", "accuracy", "error"),
+    )
 
     if axes is None:
         _, axes = plt.subplots(1, 2, figsize=(7.0, 3.2))
     rows = summarise(results, task)
     for model in dict.fromkeys(r["model"] for r in rows):
-        mine = sorted((r for r in rows if r["model"] == model), key=lambda r: r["T"])
+        mine = sorted(
+            (r for r in rows if r["model"] == model), key=lambda r: r["T"]
+        )
         T = [r["T"] for r in mine]
-        style = {"color": MODEL_COLORS.get(model), "marker": "o", "label": model.upper()}
+        style = {
+            "color": MODEL_COLORS.get(model),
+            "marker": "o",
+            "label": model.upper(),
+        }
         axes[0].plot(T, [r["success"] for r in mine], **style)
         axes[1].plot(T, [r["error"] for r in mine], **style)
         skipped = [r for r in mine if r["skipped"] == r["seeds"]]
@@ -969,12 +1177,24 @@ def plot_against_T(results: Sequence[Mapping[str, Any]], task: str, axes=None):
                 mfc="white",
                 color=MODEL_COLORS.get(model),
             )
-    from matplotlib.ticker import FixedLocator, FormatStrFormatter, NullFormatter
+    from matplotlib.ticker import (
+        FixedLocator,
+        FormatStrFormatter,
+        NullFormatter,
+    )
 
-    axes[0].set(xlabel="sequence length T", ylabel="success rate (share of seeds)")
+    axes[0].set(
+        xlabel="sequence length T", ylabel="success rate (share of seeds)"
+    )
     axes[0].set_ylim(-0.05, 1.05)
-    axes[1].set(xlabel="sequence length T", ylabel="mean error, held-out data", yscale="log")
-    axes[1].yaxis.set_major_locator(FixedLocator([0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5]))
+    axes[1].set(
+        xlabel="sequence length T",
+        ylabel="mean error, held-out data",
+        yscale="log",
+    )
+    axes[1].yaxis.set_major_locator(
+        FixedLocator([0.005, 0.01, 0.02, 0.05, 0.1, 0.2, 0.5])
+    )
     axes[1].yaxis.set_major_formatter(FormatStrFormatter("%g"))
     axes[1].yaxis.set_minor_formatter(NullFormatter())
     Ts = sorted({r["T"] for r in rows})
@@ -987,7 +1207,12 @@ def plot_against_T(results: Sequence[Mapping[str, Any]], task: str, axes=None):
     return axes
 
 
-def plot_curves(results: Sequence[Mapping[str, Any]], ax=None, *, threshold: float | None = None):
+def plot_curves(
+    results: Sequence[Mapping[str, Any]],
+    ax=None,
+    *,
+    threshold: float | None = None,
+):
     """Learning curves: share of held-out sequences correct against training sequences, one
     line per run (seeds of a model share a colour). Returns the Axes."""
     import matplotlib.pyplot as plt
@@ -1001,7 +1226,13 @@ def plot_curves(results: Sequence[Mapping[str, Any]], ax=None, *, threshold: flo
         curve = np.asarray(r["curve"], dtype=float).reshape(-1, 2)
         label = None if r["model"] in labelled else r["model"].upper()
         labelled.add(r["model"])
-        ax.plot(curve[:, 0], curve[:, 1], color=MODEL_COLORS.get(r["model"]), label=label, lw=1.6)
+        ax.plot(
+            curve[:, 0],
+            curve[:, 1],
+            color=MODEL_COLORS.get(r["model"]),
+            label=label,
+            lw=1.6,
+        )
     if threshold is not None:
         ax.axhline(threshold, color="black", ls=":", lw=1)
     ax.set(xlabel="training sequences", ylabel="share correct (held out)")

@@ -97,7 +97,9 @@ def adding_problem(n: int, T: int, rng: np.random.Generator) -> AddingBatch:
     markers[rows, first] = 1.0
     markers[rows, second] = 1.0
     values[(markers[:, 0] == 1.0), 0] = 0.0  # a marked first step counts as 0
-    values[np.arange(L)[None, :] >= lengths[:, None]] = 0.0  # padding after the end
+    values[np.arange(L)[None, :] >= lengths[:, None]] = (
+        0.0  # padding after the end
+    )
     target = 0.5 + (values[rows, first] + values[rows, second]) / 4.0
     x = np.stack([values, markers], axis=-1).astype(np.float32)  # (n, L, 2)
     return AddingBatch(x, lengths.astype(np.int64), target.astype(np.float32))
@@ -156,7 +158,9 @@ class ReberStrings(NamedTuple):
     legal_next: list[list[frozenset[str]]]
 
 
-def embedded_reber(n: int, rng: np.random.Generator, exclude: Collection[str] = ()) -> ReberStrings:
+def embedded_reber(
+    n: int, rng: np.random.Generator, exclude: Collection[str] = ()
+) -> ReberStrings:
     """Draw ``n`` strings of the embedded Reber grammar (Hochreiter & Schmidhuber 1997, exp. 1).
 
     A string is B, then T or P (probability 1/2 each), then a Reber string, then the same T
@@ -215,7 +219,9 @@ def _reber_walk(string: str) -> list[frozenset[str]] | str:
             return f"{symbol!r} at position {k} cannot follow state {state} of the grammar"
         state = REBER_GRAPH[state][symbol]
         k += 1
-        legal.append(frozenset(REBER_GRAPH[state]) if state != -1 else frozenset(branch))
+        legal.append(
+            frozenset(REBER_GRAPH[state]) if state != -1 else frozenset(branch)
+        )
     if string[k:] != f"{branch}E":
         return f"the string must end with {branch}E after the inner string, got {string[k:]!r}"
     legal.append(frozenset("E"))  # after the repeated branch symbol
@@ -234,7 +240,9 @@ def _legal_next(name: str, string: object) -> list[frozenset[str]]:
     checks.string(name, string, empty=True)
     legal = _reber_walk(string)
     if isinstance(legal, str):
-        raise ValueError(f"{name} {string!r} is not an embedded Reber string: {legal}")
+        raise ValueError(
+            f"{name} {string!r} is not an embedded Reber string: {legal}"
+        )
     return legal
 
 
@@ -266,14 +274,18 @@ def encode_reber(strings: ReberStrings | list[str]) -> ReberBatch:
     if isinstance(strings, ReberStrings):
         strings = strings.strings
     checks.sequence("strings", strings)
-    legal_lists = [_legal_next(f"strings[{k}]", s) for k, s in enumerate(strings)]
+    legal_lists = [
+        _legal_next(f"strings[{k}]", s) for k, s in enumerate(strings)
+    ]
     n, S = len(strings), len(REBER_SYMBOLS)
     L = max(len(s) for s in strings) - 1
     code = {symbol: k for k, symbol in enumerate(REBER_SYMBOLS)}
     x = np.zeros((n, L, S), dtype=np.float32)
     target = np.full((n, L), -100, dtype=np.int64)
     legal = np.zeros((n, L, S), dtype=bool)
-    for k, (string, legal_next) in enumerate(zip(strings, legal_lists, strict=True)):
+    for k, (string, legal_next) in enumerate(
+        zip(strings, legal_lists, strict=True)
+    ):
         for t in range(len(string) - 1):
             x[k, t, code[string[t]]] = 1.0
             target[k, t] = code[string[t + 1]]
@@ -282,7 +294,9 @@ def encode_reber(strings: ReberStrings | list[str]) -> ReberBatch:
     return ReberBatch(x, target, legal, lengths)
 
 
-def reber_correct(scores: np.ndarray, legal: np.ndarray, lengths: np.ndarray) -> np.ndarray:
+def reber_correct(
+    scores: np.ndarray, legal: np.ndarray, lengths: np.ndarray
+) -> np.ndarray:
     """Which strings a network predicts completely, bool (n,).
 
     The criterion of Hochreiter & Schmidhuber (1997): at every step the outputs of the legal
@@ -327,7 +341,12 @@ class CopyBatch(NamedTuple):
 
 
 def copy_memory(
-    n: int, T: int, rng: np.random.Generator, *, n_symbols: int = 8, length: int = 10
+    n: int,
+    T: int,
+    rng: np.random.Generator,
+    *,
+    n_symbols: int = 8,
+    length: int = 10,
 ) -> CopyBatch:
     """Draw ``n`` sequences of the copy-memory task (Arjovsky, Shah & Bengio 2016).
 
@@ -351,7 +370,9 @@ def copy_memory(
     return CopyBatch(x, y)
 
 
-def copy_correct(predicted: np.ndarray, y: np.ndarray, length: int) -> np.ndarray:
+def copy_correct(
+    predicted: np.ndarray, y: np.ndarray, length: int
+) -> np.ndarray:
     """Which sequences are copied without a mistake: all of the last ``length`` predicted
     tokens equal the targets. ``predicted``, ``y``: int (n, N). Returns bool (n,)."""
     checks.array("predicted", predicted, kind="int", ndim=2)

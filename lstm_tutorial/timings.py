@@ -63,7 +63,9 @@ def find_notebooks(paths: Sequence[str | Path]) -> list[Path]:
                 if not any(part in SKIPPED_PARTS for part in nb.parts)
             ]
         else:
-            raise ValueError(f"paths item {str(item)!r} is neither a notebook nor a folder")
+            raise ValueError(
+                f"paths item {str(item)!r} is neither a notebook nor a folder"
+            )
     if not found:
         raise ValueError(f"no notebooks found in {[str(p) for p in paths]}")
     return sorted(set(found))
@@ -78,19 +80,26 @@ def run_cold(notebook: Path, timeout: float = 600.0) -> float:
     checks.positive_number("timeout", timeout)
     notebook = checks.path("notebook", notebook)
     if notebook.suffix != ".ipynb" or not notebook.is_file():
-        raise ValueError(f"notebook must be an existing .ipynb file, got {str(notebook)!r}")
+        raise ValueError(
+            f"notebook must be an existing .ipynb file, got {str(notebook)!r}"
+        )
 
     with tempfile.TemporaryDirectory(prefix="lstm-timings-") as tmp:
         work = Path(tmp) / notebook.parent.name
         shutil.copytree(
-            notebook.parent, work, ignore=shutil.ignore_patterns(*SKIPPED_PARTS, "*.ipynb")
+            notebook.parent,
+            work,
+            ignore=shutil.ignore_patterns(*SKIPPED_PARTS, "*.ipynb"),
         )
         nb = nbformat.read(notebook, as_version=4)
         before = os.environ.get("LSTM_TUTORIAL_CHECKPOINTS")
         os.environ["LSTM_TUTORIAL_CHECKPOINTS"] = str(Path(tmp) / "checkpoints")
         try:
             client = NotebookClient(
-                nb, timeout=timeout, kernel_name="python3", resources={"metadata": {"path": work}}
+                nb,
+                timeout=timeout,
+                kernel_name="python3",
+                resources={"metadata": {"path": work}},
             )
             start = time.perf_counter()
             # The kernel's own log lines (not the cells' output) would drown the report.
@@ -119,7 +128,9 @@ def measure(
     for k, notebook in enumerate(notebooks, 1):
         start = time.perf_counter()
         try:
-            seconds = checks.number(f"run({notebook})", run(notebook), minimum=0.0)
+            seconds = checks.number(
+                f"run({notebook})", run(notebook), minimum=0.0
+            )
             status = "ok" if seconds < budget else "over budget"
         except Exception as err:  # report it and go on with the others
             seconds = time.perf_counter() - start
@@ -127,11 +138,15 @@ def measure(
             status = f"failed: {first[:100]}"
         timings.append(Timing(str(notebook), seconds, status))
         if log is not None:
-            log(f"[{k}/{len(notebooks)}] {notebook}: {seconds:.1f} s ({status})")
+            log(
+                f"[{k}/{len(notebooks)}] {notebook}: {seconds:.1f} s ({status})"
+            )
     return timings
 
 
-def format_report(timings: Sequence[Timing], budget: float = BUDGET_SECONDS) -> str:
+def format_report(
+    timings: Sequence[Timing], budget: float = BUDGET_SECONDS
+) -> str:
     """A plain table, slowest first, with a line saying how many are over the budget."""
     checks.sequence("timings", timings)
     checks.positive_number("budget", budget)
@@ -155,31 +170,48 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m lstm_tutorial.timings",
         description="Run every notebook cold and report its time against the budget.",
     )
-    parser.add_argument("paths", nargs="*", default=["book"], help="notebooks or folders")
-    parser.add_argument("--budget", type=float, default=BUDGET_SECONDS, help="seconds each")
-    parser.add_argument("--json", type=Path, help="also write the timings to this JSON file")
     parser.add_argument(
-        "--strict", action="store_true", help="exit with status 1 if a notebook is over budget"
+        "paths", nargs="*", default=["book"], help="notebooks or folders"
+    )
+    parser.add_argument(
+        "--budget", type=float, default=BUDGET_SECONDS, help="seconds each"
+    )
+    parser.add_argument(
+        "--json", type=Path, help="also write the timings to this JSON file"
+    )
+    parser.add_argument(
+        "--strict",
+        action="store_true",
+        help="exit with status 1 if a notebook is over budget",
     )
     args = parser.parse_args(argv)
     if not args.budget > 0 or args.budget == float("inf"):
-        parser.error(f"--budget must be a positive number of seconds, got {args.budget}")
+        parser.error(
+            f"--budget must be a positive number of seconds, got {args.budget}"
+        )
     try:
         notebooks = find_notebooks(args.paths)
     except ValueError as err:
         parser.error(str(err))
-    if args.json is not None and (args.json.is_dir() or not str(args.json).strip()):
+    if args.json is not None and (
+        args.json.is_dir() or not str(args.json).strip()
+    ):
         parser.error(f"--json must name a file, got {str(args.json)!r}")
     if args.json is not None:  # before minutes of notebooks, not after
         try:
             args.json.parent.mkdir(parents=True, exist_ok=True)
         except OSError as err:
-            parser.error(f"--json {args.json}: cannot create its folder ({err.strerror})")
+            parser.error(
+                f"--json {args.json}: cannot create its folder ({err.strerror})"
+            )
     timings = measure(notebooks, args.budget)
     print()
     print(format_report(timings, args.budget))
     if args.json is not None:
-        write_json(args.json, {"budget": args.budget, "timings": [asdict(t) for t in timings]})
+        write_json(
+            args.json,
+            {"budget": args.budget, "timings": [asdict(t) for t in timings]},
+        )
     failed = any(t.status.startswith("failed") for t in timings)
     over = any(t.status == "over budget" for t in timings)
     return 1 if failed or (args.strict and over) else 0

@@ -160,7 +160,9 @@ def _check_stack_args(
 def _check_layer_index(module: Any, k: Any, direction: Any) -> None:
     """``k`` a layer of ``module`` and ``direction`` one of its directions (0 or 1)."""
     checks.integer("k", k, minimum=0, maximum=module.num_layers - 1)
-    checks.integer("direction", direction, minimum=0, maximum=module.num_directions - 1)
+    checks.integer(
+        "direction", direction, minimum=0, maximum=module.num_directions - 1
+    )
 
 
 def _check_tensor(value: Any, name: str, like: Tensor) -> Tensor:
@@ -174,13 +176,19 @@ def _check_tensor(value: Any, name: str, like: Tensor) -> Tensor:
 
 
 def _check_input_tensor(
-    input: Any, like: Tensor, input_size: int, ndims: tuple[int, int], shapes: str
+    input: Any,
+    like: Tensor,
+    input_size: int,
+    ndims: tuple[int, int],
+    shapes: str,
 ) -> Tensor:
     """The input of a module: a non-empty tensor like ``like`` with ``ndims`` dimensions
     (batched, unbatched; ``shapes`` says which in words) and ``input_size`` features."""
     x = _check_tensor(input, "input", like)
     if x.dim() not in ndims:
-        raise ValueError(f"expected input of shape {shapes}, got {tuple(x.shape)}")
+        raise ValueError(
+            f"expected input of shape {shapes}, got {tuple(x.shape)}"
+        )
     if x.shape[-1] != input_size:
         raise ValueError(
             f"expected input's last dimension to be input_size={input_size}, "
@@ -190,7 +198,11 @@ def _check_input_tensor(
 
 
 def _check_state_pair(hx: Any) -> State:
-    if isinstance(hx, PackedSequence) or not isinstance(hx, tuple | list) or len(hx) != 2:
+    if (
+        isinstance(hx, PackedSequence)
+        or not isinstance(hx, tuple | list)
+        or len(hx) != 2
+    ):
         what = type(hx).__name__
         if isinstance(hx, tuple | list):
             what += f" of length {len(hx)}"
@@ -200,13 +212,17 @@ def _check_state_pair(hx: Any) -> State:
     return hx[0], hx[1]
 
 
-def _check_states(hx: Any, shape: tuple[int, ...], layout: str, like: Tensor) -> State:
+def _check_states(
+    hx: Any, shape: tuple[int, ...], layout: str, like: Tensor
+) -> State:
     """Validate ``hx = (h0, c0)``: tensors of exactly ``shape``, dtype and device of ``like``."""
     h0, c0 = _check_state_pair(hx)
     for name, state in (("hx[0] (h0)", h0), ("hx[1] (c0)", c0)):
         _check_tensor(state, name, like)
         if tuple(state.shape) != shape:
-            raise ValueError(f"expected {name} of shape {shape} {layout}, got {tuple(state.shape)}")
+            raise ValueError(
+                f"expected {name} of shape {shape} {layout}, got {tuple(state.shape)}"
+            )
     return h0, c0
 
 
@@ -228,7 +244,9 @@ class LSTMCell(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        checked = _check_module_args(input_size, hidden_size, bias, device, dtype)
+        checked = _check_module_args(
+            input_size, hidden_size, bias, device, dtype
+        )
         self.input_size, self.hidden_size, self.bias, factory = checked
         D, H = self.input_size, self.hidden_size
         self.weight_ih = nn.Parameter(torch.empty(4 * H, D, **factory))
@@ -265,7 +283,9 @@ class LSTMCell(nn.Module):
     def _check_input(self, input: Any, hx: Any) -> tuple[Tensor, State, bool]:
         """Validate; return x as (B, D), (h0, c0) as (B, H) each, and whether unbatched."""
         shapes = "(B, D) or unbatched (D,)"
-        x = _check_input_tensor(input, self.weight_ih, self.input_size, (2, 1), shapes)
+        x = _check_input_tensor(
+            input, self.weight_ih, self.input_size, (2, 1), shapes
+        )
         unbatched = x.dim() == 1
         if unbatched:
             x = x[None]  # (1, D)
@@ -273,7 +293,11 @@ class LSTMCell(nn.Module):
         if hx is None:
             zeros = x.new_zeros(x.shape[0], self.hidden_size)
             return x, (zeros, zeros), unbatched
-        layout = "(hidden_size,) for unbatched input" if unbatched else "(batch, hidden_size)"
+        layout = (
+            "(hidden_size,) for unbatched input"
+            if unbatched
+            else "(batch, hidden_size)"
+        )
         h0, c0 = _check_states(hx, shape, layout, self.weight_ih)
         if unbatched:
             h0, c0 = h0[None], c0[None]  # (1, H)
@@ -311,9 +335,13 @@ class LSTM(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        checked = _check_module_args(input_size, hidden_size, bias, device, dtype)
+        checked = _check_module_args(
+            input_size, hidden_size, bias, device, dtype
+        )
         self.input_size, self.hidden_size, self.bias, factory = checked
-        stack = _check_stack_args(num_layers, batch_first, dropout, bidirectional)
+        stack = _check_stack_args(
+            num_layers, batch_first, dropout, bidirectional
+        )
         self.num_layers, self.batch_first, dropout, self.bidirectional = stack
         if checks.integer("proj_size", proj_size) != 0:
             raise ValueError(
@@ -375,10 +403,17 @@ class LSTM(nn.Module):
         1 (backwards); the biases are None without bias."""
         _check_layer_index(self, k, direction)
         name = f"l{k}" + ("_reverse" if direction else "")
-        weights = (getattr(self, f"weight_ih_{name}"), getattr(self, f"weight_hh_{name}"))
+        weights = (
+            getattr(self, f"weight_ih_{name}"),
+            getattr(self, f"weight_hh_{name}"),
+        )
         if not self.bias:
             return (*weights, None, None)
-        return (*weights, getattr(self, f"bias_ih_{name}"), getattr(self, f"bias_hh_{name}"))
+        return (
+            *weights,
+            getattr(self, f"bias_ih_{name}"),
+            getattr(self, f"bias_hh_{name}"),
+        )
 
     def forward(self, input: Tensor, hx: State | None = None) -> Output:
         """Run the stack over a sequence, as ``torch.nn.LSTM.forward``.
@@ -417,7 +452,9 @@ class LSTM(nn.Module):
     def _check_input(self, input: Any, hx: Any) -> tuple[Tensor, State, bool]:
         """Validate; return x as (T, B, D), (h0, c0) as (L * dirs, B, H), and unbatched."""
         like = self.weight_ih_l0
-        shapes = ("(B, T, D)" if self.batch_first else "(T, B, D)") + " or unbatched (T, D)"
+        shapes = (
+            "(B, T, D)" if self.batch_first else "(T, B, D)"
+        ) + " or unbatched (T, D)"
         x = _check_input_tensor(input, like, self.input_size, (3, 2), shapes)
         unbatched = x.dim() == 2
         if unbatched:
@@ -431,7 +468,9 @@ class LSTM(nn.Module):
             return x, (zeros, zeros), unbatched
         if unbatched:
             shape = (L, self.hidden_size)
-            layout = "(num_layers * num_directions, hidden_size) for unbatched input"
+            layout = (
+                "(num_layers * num_directions, hidden_size) for unbatched input"
+            )
         else:
             shape = (L, B, self.hidden_size)
             layout = "(num_layers * num_directions, batch, hidden_size)"
@@ -487,7 +526,9 @@ def median_seconds(
     """
     checks.mapping("functions", functions)
     if not functions:
-        raise ValueError("functions must map at least one name to a function, got {}")
+        raise ValueError(
+            "functions must map at least one name to a function, got {}"
+        )
     for name, function in functions.items():
         checks.function(f"functions[{name!r}]", function)
     checks.positive_int("repeats", repeats)

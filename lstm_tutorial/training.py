@@ -82,22 +82,36 @@ class History:
     @classmethod
     def from_dict(cls, data: Mapping[str, Any]) -> History:
         checks.mapping("data", data)
-        checks.no_unknown_keys("data", data, ("train_loss", "val_loss", "metrics", "seconds"))
-        missing = sorted({"train_loss", "val_loss", "metrics", "seconds"} - set(data))
+        checks.no_unknown_keys(
+            "data", data, ("train_loss", "val_loss", "metrics", "seconds")
+        )
+        missing = sorted(
+            {"train_loss", "val_loss", "metrics", "seconds"} - set(data)
+        )
         if missing:
             raise ValueError(f"data lacks the keys {missing}")
         for key in ("train_loss", "val_loss", "seconds"):
-            for k, x in enumerate(checks.sequence(f"data[{key!r}]", data[key], empty=True)):
-                checks.number(f"data[{key!r}][{k}]", x, finite=False)
-        for name, values in checks.mapping("data['metrics']", data["metrics"]).items():
             for k, x in enumerate(
-                checks.sequence(f"data['metrics'][{name!r}]", values, empty=True)
+                checks.sequence(f"data[{key!r}]", data[key], empty=True)
             ):
-                checks.number(f"data['metrics'][{name!r}][{k}]", x, finite=False)
+                checks.number(f"data[{key!r}][{k}]", x, finite=False)
+        for name, values in checks.mapping(
+            "data['metrics']", data["metrics"]
+        ).items():
+            for k, x in enumerate(
+                checks.sequence(
+                    f"data['metrics'][{name!r}]", values, empty=True
+                )
+            ):
+                checks.number(
+                    f"data['metrics'][{name!r}][{k}]", x, finite=False
+                )
         return cls(
             train_loss=[float(x) for x in data["train_loss"]],
             val_loss=[float(x) for x in data["val_loss"]],
-            metrics={k: [float(x) for x in v] for k, v in data["metrics"].items()},
+            metrics={
+                k: [float(x) for x in v] for k, v in data["metrics"].items()
+            },
             seconds=[float(x) for x in data["seconds"]],
         )
 
@@ -136,7 +150,10 @@ def _to_device(batch: Any, device: torch.device) -> Any:
 
 @torch.no_grad()
 def evaluate_loss(
-    model: nn.Module, batches: Iterable[Any], loss: LossFn, device: torch.device | str | None = None
+    model: nn.Module,
+    batches: Iterable[Any],
+    loss: LossFn,
+    device: torch.device | str | None = None,
 ) -> float:
     """Mean of ``loss(model, batch)`` over ``batches`` (each batch counts once), in eval mode."""
     checks.instance("model", model, nn.Module, "a torch.nn.Module")
@@ -145,7 +162,11 @@ def evaluate_loss(
         raise checks.ArgumentTypeError(
             f"batches must be an iterable, got {checks.describe(batches)}"
         )
-    device = model_device(model) if device is None else checks.torch_device("device", device)
+    device = (
+        model_device(model)
+        if device is None
+        else checks.torch_device("device", device)
+    )
     was_training = model.training
     model.eval()
     total, count = 0.0, 0
@@ -158,7 +179,15 @@ def evaluate_loss(
     return total / count
 
 
-def _diverged(epoch: int, step: int, value: float, first: float, limit: float, lr: float, clip):
+def _diverged(
+    epoch: int,
+    step: int,
+    value: float,
+    first: float,
+    limit: float,
+    lr: float,
+    clip,
+):
     what = "is not a number" if math.isnan(value) else f"is {value:.4g}"
     if math.isfinite(value):
         what += f", above {limit:.4g} (the first loss was {first:.4g})"
@@ -174,7 +203,9 @@ def _advice(lr: float, clip: float | None) -> str:
     )
 
 
-def _check_finite_parameters(model: nn.Module, when: str, lr: float, clip: float | None) -> None:
+def _check_finite_parameters(
+    model: nn.Module, when: str, lr: float, clip: float | None
+) -> None:
     """Raise :class:`TrainingDiverged` if a parameter of ``model`` holds NaN or inf."""
     for name, parameter in model.named_parameters():
         if not bool(torch.isfinite(parameter.detach()).all()):
@@ -229,7 +260,9 @@ def _check_fit_arguments(
             checks.function(f"metrics[{name!r}]", metric)
     if optimizer is not None:
         own = {id(p) for p in model.parameters()}
-        theirs = [p for group in optimizer.param_groups for p in group["params"]]
+        theirs = [
+            p for group in optimizer.param_groups for p in group["params"]
+        ]
         if not theirs or any(id(p) not in own for p in theirs):
             raise ValueError(
                 "optimizer must update this model's parameters: it was built for other ones "
@@ -239,7 +272,13 @@ def _check_fit_arguments(
     checks.optional(checks.positive_number, "clip_norm", clip_norm)
     checks.torch_device("device", device)
     checks.optional(checks.seed, "seed", seed)
-    checks.optional(checks.number, "diverge_factor", diverge_factor, minimum=1.0, min_open=True)
+    checks.optional(
+        checks.number,
+        "diverge_factor",
+        diverge_factor,
+        minimum=1.0,
+        min_open=True,
+    )
     checks.optional(checks.function, "log", log)
     checks.positive_int("log_every", log_every)
 
@@ -313,8 +352,12 @@ def fit(
     for epoch in range(1, epochs + 1):
         start = time.perf_counter()
         if schedule is not None:
-            factor = checks.positive_number(f"schedule({epoch})", schedule(epoch))
-            for group, initial in zip(optimizer.param_groups, initial_lrs, strict=True):
+            factor = checks.positive_number(
+                f"schedule({epoch})", schedule(epoch)
+            )
+            for group, initial in zip(
+                optimizer.param_groups, initial_lrs, strict=True
+            ):
                 group["lr"] = initial * factor
         model.train()
         total, count = 0.0, 0
@@ -324,10 +367,16 @@ def fit(
             step += 1
             current = _loss_value(value, epoch, step)
             first_loss = current if first_loss is None else first_loss
-            limit = diverge_factor * abs(first_loss) if diverge_factor and first_loss else math.inf
+            limit = (
+                diverge_factor * abs(first_loss)
+                if diverge_factor and first_loss
+                else math.inf
+            )
             if not math.isfinite(current) or current > limit:
                 lr_now = optimizer.param_groups[0]["lr"]
-                raise _diverged(epoch, step, current, first_loss, limit, lr_now, clip_norm)
+                raise _diverged(
+                    epoch, step, current, first_loss, limit, lr_now, clip_norm
+                )
             optimizer.zero_grad(set_to_none=True)
             value.backward()
             if clip_norm is not None:
@@ -336,9 +385,21 @@ def fit(
             total += current
             count += 1
         if count == 0:
-            raise ValueError(f"the training data gave no batches in epoch {epoch}")
+            raise ValueError(
+                f"the training data gave no batches in epoch {epoch}"
+            )
         history.train_loss.append(total / count)
-        _end_epoch(model, history, epoch, val, loss, metrics, device, optimizer, clip_norm)
+        _end_epoch(
+            model,
+            history,
+            epoch,
+            val,
+            loss,
+            metrics,
+            device,
+            optimizer,
+            clip_norm,
+        )
         history.seconds.append(time.perf_counter() - start)
         if log is not None and (epoch % log_every == 0 or epoch == epochs):
             log(_progress_line(history, epochs))
@@ -357,7 +418,9 @@ def _loss_value(value: Any, epoch: int, step: int) -> float:
     return float(value.detach())
 
 
-def _end_epoch(model, history, epoch, val, loss, metrics, device, optimizer, clip_norm) -> None:
+def _end_epoch(
+    model, history, epoch, val, loss, metrics, device, optimizer, clip_norm
+) -> None:
     """After an epoch of :func:`fit`: the weights must be finite, then the validation loss
     and the metrics are computed (eval mode, no grad) and recorded, and none may be NaN."""
     lr = optimizer.param_groups[0]["lr"]
@@ -373,11 +436,15 @@ def _end_epoch(model, history, epoch, val, loss, metrics, device, optimizer, cli
     model.eval()
     with torch.no_grad():
         for name, metric in (metrics or {}).items():
-            value = checks.number(f"the metric {name!r} after epoch {epoch}", metric(model))
+            value = checks.number(
+                f"the metric {name!r} after epoch {epoch}", metric(model)
+            )
             history.metrics[name].append(value)
 
 
-def _optimizer_step(optimizer: torch.optim.Optimizer, epoch: int, step: int, clip) -> None:
+def _optimizer_step(
+    optimizer: torch.optim.Optimizer, epoch: int, step: int, clip
+) -> None:
     """``optimizer.step()``, with torch's overflow error (a huge learning rate) reported as
     the divergence it is."""
     try:
@@ -395,10 +462,15 @@ def _optimizer_step(optimizer: torch.optim.Optimizer, epoch: int, step: int, cli
 def _progress_line(history: History, epochs: int) -> str:
     """``epoch  3/10  train 1.234  val 1.301  ppl 3.67  2.1 s`` for the last epoch."""
     epoch = history.epochs
-    parts = [f"epoch {epoch:>{len(str(epochs))}}/{epochs}", f"train {history.train_loss[-1]:.3f}"]
+    parts = [
+        f"epoch {epoch:>{len(str(epochs))}}/{epochs}",
+        f"train {history.train_loss[-1]:.3f}",
+    ]
     if history.val_loss:
         parts.append(f"val {history.val_loss[-1]:.3f}")
-    parts += [f"{name} {values[-1]:.3f}" for name, values in history.metrics.items()]
+    parts += [
+        f"{name} {values[-1]:.3f}" for name, values in history.metrics.items()
+    ]
     parts.append(f"{history.seconds[-1]:.1f} s")
     return "  ".join(parts)
 
@@ -411,7 +483,9 @@ def _check_str_keys(value: Any, where: str) -> None:
     if isinstance(value, Mapping):
         for key, item in value.items():
             if not isinstance(key, str):
-                raise ValueError(f"{where} must have string keys, got the key {key!r}")
+                raise ValueError(
+                    f"{where} must have string keys, got the key {key!r}"
+                )
             _check_str_keys(item, f"{where}[{key!r}]")
     elif isinstance(value, list | tuple):
         for k, item in enumerate(value):
@@ -422,10 +496,14 @@ def _plain_config(config: Mapping[str, Any] | None) -> dict[str, Any]:
     """Check that ``config`` is JSON data (str keys; str, int, float, bool, None, lists)."""
     config = {} if config is None else config
     if not isinstance(config, Mapping):
-        raise checks.ArgumentTypeError(f"config must be a mapping, got {type(config).__name__}")
+        raise checks.ArgumentTypeError(
+            f"config must be a mapping, got {type(config).__name__}"
+        )
     _check_str_keys(config, "config")
     try:
-        return json.loads(json.dumps(dict(config), sort_keys=True, allow_nan=False))
+        return json.loads(
+            json.dumps(dict(config), sort_keys=True, allow_nan=False)
+        )
     except (TypeError, ValueError) as err:
         raise ValueError(
             f"config must contain only JSON data (numbers, strings, lists): {err}"
@@ -438,7 +516,9 @@ def _checkpoint_payload(
     """What a checkpoint file holds: the format, the weights, the config and the history."""
     return {
         "format": CHECKPOINT_FORMAT,
-        "state_dict": {k: v.detach().cpu() for k, v in model.state_dict().items()},
+        "state_dict": {
+            k: v.detach().cpu() for k, v in model.state_dict().items()
+        },
         "config": _plain_config(config),
         "history": None if history is None else history.to_dict(),
     }
@@ -460,10 +540,14 @@ def save_checkpoint(
     """
     path = _file_path("path", path)
     checks.instance("model", model, nn.Module, "a torch.nn.Module")
-    checks.optional(checks.instance, "history", history, kind=History, expected="a History")
+    checks.optional(
+        checks.instance, "history", history, kind=History, expected="a History"
+    )
     _check_finite_parameters(model, "before it was saved", math.nan, None)
     payload = _checkpoint_payload(model, config, history)
-    atomic_write(path, sealed_writer(lambda buffer: torch.save(payload, buffer)))
+    atomic_write(
+        path, sealed_writer(lambda buffer: torch.save(payload, buffer))
+    )
     return path
 
 
@@ -479,14 +563,28 @@ def _read_checkpoint(path: Path, map_location: Any) -> dict[str, Any]:
     """The verified payload of the checkpoint at ``path``; :class:`CorruptFile` otherwise."""
     data = unseal(path)
     try:
-        payload = torch.load(io.BytesIO(data), map_location=map_location, weights_only=True)
-    except Exception as err:  # torch raises many kinds for a damaged zip or a pickle
-        first = str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
+        payload = torch.load(
+            io.BytesIO(data), map_location=map_location, weights_only=True
+        )
+    except (
+        Exception
+    ) as err:  # torch raises many kinds for a damaged zip or a pickle
+        first = (
+            str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
+        )
         refused = "Weights only load failed" in str(err)
-        what = "holds pickled objects, which are refused" if refused else "cannot be read"
-        raise CorruptFile(f"{path} {what} ({type(err).__name__}: {first})") from None
+        what = (
+            "holds pickled objects, which are refused"
+            if refused
+            else "cannot be read"
+        )
+        raise CorruptFile(
+            f"{path} {what} ({type(err).__name__}: {first})"
+        ) from None
     if not isinstance(payload, dict) or "format" not in payload:
-        raise CorruptFile(f"{path} is not a checkpoint written by save_checkpoint")
+        raise CorruptFile(
+            f"{path} is not a checkpoint written by save_checkpoint"
+        )
     if payload["format"] != CHECKPOINT_FORMAT:
         raise CorruptFile(
             f"{path} has checkpoint format {payload['format']!r}, this version reads format "
@@ -499,7 +597,10 @@ def _read_checkpoint(path: Path, map_location: Any) -> dict[str, Any]:
 
 
 def load_checkpoint(
-    path: str | Path, model: nn.Module | None = None, *, map_location: str = "cpu"
+    path: str | Path,
+    model: nn.Module | None = None,
+    *,
+    map_location: str = "cpu",
 ) -> dict[str, Any]:
     """Read a checkpoint with ``torch.load(..., weights_only=True)``; load it into ``model``.
 
@@ -510,7 +611,13 @@ def load_checkpoint(
     objects, or one that does not fit ``model``.
     """
     path = checks.path("path", path)
-    checks.optional(checks.instance, "model", model, kind=nn.Module, expected="a torch.nn.Module")
+    checks.optional(
+        checks.instance,
+        "model",
+        model,
+        kind=nn.Module,
+        expected="a torch.nn.Module",
+    )
     map_location = checks.torch_device("map_location", map_location)
     payload = _read_checkpoint(path, map_location)
     if model is not None:
@@ -525,15 +632,23 @@ def load_checkpoint(
     try:
         history = None if history is None else History.from_dict(history)
     except (KeyError, TypeError, ValueError, AttributeError) as err:
-        raise CorruptFile(f"{path} holds a damaged history ({type(err).__name__}: {err})") from None
+        raise CorruptFile(
+            f"{path} holds a damaged history ({type(err).__name__}: {err})"
+        ) from None
     if not isinstance(payload["config"], dict):
         raise CorruptFile(f"{path} holds a config that is not a dict")
-    return {"state_dict": payload["state_dict"], "config": payload["config"], "history": history}
+    return {
+        "state_dict": payload["state_dict"],
+        "config": payload["config"],
+        "history": history,
+    }
 
 
 def config_key(config: Mapping[str, Any]) -> str:
     """A short hash of ``config`` (12 hex digits): equal configs give equal keys."""
-    text = json.dumps(_plain_config(config), sort_keys=True, separators=(",", ":"))
+    text = json.dumps(
+        _plain_config(config), sort_keys=True, separators=(",", ":")
+    )
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
@@ -543,7 +658,11 @@ def default_checkpoint_dir() -> Path:
     if os.environ.get(CHECKPOINT_DIR_ENV):
         return Path(os.environ[CHECKPOINT_DIR_ENV])
     book = Path(__file__).resolve().parents[1] / "book"
-    return book / "part3_pytorch" / "checkpoints" if book.is_dir() else Path("checkpoints")
+    return (
+        book / "part3_pytorch" / "checkpoints"
+        if book.is_dir()
+        else Path("checkpoints")
+    )
 
 
 def checkpoint_path(
@@ -552,10 +671,14 @@ def checkpoint_path(
     """Where :func:`train_or_load` keeps the model ``name`` trained with ``config``."""
     checks.string("name", name)
     if not all(ch.isalnum() or ch in "-_" for ch in name):
-        raise ValueError(f"name must be letters, digits, '-' or '_', got {name!r}")
+        raise ValueError(
+            f"name must be letters, digits, '-' or '_', got {name!r}"
+        )
     checks.mapping("config", config)
     directory = (
-        default_checkpoint_dir() if directory is None else checks.path("directory", directory)
+        default_checkpoint_dir()
+        if directory is None
+        else checks.path("directory", directory)
     )
     return directory / f"{name}-{config_key(config)}.pt"
 
@@ -584,7 +707,11 @@ def train_or_load(
     checks.function("train", train)
     checks.optional(checks.function, "log", log)
     path = checkpoint_path(name, config, directory)
-    device = default_device() if device is None else checks.torch_device("device", device)
+    device = (
+        default_device()
+        if device is None
+        else checks.torch_device("device", device)
+    )
     seed = checks.seed("config['seed']", config.get("seed", 0))
     seed_everything(seed)
     model = build()
@@ -593,7 +720,9 @@ def train_or_load(
         try:
             stored = load_checkpoint(path, model)
             if stored["config"] != _plain_config(config | {"__name__": name}):
-                raise CorruptFile(f"{path} holds a model of another name or config")
+                raise CorruptFile(
+                    f"{path} holds a model of another name or config"
+                )
         except (CorruptFile, OSError) as err:
             cache_problem(path, err, log)
             seed_everything(seed)
@@ -606,7 +735,9 @@ def train_or_load(
     history = train(model, device)
     checks.instance("train(model, device)", history, History, "a History")
     _check_finite_parameters(model, "by the end of training", math.nan, None)
-    payload = _checkpoint_payload(model, dict(config) | {"__name__": name}, history)
+    payload = _checkpoint_payload(
+        model, dict(config) | {"__name__": name}, history
+    )
     write_cache(path, sealed_writer(lambda buffer: torch.save(payload, buffer)))
     model.eval()
     return model, history

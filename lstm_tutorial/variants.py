@@ -99,29 +99,46 @@ class VariantLSTM(nn.Module):
         dtype: torch.dtype | None = None,
     ) -> None:
         super().__init__()
-        checked = _check_module_args(input_size, hidden_size, bias, device, dtype)
+        checked = _check_module_args(
+            input_size, hidden_size, bias, device, dtype
+        )
         self.input_size, self.hidden_size, self.bias, factory = checked
-        stack = _check_stack_args(num_layers, batch_first, dropout, bidirectional)
-        self.num_layers, self.batch_first, self.dropout, self.bidirectional = stack
+        stack = _check_stack_args(
+            num_layers, batch_first, dropout, bidirectional
+        )
+        self.num_layers, self.batch_first, self.dropout, self.bidirectional = (
+            stack
+        )
         self.forget_gate = checks.boolean("forget_gate", forget_gate)
         self.peepholes = checks.boolean("peepholes", peepholes)
         self.coupled = checks.boolean("coupled", coupled)
         self.output_gate = checks.boolean("output_gate", output_gate)
-        self.input_activation = checks.boolean("input_activation", input_activation)
-        self.output_activation = checks.boolean("output_activation", output_activation)
+        self.input_activation = checks.boolean(
+            "input_activation", input_activation
+        )
+        self.output_activation = checks.boolean(
+            "output_activation", output_activation
+        )
         if coupled and not forget_gate:
             raise ValueError(
                 "coupled=True sets f = 1 - i, which needs a forget gate: use forget_gate=True "
                 "with coupled=True, or forget_gate=False alone (f = 1)"
             )
-        for name, value in (("forget_bias", forget_bias), ("input_bias", input_bias)):
+        for name, value in (
+            ("forget_bias", forget_bias),
+            ("input_bias", input_bias),
+        ):
             checks.optional(checks.number, name, value)
             if value is not None and not bias:
                 raise ValueError(f"{name}={value!r} needs bias=True")
         if forget_bias is not None and (coupled or not forget_gate):
             raise ValueError(
                 "forget_bias needs a forget gate with its own weights: this cell has "
-                + ("f = 1 - i (coupled=True)" if coupled else "none (forget_gate=False)")
+                + (
+                    "f = 1 - i (coupled=True)"
+                    if coupled
+                    else "none (forget_gate=False)"
+                )
             )
         self.forget_bias = None if forget_bias is None else float(forget_bias)
         self.input_bias = None if input_bias is None else float(input_bias)
@@ -137,7 +154,9 @@ class VariantLSTM(nn.Module):
         )
         #: Peephole weights this cell has: "ci", "cf", "co".
         self.peephole_names: tuple[str, ...] = (
-            tuple("c" + gate for gate in self.gates if gate != "g") if peepholes else ()
+            tuple("c" + gate for gate in self.gates if gate != "g")
+            if peepholes
+            else ()
         )
         G, H = len(self.gates), self.hidden_size
         for k in range(self.num_layers):
@@ -145,19 +164,23 @@ class VariantLSTM(nn.Module):
             for suffix in ("", "_reverse")[: self.num_directions]:
                 name = f"l{k}{suffix}"
                 self.register_parameter(
-                    f"weight_ih_{name}", nn.Parameter(torch.empty(G * H, D_k, **factory))
+                    f"weight_ih_{name}",
+                    nn.Parameter(torch.empty(G * H, D_k, **factory)),
                 )
                 self.register_parameter(
-                    f"weight_hh_{name}", nn.Parameter(torch.empty(G * H, H, **factory))
+                    f"weight_hh_{name}",
+                    nn.Parameter(torch.empty(G * H, H, **factory)),
                 )
                 if bias:
                     for which in ("ih", "hh"):
                         self.register_parameter(
-                            f"bias_{which}_{name}", nn.Parameter(torch.empty(G * H, **factory))
+                            f"bias_{which}_{name}",
+                            nn.Parameter(torch.empty(G * H, **factory)),
                         )
                 for peephole in self.peephole_names:
                     self.register_parameter(
-                        f"weight_{peephole}_{name}", nn.Parameter(torch.empty(H, **factory))
+                        f"weight_{peephole}_{name}",
+                        nn.Parameter(torch.empty(H, **factory)),
                     )
         self.reset_parameters()
 
@@ -175,14 +198,25 @@ class VariantLSTM(nn.Module):
         if self.input_bias is not None:
             set_gate_bias(self, "i", self.input_bias)
 
-    def layer_parameters(self, k: int, direction: int = 0) -> dict[str, Tensor | None]:
+    def layer_parameters(
+        self, k: int, direction: int = 0
+    ) -> dict[str, Tensor | None]:
         """The parameters of layer k, direction 0 (forwards) or 1 (backwards), by short name:
         ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh`` (None without bias) and
         ``weight_ci``, ``weight_cf``, ``weight_co`` (None where the cell has none)."""
         _check_layer_index(self, k, direction)
         name = f"l{k}" + ("_reverse" if direction else "")
-        short = ("weight_ih", "weight_hh", "bias_ih", "bias_hh", "weight_ci", "weight_cf")
-        return {s: getattr(self, f"{s}_{name}", None) for s in (*short, "weight_co")}
+        short = (
+            "weight_ih",
+            "weight_hh",
+            "bias_ih",
+            "bias_hh",
+            "weight_ci",
+            "weight_cf",
+        )
+        return {
+            s: getattr(self, f"{s}_{name}", None) for s in (*short, "weight_co")
+        }
 
     def extra_repr(self) -> str:
         text = f"{self.input_size}, {self.hidden_size}"
@@ -218,19 +252,30 @@ class VariantLSTM(nn.Module):
     ) -> tuple[Tensor, Tensor, dict[str, Tensor]]:
         """One step of the configured cell from its pre-activations.
 
-        z: (B, G*H), W x_t + U h_{t-1} + b for the gates in ``self.gates``; c: c_{t-1},
-        (B, H); p: ``layer_parameters`` (for the peepholes). Returns ``h_t, c_t`` and the
-        gate values ``{"i", "f", "g", "o"}``, each (B, H); a gate the cell lacks is reported
-        as its constant value (f = 1 without a forget gate, o = 1 without an output gate),
-        and CIFG's f as 1 - i.
+        z: (B, G*H), W x_t + U h_{t-1} + b for the gates in ``self.gates``;
+        c: c_{t-1}, (B, H); p: ``layer_parameters`` (for the peepholes).
+        Returns ``h_t, c_t`` and the gate values ``{"i", "f", "g", "o"}``, each
+        (B, H); a gate the cell lacks is reported as its constant value (f = 1
+        without a forget gate, o = 1 without an output gate), and CIFG's f as
+        1 - i.
         """
-        blocks = dict(zip(self.gates, z.chunk(len(self.gates), dim=-1), strict=True))
-        z_i = blocks["i"] if p["weight_ci"] is None else blocks["i"] + p["weight_ci"] * c
+        blocks = dict(
+            zip(self.gates, z.chunk(len(self.gates), dim=-1), strict=True)
+        )
+        z_i = (
+            blocks["i"]
+            if p["weight_ci"] is None
+            else blocks["i"] + p["weight_ci"] * c
+        )
         i = torch.sigmoid(z_i)  # input gate
         if self.coupled:
             f = 1.0 - i  # CIFG: forget what is written
         elif self.forget_gate:
-            z_f = blocks["f"] if p["weight_cf"] is None else blocks["f"] + p["weight_cf"] * c
+            z_f = (
+                blocks["f"]
+                if p["weight_cf"] is None
+                else blocks["f"] + p["weight_cf"] * c
+            )
             f = torch.sigmoid(z_f)  # forget gate
         else:
             f = None  # the 1997 cell: c is a running sum
@@ -238,7 +283,11 @@ class VariantLSTM(nn.Module):
         c = c + i * g if f is None else f * c + i * g  # new cell state
         shown = torch.tanh(c) if self.output_activation else c
         if self.output_gate:
-            z_o = blocks["o"] if p["weight_co"] is None else blocks["o"] + p["weight_co"] * c
+            z_o = (
+                blocks["o"]
+                if p["weight_co"] is None
+                else blocks["o"] + p["weight_co"] * c
+            )
             o = torch.sigmoid(z_o)  # output gate
             h = o * shown
         else:
@@ -263,7 +312,9 @@ class VariantLSTM(nn.Module):
     ) -> tuple[Tensor, State]:
         """One layer and direction over x (T, B, D_k) -> output (T, B, H), (h_n, c_n)."""
         T = x.shape[0]
-        z_x = x @ p["weight_ih"].T  # (T, B, G*H): the input part, all steps at once
+        z_x = (
+            x @ p["weight_ih"].T
+        )  # (T, B, G*H): the input part, all steps at once
         if p["bias_ih"] is not None:
             z_x = z_x + p["bias_ih"] + p["bias_hh"]
         weight_hh_T = p["weight_hh"].T  # (H, G*H)
@@ -319,22 +370,32 @@ class VariantLSTM(nn.Module):
                 if record is not None:
                     record = {name: [] for name in TRACED}
                 p = self.layer_parameters(k, d)
-                out, (h, c) = self._layer(x, h0[j], c0[j], p, d == 1, record, cell_hook)
+                out, (h, c) = self._layer(
+                    x, h0[j], c0[j], p, d == 1, record, cell_hook
+                )
                 outputs.append(out)
                 h_n.append(h)
                 c_n.append(c)
                 if record is not None:
                     for name in TRACED:
-                        traces[name].append(torch.stack(record[name]))  # (T, B, H)
+                        traces[name].append(
+                            torch.stack(record[name])
+                        )  # (T, B, H)
             x = torch.cat(outputs, dim=-1)  # (T, B, dirs * H)
             if self.training and self.dropout > 0 and k < self.num_layers - 1:
                 x = F.dropout(x, self.dropout)
         output = x
         h_n, c_n = torch.stack(h_n), torch.stack(c_n)  # (L * dirs, B, H)
-        gates = {name: torch.stack(v) for name, v in traces.items()} if return_gates else {}
+        gates = (
+            {name: torch.stack(v) for name, v in traces.items()}
+            if return_gates
+            else {}
+        )
         if unbatched:
             output, h_n, c_n = output[:, 0], h_n[:, 0], c_n[:, 0]
-            gates = {name: v[:, :, 0] for name, v in gates.items()}  # (L * dirs, T, H)
+            gates = {
+                name: v[:, :, 0] for name, v in gates.items()
+            }  # (L * dirs, T, H)
         elif self.batch_first:
             output = output.transpose(0, 1)  # (B, T, dirs * H)
             gates = {name: v.transpose(1, 2) for name, v in gates.items()}
@@ -365,15 +426,24 @@ def set_gate_bias(module: nn.Module, gate: str, value: float) -> None:
     """Set the bias of ``gate`` ("i", "f", "g" or "o") to ``value`` in every layer and
     direction of a ``torch.nn.LSTM`` or :class:`VariantLSTM`: the gate's block of
     ``bias_ih`` becomes ``value`` and its block of ``bias_hh`` 0, so that b = value."""
-    checks.instance("module", module, (nn.LSTM, VariantLSTM), "a torch.nn.LSTM or VariantLSTM")
+    checks.instance(
+        "module",
+        module,
+        (nn.LSTM, VariantLSTM),
+        "a torch.nn.LSTM or VariantLSTM",
+    )
     checks.choice("gate", gate, tuple("ifgo"))
     value = checks.number("value", value)
     checks.fits_dtype("value", value, next(module.parameters()).dtype)
     gates = module.gates if isinstance(module, VariantLSTM) else tuple("ifgo")
     if gate not in gates:
-        raise ValueError(f"this cell has no weights for gate {gate!r}; its gates are {gates}")
+        raise ValueError(
+            f"this cell has no weights for gate {gate!r}; its gates are {gates}"
+        )
     if not module.bias:
-        raise ValueError("module has no biases (bias=False): there is no gate bias to set")
+        raise ValueError(
+            "module has no biases (bias=False): there is no gate bias to set"
+        )
     H, k = module.hidden_size, gates.index(gate)
     with torch.no_grad():
         for name, parameter in module.named_parameters():
@@ -390,7 +460,10 @@ VARIANTS: dict[str, dict[str, Any]] = {
     "standard": {"forget_bias": 1.0},
     "no forget gate": {"forget_gate": False},
     "peepholes": {"peepholes": True, "forget_bias": 1.0},
-    "CIFG": {"coupled": True, "input_bias": -1.0},  # f = 1 - i starts at sigmoid(1)
+    "CIFG": {
+        "coupled": True,
+        "input_bias": -1.0,
+    },  # f = 1 - i starts at sigmoid(1)
     "no output gate": {"output_gate": False, "forget_bias": 1.0},
     "no input act.": {"input_activation": False, "forget_bias": 1.0},
     "no output act.": {"output_activation": False, "forget_bias": 1.0},
@@ -503,13 +576,19 @@ def count_parameters(module: nn.Module) -> int:
 _LARGEST_HIDDEN_SIZE = 1024
 
 
-def matching_hidden_size(kind: str, input_size: int, n_parameters: int, **switches: Any) -> int:
+def matching_hidden_size(
+    kind: str, input_size: int, n_parameters: int, **switches: Any
+) -> int:
     """The hidden size H that gives a one-layer ``kind`` layer (see :func:`make_recurrent`)
     the number of parameters closest to ``n_parameters``: how to compare cells of equal
     size. H is at most 1024; a larger ``n_parameters`` than that layer has is refused."""
     n_parameters = checks.positive_int("n_parameters", n_parameters)
-    with torch.device("meta"):  # checks kind, input_size and switches; no memory, no RNG
-        largest = make_recurrent(kind, input_size, _LARGEST_HIDDEN_SIZE, **switches)
+    with torch.device(
+        "meta"
+    ):  # checks kind, input_size and switches; no memory, no RNG
+        largest = make_recurrent(
+            kind, input_size, _LARGEST_HIDDEN_SIZE, **switches
+        )
     if n_parameters > count_parameters(largest):
         raise ValueError(
             f"n_parameters must be at most {count_parameters(largest)}, the size of a {kind!r} "
@@ -529,10 +608,17 @@ def _check_recurrent(recurrent: Any) -> Any:
     """A batch-first recurrent layer with ``input_size``, ``hidden_size``, ``bidirectional``."""
     expected = "a recurrent layer (torch.nn.LSTM, GRU, RNN or VariantLSTM; see make_recurrent)"
     checks.instance("recurrent", recurrent, nn.Module, expected)
-    if not all(hasattr(recurrent, a) for a in ("input_size", "hidden_size", "bidirectional")):
-        raise checks.ArgumentTypeError(f"recurrent must be {expected}, got {type(recurrent)}")
+    if not all(
+        hasattr(recurrent, a)
+        for a in ("input_size", "hidden_size", "bidirectional")
+    ):
+        raise checks.ArgumentTypeError(
+            f"recurrent must be {expected}, got {type(recurrent)}"
+        )
     if getattr(recurrent, "batch_first", False) is not True:
-        raise ValueError("recurrent must be built with batch_first=True (make_recurrent does)")
+        raise ValueError(
+            "recurrent must be built with batch_first=True (make_recurrent does)"
+        )
     return recurrent
 
 
@@ -544,24 +630,38 @@ class SequenceModel(nn.Module):
     Returns float (B, T, output_size).
     """
 
-    def __init__(self, recurrent: nn.Module, output_size: int, vocab_size: int | None = None):
+    def __init__(
+        self,
+        recurrent: nn.Module,
+        output_size: int,
+        vocab_size: int | None = None,
+    ):
         super().__init__()
         recurrent = _check_recurrent(recurrent)
         output_size = checks.positive_int("output_size", output_size)
-        self.vocab_size = checks.optional(checks.positive_int, "vocab_size", vocab_size)
-        if self.vocab_size is not None and self.vocab_size != recurrent.input_size:
+        self.vocab_size = checks.optional(
+            checks.positive_int, "vocab_size", vocab_size
+        )
+        if (
+            self.vocab_size is not None
+            and self.vocab_size != recurrent.input_size
+        ):
             raise ValueError(
                 f"vocab_size={self.vocab_size} must equal the recurrent layer's input_size="
                 f"{recurrent.input_size}: each id becomes a one-hot vector of vocab_size"
             )
         self.recurrent = recurrent
         directions = 2 if recurrent.bidirectional else 1
-        self.readout = nn.Linear(directions * recurrent.hidden_size, output_size)
+        self.readout = nn.Linear(
+            directions * recurrent.hidden_size, output_size
+        )
 
     def forward(self, x: Tensor) -> Tensor:
         self._check_input(x)
         if self.vocab_size is not None:
-            x = F.one_hot(x, self.vocab_size).to(self.readout.weight.dtype)  # (B, T, V)
+            x = F.one_hot(x, self.vocab_size).to(
+                self.readout.weight.dtype
+            )  # (B, T, V)
         output, _ = self.recurrent(x)  # (B, T, dirs * H)
         return self.readout(output)  # (B, T, output_size)
 
@@ -590,7 +690,9 @@ class SequenceModel(nn.Module):
 def _check_plain_lstm(lstm: Any) -> None:
     checks.instance("lstm", lstm, nn.LSTM, "a torch.nn.LSTM")
     if lstm.proj_size != 0:
-        raise ValueError(f"lstm must be a torch.nn.LSTM without projections, got {lstm!r}")
+        raise ValueError(
+            f"lstm must be a torch.nn.LSTM without projections, got {lstm!r}"
+        )
 
 
 def from_torch_lstm(lstm: nn.LSTM) -> VariantLSTM:
@@ -613,7 +715,9 @@ def from_torch_lstm(lstm: nn.LSTM) -> VariantLSTM:
     return variant.train(lstm.training)
 
 
-def _check_clamp(units: Any, values: Any, start: Any) -> tuple[list[int], Any, Any]:
+def _check_clamp(
+    units: Any, values: Any, start: Any
+) -> tuple[list[int], Any, Any]:
     """The arguments of :func:`clamp_cells`, checked as far as they can be without the cell."""
     checks.sequence("units", units)
     units = [checks.count(f"units[{k}]", u) for k, u in enumerate(units)]
@@ -637,7 +741,9 @@ def _check_clamp(units: Any, values: Any, start: Any) -> tuple[list[int], Any, A
     if isinstance(start, Tensor):
         checks.tensor("start", start, dtype=torch.int64, ndim=1)
         if int(start.min()) < 0:
-            raise ValueError(f"start must hold steps >= 0, got {int(start.min())}")
+            raise ValueError(
+                f"start must hold steps >= 0, got {int(start.min())}"
+            )
     elif isinstance(start, numbers.Integral) and not isinstance(start, bool):
         start = checks.count("start", start)
     else:
@@ -648,20 +754,28 @@ def _check_clamp(units: Any, values: Any, start: Any) -> tuple[list[int], Any, A
     return units, values, start
 
 
-def _check_clamp_cell(units: list[int], values: Any, start: Any, c: Tensor) -> None:
+def _check_clamp_cell(
+    units: list[int], values: Any, start: Any, c: Tensor
+) -> None:
     """The arguments of :func:`clamp_cells` against the cell state c (B, H) it meets."""
     B, H = c.shape
     if max(units) >= H:
         raise ValueError(f"units {units} out of range for a cell of size {H}")
     for name, value, rows in (("values", values, 2), ("start", start, 1)):
-        if isinstance(value, Tensor) and value.dim() == rows and value.shape[0] != B:
+        if (
+            isinstance(value, Tensor)
+            and value.dim() == rows
+            and value.shape[0] != B
+        ):
             raise ValueError(
                 f"{name} has {value.shape[0]} rows but the batch has {B} sequences "
                 f"(shape {tuple(value.shape)})"
             )
 
 
-def clamp_cells(units: Sequence[int], values: Tensor | float, start: Tensor | int = 0) -> CellHook:
+def clamp_cells(
+    units: Sequence[int], values: Tensor | float, start: Tensor | int = 0
+) -> CellHook:
     """A ``cell_hook`` that overwrites the cell units ``units`` from step ``start`` on.
 
     ``values``: a number, or a float tensor (k,) (one value per unit) or (B, k) (per sequence
@@ -703,4 +817,6 @@ def label_correlation(states: Tensor, labels: Tensor) -> Tensor:
     x = states.double() - states.double().mean(0)  # (N, H)
     y = labels.double() - labels.double().mean()  # (N,)
     denominator = x.norm(dim=0) * y.norm()
-    return torch.where(denominator > 0, (x * y[:, None]).sum(0) / denominator, 0.0)
+    return torch.where(
+        denominator > 0, (x * y[:, None]).sum(0) / denominator, 0.0
+    )

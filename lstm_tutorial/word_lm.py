@@ -49,7 +49,11 @@ PAD = "<pad>"
 #: End of story: the model learns to predict it after the last full stop.
 EOS = "<eos>"
 #: Recurrent layers the model can use, by name.
-CELLS: dict[str, type[nn.RNNBase]] = {"lstm": nn.LSTM, "rnn": nn.RNN, "gru": nn.GRU}
+CELLS: dict[str, type[nn.RNNBase]] = {
+    "lstm": nn.LSTM,
+    "rnn": nn.RNN,
+    "gru": nn.GRU,
+}
 #: Targets at padded positions get this label, which ``cross_entropy`` ignores.
 IGNORE = -100
 
@@ -68,8 +72,12 @@ class WordVocab:
             raise ValueError(f"words[0] must be {PAD!r}, got {words[0]!r}")
         if len(set(words)) != len(words):
             twice = sorted({w for w in words if words.count(w) > 1})
-            raise ValueError(f"words must list each word once, got {twice} more than once")
-        object.__setattr__(self, "words", tuple(words))  # a list becomes a tuple
+            raise ValueError(
+                f"words must list each word once, got {twice} more than once"
+            )
+        object.__setattr__(
+            self, "words", tuple(words)
+        )  # a list becomes a tuple
 
     @classmethod
     def from_story_vocab(cls, vocab: StoryVocab = DEFAULT_VOCAB) -> WordVocab:
@@ -94,11 +102,17 @@ class WordVocab:
         """Ids in [0, V) -> words. ``ids``: a 1-D integer tensor, array or list."""
         if isinstance(ids, torch.Tensor):
             checks.tensor("ids", ids, ndim=1, nonempty=False)
-            if ids.dtype == torch.bool or ids.is_floating_point() or ids.is_complex():
+            if (
+                ids.dtype == torch.bool
+                or ids.is_floating_point()
+                or ids.is_complex()
+            ):
                 raise checks.ArgumentTypeError(
                     f"ids must be an integer tensor of word ids, got dtype {ids.dtype}"
                 )
-            checks.ids("ids", ids.cpu().numpy(), self.size, ndim=1, nonempty=False)
+            checks.ids(
+                "ids", ids.cpu().numpy(), self.size, ndim=1, nonempty=False
+            )
         elif isinstance(ids, np.ndarray | list | tuple):
             checks.ids("ids", ids, self.size, ndim=1, nonempty=False)
         else:
@@ -132,7 +146,9 @@ def _check_keep_bias(recurrent: Any, value: Any) -> None:
             f"state, got {checks.describe(recurrent)}"
         )
     if not recurrent.bias:
-        raise ValueError("recurrent has no biases (bias=False): there is no gate bias to add to")
+        raise ValueError(
+            "recurrent has no biases (bias=False): there is no gate bias to add to"
+        )
     checks.number("value", value)
     checks.fits_dtype("value", value, recurrent.bias_ih_l0.dtype)
 
@@ -153,7 +169,13 @@ def add_keep_bias(recurrent: nn.RNNBase, value: float) -> None:
                 bias[H : 2 * H] += value
 
 
-def _check_word_lm(vocab_size: Any, cell: Any, embed_size: Any, hidden_size: Any, keep_bias: Any):
+def _check_word_lm(
+    vocab_size: Any,
+    cell: Any,
+    embed_size: Any,
+    hidden_size: Any,
+    keep_bias: Any,
+):
     checks.positive_int("vocab_size", vocab_size)
     checks.choice("cell", cell, sorted(CELLS))
     checks.positive_int("embed_size", embed_size)
@@ -182,12 +204,16 @@ def _check_ids_and_state(model: WordLM, ids: Any, state: Any) -> None:
         checks.tensor(name, part, like=like, shape=shape)
 
 
-def _check_ids(name: str, ids: Any, vocab_size: int | None, device: Any = None) -> None:
+def _check_ids(
+    name: str, ids: Any, vocab_size: int | None, device: Any = None
+) -> None:
     """An int64 tensor (B, T) of ids in [0, vocab_size) (>= 0 when the size is unknown)."""
     if vocab_size is None:
         checks.tensor(name, ids, dtype=torch.int64, ndim=2)
         if int(ids.min()) < 0:
-            raise ValueError(f"{name} must hold ids >= 0 (id 0 is padding), got {int(ids.min())}")
+            raise ValueError(
+                f"{name} must hold ids >= 0 (id 0 is padding), got {int(ids.min())}"
+            )
     else:
         checks.id_tensor(name, ids, vocab_size, ndim=2)
     if device is not None and ids.device != device:
@@ -198,10 +224,11 @@ def _check_ids(name: str, ids: Any, vocab_size: int | None, device: Any = None) 
 
 
 class WordLM(nn.Module):
-    """Embedding -> one recurrent layer (``cell`` in :data:`CELLS`) -> Linear decoder.
+    """Embedding -> one recurrent layer (``cell`` in :data:`CELLS`) -> decoder.
 
-    ``keep_bias`` is added to the bias of the LSTM's forget gate or the GRU's update gate
-    (see :func:`add_keep_bias`); the vanilla RNN has no gate, and ignores it.
+    ``keep_bias`` is added to the bias of the LSTM's forget gate or the GRU's
+    update gate (see :func:`add_keep_bias`); the vanilla RNN has no gate, and
+    ignores it.
     """
 
     def __init__(
@@ -222,11 +249,14 @@ class WordLM(nn.Module):
         if keep_bias and cell != "rnn":
             add_keep_bias(self.recurrent, keep_bias)
 
-    def forward(self, ids: torch.Tensor, state=None) -> tuple[torch.Tensor, object]:
-        """ids: int64 (B, T) -> logits float32 (B, T, V) and the final recurrent state.
+    def forward(
+        self, ids: torch.Tensor, state=None
+    ) -> tuple[torch.Tensor, object]:
+        """ids: int64 (B, T) -> logits float32 (B, T, V) and the final state.
 
-        ``state`` is the recurrent layer's state to start from (None: zeros); for the LSTM it
-        is the pair (h, c), each (1, B, H), for the RNN and GRU just h.
+        ``state`` is the recurrent layer's state to start from (None: zeros);
+        for the LSTM it is the pair (h, c), each (1, B, H), for the RNN and GRU
+        just h.
         """
         _check_ids_and_state(self, ids, state)
         x = self.embedding(ids)  # (B, T, E)
@@ -240,9 +270,18 @@ class WordLM(nn.Module):
 def _model_sizes(model: Any) -> tuple[int | None, int | None]:
     """How many ids a model reads (its ``embedding``) and how many words it scores (its
     ``decoder``), where it has them: a WordLM and the sweep's StoryLM do."""
-    checks.instance("model", model, nn.Module, "a WordLM (or an nn.Module called like one)")
-    embedding, decoder = getattr(model, "embedding", None), getattr(model, "decoder", None)
-    reads = embedding.num_embeddings if isinstance(embedding, nn.Embedding) else None
+    checks.instance(
+        "model", model, nn.Module, "a WordLM (or an nn.Module called like one)"
+    )
+    embedding, decoder = (
+        getattr(model, "embedding", None),
+        getattr(model, "decoder", None),
+    )
+    reads = (
+        embedding.num_embeddings
+        if isinstance(embedding, nn.Embedding)
+        else None
+    )
     scores = decoder.out_features if isinstance(decoder, nn.Linear) else None
     return reads, scores
 
@@ -255,7 +294,9 @@ def _check_model(model: Any) -> int | None:
 def _check_vocab(model: Any, vocab: Any) -> None:
     """A model and the vocabulary it was built with: as many words as it reads and scores."""
     reads, scores = _model_sizes(model)
-    checks.instance("vocab", vocab, WordVocab, "a WordVocab (WordVocab.from_story_vocab())")
+    checks.instance(
+        "vocab", vocab, WordVocab, "a WordVocab (WordVocab.from_story_vocab())"
+    )
     for what, size in (("reads", reads), ("scores", scores)):
         if size is not None and size != vocab.size:
             raise ValueError(
@@ -291,22 +332,30 @@ def encode_stories(stories: Sequence[Story], vocab: WordVocab) -> torch.Tensor:
     """Stories -> int64 tensor (N, L): each row is a story's ids, then :data:`EOS`, then
     :data:`PAD` up to L, the longest story's length + 1."""
     _check_stories(stories=stories)
-    checks.instance("vocab", vocab, WordVocab, "a WordVocab (WordVocab.from_story_vocab())")
+    checks.instance(
+        "vocab", vocab, WordVocab, "a WordVocab (WordVocab.from_story_vocab())"
+    )
     if EOS not in vocab.index:
         raise ValueError(f"vocab must contain the end mark {EOS!r}")
     for k, story in enumerate(stories):
         vocab._check_words(f"stories[{k}].tokens", story.tokens)
     rows = [vocab.encode([*s.tokens, EOS]) for s in stories]
-    return nn.utils.rnn.pad_sequence(rows, batch_first=True, padding_value=vocab.index[PAD])
+    return nn.utils.rnn.pad_sequence(
+        rows, batch_first=True, padding_value=vocab.index[PAD]
+    )
 
 
-def split_inputs_targets(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def split_inputs_targets(
+    ids: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
     """(B, L) ids -> inputs (B, L-1) and next-word targets (B, L-1), padding targets ignored."""
     _check_encoded("ids", ids)
     return _split_inputs_targets(ids)
 
 
-def _split_inputs_targets(ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+def _split_inputs_targets(
+    ids: torch.Tensor,
+) -> tuple[torch.Tensor, torch.Tensor]:
     inputs, targets = ids[:, :-1], ids[:, 1:].clone()
     targets[targets == 0] = IGNORE  # id 0 is PAD
     return inputs, targets
@@ -332,7 +381,9 @@ def _story_batches(
 ) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
     lengths = (ids != 0).sum(dim=1)  # (N,)
     if shuffle:
-        noise = torch.rand(len(ids))  # random order among stories of equal length
+        noise = torch.rand(
+            len(ids)
+        )  # random order among stories of equal length
         order = torch.argsort(lengths.double() + noise.double())
         chunks = list(order.split(batch_size))
         chunks = [chunks[k] for k in torch.randperm(len(chunks)).tolist()]
@@ -355,7 +406,12 @@ def _check_batch(model: Any, batch: Any) -> None:
         )
     inputs, targets = batch
     _check_ids("batch[0] (inputs)", inputs, reads, model_device(model))
-    checks.tensor("batch[1] (targets)", targets, dtype=torch.int64, shape=tuple(inputs.shape))
+    checks.tensor(
+        "batch[1] (targets)",
+        targets,
+        dtype=torch.int64,
+        shape=tuple(inputs.shape),
+    )
     words = targets[targets != IGNORE]
     if words.numel() == 0:
         raise ValueError(
@@ -369,27 +425,38 @@ def _check_batch(model: Any, batch: Any) -> None:
         )
 
 
-def lm_loss(model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]) -> torch.Tensor:
+def lm_loss(
+    model: nn.Module, batch: tuple[torch.Tensor, torch.Tensor]
+) -> torch.Tensor:
     """Mean cross-entropy of the next word over the non-padded positions of a batch."""
     _check_batch(model, batch)
     inputs, targets = batch
     logits, _ = model(inputs)  # (B, T, V)
-    return nn.functional.cross_entropy(logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE)
+    return nn.functional.cross_entropy(
+        logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE
+    )
 
 
 @torch.no_grad()
-def perplexity(model: nn.Module, ids: torch.Tensor, batch_size: int = 256) -> float:
+def perplexity(
+    model: nn.Module, ids: torch.Tensor, batch_size: int = 256
+) -> float:
     """exp(mean cross-entropy per predicted word) of ``model`` on encoded stories ``ids``
     (moved to the model's device)."""
     _check_encoded("ids", ids, _check_model(model))
     checks.positive_int("batch_size", batch_size)
     model.eval()
     total, count = 0.0, 0
-    for inputs, targets in story_batches(ids.to(model_device(model)), batch_size, shuffle=False):
+    for inputs, targets in story_batches(
+        ids.to(model_device(model)), batch_size, shuffle=False
+    ):
         logits, _ = model(inputs)
         total += float(
             nn.functional.cross_entropy(
-                logits.flatten(0, 1), targets.flatten(), ignore_index=IGNORE, reduction="sum"
+                logits.flatten(0, 1),
+                targets.flatten(),
+                ignore_index=IGNORE,
+                reduction="sum",
             )
         )
         count += int((targets != IGNORE).sum())
@@ -400,7 +467,11 @@ def perplexity(model: nn.Module, ids: torch.Tensor, batch_size: int = 256) -> fl
 
 
 def _check_probe_args(
-    model: Any, vocab: Any, stories: Any, kind: Any = "agreement", batch_size: Any = 256
+    model: Any,
+    vocab: Any,
+    stories: Any,
+    kind: Any = "agreement",
+    batch_size: Any = 256,
 ) -> None:
     """A model and its vocabulary, stories whose words and probes it knows, a probe kind."""
     _check_vocab(model, vocab)
@@ -411,12 +482,18 @@ def _check_probe_args(
         vocab._check_words(f"stories[{k}].tokens", story.tokens)
         for probe_kind in ("agreement", "recall"):
             probe = getattr(story, probe_kind)
-            vocab._check_words(f"stories[{k}].{probe_kind}", [probe.correct, *probe.wrong])
+            vocab._check_words(
+                f"stories[{k}].{probe_kind}", [probe.correct, *probe.wrong]
+            )
 
 
 @torch.no_grad()
 def probe_scores(
-    model: nn.Module, vocab: WordVocab, stories: Sequence[Story], kind: str, batch_size: int = 256
+    model: nn.Module,
+    vocab: WordVocab,
+    stories: Sequence[Story],
+    kind: str,
+    batch_size: int = 256,
 ) -> torch.Tensor:
     """The model's next-word scores (logits) at each story's ``kind`` probe ("agreement" or
     "recall"), for the candidates only: float tensor (N, 1 + W), column 0 the correct word,
@@ -430,13 +507,20 @@ def probe_scores(
         logits, _ = model(ids[k : k + batch_size, :-1])  # (b, L-1, V)
         for n, story in enumerate(stories[k : k + batch_size]):
             probe = getattr(story, kind)
-            candidates = vocab.encode([probe.correct, *probe.wrong]).to(logits.device)
-            rows.append(logits[n, probe.position - 1, candidates])  # read tokens[:position]
+            candidates = vocab.encode([probe.correct, *probe.wrong]).to(
+                logits.device
+            )
+            rows.append(
+                logits[n, probe.position - 1, candidates]
+            )  # read tokens[:position]
     return torch.stack(rows).cpu()
 
 
 def score_probes(
-    model: nn.Module, vocab: WordVocab, stories: Sequence[Story], batch_size: int = 256
+    model: nn.Module,
+    vocab: WordVocab,
+    stories: Sequence[Story],
+    batch_size: int = 256,
 ) -> dict[str, np.ndarray]:
     """Test the model at each story's two probes. Returns arrays of shape (N,):
 
@@ -449,7 +533,9 @@ def score_probes(
     _check_probe_args(model, vocab, stories, batch_size=batch_size)
     result = {"distance": np.array([s.distance for s in stories])}
     for kind in ("agreement", "recall"):
-        scores = probe_scores(model, vocab, stories, kind, batch_size)  # (N, 1 + W)
+        scores = probe_scores(
+            model, vocab, stories, kind, batch_size
+        )  # (N, 1 + W)
         result[kind] = (scores[:, 0] > scores[:, 1:].max(dim=1).values).numpy()
     return result
 
@@ -496,7 +582,11 @@ def generate(
         if greedy:
             k = int(scores.argmax())
         else:
-            k = int(torch.multinomial(scores.softmax(-1).cpu(), 1, generator=generator))
+            k = int(
+                torch.multinomial(
+                    scores.softmax(-1).cpu(), 1, generator=generator
+                )
+            )
         if vocab.words[k] == EOS:
             break
         new.append(vocab.words[k])
@@ -505,13 +595,20 @@ def generate(
 
 
 def _check_generate(
-    model: Any, vocab: Any, prompt: Any, max_new_words: Any, greedy: Any, seed: Any
+    model: Any,
+    vocab: Any,
+    prompt: Any,
+    max_new_words: Any,
+    greedy: Any,
+    seed: Any,
 ) -> None:
     """The arguments of :func:`generate`: a prompt of words the model knows, and so on."""
     _check_vocab(model, vocab)
     checks.string("prompt", prompt, empty=True)
     if not prompt.strip():
-        raise ValueError(f"prompt must be a non-empty text, e.g. {PROMPT!r}, got {prompt!r}")
+        raise ValueError(
+            f"prompt must be a non-empty text, e.g. {PROMPT!r}, got {prompt!r}"
+        )
     try:
         words = tokenize(prompt)
     except ValueError as err:
@@ -535,7 +632,9 @@ LR_SEARCH = {
     "rnn": {1e-3: 5.592, 3e-3: 5.604, 1e-2: 5.682, 3e-2: 6.081},
 }
 #: The rate with the lowest validation perplexity, for each kind of network.
-TUNED_LR = {cell: min(search, key=search.get) for cell, search in LR_SEARCH.items()}
+TUNED_LR = {
+    cell: min(search, key=search.get) for cell, search in LR_SEARCH.items()
+}
 
 
 @dataclass(frozen=True)
@@ -576,7 +675,9 @@ def _check_config(config: StoryLMConfig) -> None:
     checks.config_fields(
         config,
         {
-            "cell": lambda name, value: checks.choice(name, value, sorted(CELLS)),
+            "cell": lambda name, value: checks.choice(
+                name, value, sorted(CELLS)
+            ),
             "embed_size": checks.positive_int,
             "hidden_size": checks.positive_int,
             "keep_bias": checks.number,
@@ -588,7 +689,9 @@ def _check_config(config: StoryLMConfig) -> None:
             "max_distance": lambda name, value: checks.integer(
                 name, value, minimum=0, maximum=DEFAULT_VOCAB.max_distance
             ),
-            "clip_norm": lambda name, value: checks.optional(checks.positive_number, name, value),
+            "clip_norm": lambda name, value: checks.optional(
+                checks.positive_number, name, value
+            ),
             "data_seed": checks.seed,
             "seed": checks.seed,
             "version": checks.positive_int,
@@ -616,14 +719,20 @@ def _check_changes(changes: dict[str, Any]) -> None:
             "changes must not set lr: the learning rate is what this function chooses "
             "(build StoryLMConfig(cell=..., lr=...) for another rate)"
         )
-    checks.no_unknown_keys("changes", changes, [f.name for f in fields(StoryLMConfig)])
+    checks.no_unknown_keys(
+        "changes", changes, [f.name for f in fields(StoryLMConfig)]
+    )
 
 
-def story_data(config: StoryLMConfig, vocab: WordVocab) -> tuple[torch.Tensor, torch.Tensor]:
+def story_data(
+    config: StoryLMConfig, vocab: WordVocab
+) -> tuple[torch.Tensor, torch.Tensor]:
     """The encoded training and validation stories of ``config`` (distances
     min_distance..max_distance, with its distractor and attractor options)."""
     checks.instance("config", config, StoryLMConfig, "a StoryLMConfig")
-    checks.instance("vocab", vocab, WordVocab, "a WordVocab (WordVocab.from_story_vocab())")
+    checks.instance(
+        "vocab", vocab, WordVocab, "a WordVocab (WordVocab.from_story_vocab())"
+    )
     rng = np.random.default_rng(config.data_seed)
     options = story_options(config)
     train = generate_stories(config.train_stories, seed=rng, **options)
@@ -644,7 +753,9 @@ def story_options(config: StoryLMConfig) -> dict[str, Any]:
 
 def _check_training(config: Any, directory: Any, device: Any, log: Any) -> None:
     checks.instance("config", config, StoryLMConfig, "a StoryLMConfig")
-    _check_config(config)  # again: a frozen dataclass can still be changed behind its back
+    _check_config(
+        config
+    )  # again: a frozen dataclass can still be changed behind its back
     checks.optional(checks.path, "directory", directory)
     checks.torch_device("device", device)
     checks.optional(checks.function, "log", log)
@@ -687,16 +798,26 @@ def train_story_lm(
             clip_norm=config.clip_norm,
             device=device,
             seed=config.seed,
-            log=None if log is None else (lambda line: log(f"{config.cell:>4}  {line}")),
+            log=None
+            if log is None
+            else (lambda line: log(f"{config.cell:>4}  {line}")),
         )
 
     name = f"story-lm-{config.cell}"
     return train_or_load(
-        name, asdict(config), build, train, directory=directory, device=device, log=log
+        name,
+        asdict(config),
+        build,
+        train,
+        directory=directory,
+        device=device,
+        log=log,
     )
 
 
-def tune_learning_rate(cell: str, grid: Sequence[float] = LR_GRID, **changes) -> dict[float, float]:
+def tune_learning_rate(
+    cell: str, grid: Sequence[float] = LR_GRID, **changes
+) -> dict[float, float]:
     """Train ``StoryLMConfig(cell=cell, lr=lr, **changes)`` for each ``lr`` in ``grid`` (not
     cached) and return ``{lr: final validation perplexity}``; the best is the smallest.
     Every config is built, and so checked, before the first one is trained."""
@@ -706,7 +827,9 @@ def tune_learning_rate(cell: str, grid: Sequence[float] = LR_GRID, **changes) ->
     for k, lr in enumerate(checks.sequence("grid", grid)):
         checks.positive_number(f"grid[{k}]", lr)
     if len(set(grid)) != len(grid):
-        raise ValueError(f"grid must list each learning rate once, got {list(grid)}")
+        raise ValueError(
+            f"grid must list each learning rate once, got {list(grid)}"
+        )
     _check_changes(changes)
     configs = [StoryLMConfig(cell=cell, lr=lr, **changes) for lr in grid]
     result = {}

@@ -15,7 +15,16 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
-from badinput import Call, cases, check_case, check_valid, id_tensor, ids, public_api, valid_calls
+from badinput import (
+    Call,
+    cases,
+    check_case,
+    check_valid,
+    id_tensor,
+    ids,
+    public_api,
+    valid_calls,
+)
 from fake_records import records_file, story_record, task_record
 from torch import nn
 

@@ -2,8 +2,10 @@
 
 Needs `make book` first (`make test` runs it). Every page of the table of contents is loaded
 from file:// with every other request blocked; a page fails if an equation is not typeset,
-an image did not load, the console shows an error, or anything tried to reach the network.
-A screenshot of each page is saved under _build/screenshots for a human to look at.
+an image did not load, the console shows an error, or anything tried to reach the network,
+or its layout breaks a rule of tests/page_layout.py (a code block that scrolls sideways, a page
+longer than 15 screens, a figure shrunk below 0.6 of its size, a page wider than a phone's
+screen). A screenshot of each page is saved under _build/screenshots for a human to look at.
 """
 
 from __future__ import annotations
@@ -14,6 +16,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from page_layout import NARROW, WIDE, narrow_problems, wide_problems
 
 ROOT = Path(__file__).resolve().parents[1]
 HTML = ROOT / "_build" / "html"
@@ -32,7 +35,9 @@ def toc_pages() -> list[str]:
     for part in toc.get("parts", []):
         for chapter in part.get("chapters", []):
             pages.append(chapter["file"])
-            pages.extend(section["file"] for section in chapter.get("sections", []))
+            pages.extend(
+                section["file"] for section in chapter.get("sections", [])
+            )
     return [re.sub(r"\.(md|ipynb)$", "", p) for p in pages]
 
 
@@ -80,15 +85,20 @@ class PageVisit:
 
     def __init__(self, browser, path: Path):
         self.problems: list[str] = []
-        self.context = browser.new_context(viewport={"width": 1280, "height": 900})
+        self.context = browser.new_context(
+            viewport={"width": 1280, "height": 900}
+        )
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("console", self._console)
-        self.page.on("pageerror", lambda err: self.problems.append(f"page error: {err}"))
+        self.page.on(
+            "pageerror", lambda err: self.problems.append(f"page error: {err}")
+        )
         self.page.on(
             "requestfailed",
             lambda req: (
-                req.url.startswith("file:") and self.problems.append(f"failed to load {req.url}")
+                req.url.startswith("file:")
+                and self.problems.append(f"failed to load {req.url}")
             ),
         )
         self.page.goto(path.as_uri(), wait_until="load")
@@ -113,7 +123,9 @@ def wait_for_math(page) -> dict:
     """Wait until MathJax has typeset the page; report what it did."""
     has_math = page.evaluate("document.querySelectorAll('.math').length > 0")
     if has_math:
-        page.wait_for_function("() => window.MathJax && MathJax.startup", timeout=20_000)
+        page.wait_for_function(
+            "() => window.MathJax && MathJax.startup", timeout=20_000
+        )
         page.evaluate("MathJax.startup.promise")
     return page.evaluate(
         """() => {
@@ -154,21 +166,45 @@ def test_page_renders_offline(browser, page_path):
                  .filter(m => m.scrollWidth > m.clientWidth + 2)
                  .map(m => (m.getAttribute('aria-label') || m.textContent).slice(0, 60))"""
         )
+        layout = wide_problems(page)
         text = page.inner_text("main")
-        stderr_boxes = page.locator(".cell_output .stderr, .output.stderr").count()
+        stderr_boxes = page.locator(
+            ".cell_output .stderr, .output.stderr"
+        ).count()
         SHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(SHOTS / f"{page_path.replace('/', '__')}.png"), full_page=True)
+        page.screenshot(
+            path=str(SHOTS / f"{page_path.replace('/', '__')}.png"),
+            full_page=True,
+        )
     finally:
         visit.close()
 
-    assert not math["untypeset"], f"equations left as raw TeX: {math['untypeset'][:3]}"
+    assert not math["untypeset"], (
+        f"equations left as raw TeX: {math['untypeset'][:3]}"
+    )
     assert math["errors"] == 0, f"{math['errors']} MathJax errors on the page"
     assert not broken, f"images that did not load: {broken}"
-    assert not wide_math, f"display equations wider than the page (clipped): {wide_math}"
+    assert not wide_math, (
+        f"display equations wider than the page (clipped): {wide_math}"
+    )
     raw = [s for s in ("\\begin{", "$$", "\\frac{") if s in text]
     assert not raw, f"raw LaTeX visible in the page text: {raw}"
-    assert stderr_boxes == 0, f"{stderr_boxes} stderr outputs (warnings) shown on the page"
+    assert stderr_boxes == 0, (
+        f"{stderr_boxes} stderr outputs (warnings) shown on the page"
+    )
     assert not visit.problems, "\n".join(visit.problems)
+    assert not layout, "\n".join(layout)
+
+
+@pytest.mark.parametrize("page_path", toc_pages())
+def test_page_fits_a_phone_screen(browser, page_path):
+    visit = PageVisit(browser, HTML / f"{page_path}.html", viewport=NARROW)
+    try:
+        wait_for_math(visit.page)
+        layout = narrow_problems(visit.page)
+    finally:
+        visit.close()
+    assert not layout, "\n".join(layout)
 
 
 def test_pages_with_equations_are_typeset(browser):
@@ -184,8 +220,13 @@ def test_pages_with_equations_are_typeset(browser):
 def test_search_works_offline(browser):
     visit = PageVisit(browser, HTML / "search.html")
     try:
-        visit.page.goto((HTML / "search.html").as_uri() + "?q=forget+gate", wait_until="load")
-        visit.page.wait_for_selector("#search-results ul.search li", timeout=20_000)
+        visit.page.goto(
+            (HTML / "search.html").as_uri() + "?q=forget+gate",
+            wait_until="load",
+        )
+        visit.page.wait_for_selector(
+            "#search-results ul.search li", timeout=20_000
+        )
         hits = visit.page.locator("#search-results ul.search li").count()
     finally:
         visit.close()

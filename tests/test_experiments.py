@@ -38,7 +38,9 @@ pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
 def _config(lr=1e-2, model="lstm", task="adding", **settings):
-    return sweep.run_config(task, model, 10, lr=lr, max_sequences=1000, **settings)
+    return sweep.run_config(
+        task, model, 10, lr=lr, max_sequences=1000, **settings
+    )
 
 
 def _record(lr, sequences, solved=True, model="lstm"):
@@ -54,23 +56,36 @@ def test_tuning_score_counts_sequences_and_penalises_an_unsolved_run():
     unsolved = tuning_score(config, {"solved": False, "sequences": 1000})
     assert unsolved == UNSOLVED_PENALTY * 1000 == 2000.0
     story = sweep.story_config("lstm")
-    assert tuning_score(story, {"loss": 1.25, "accuracy": 0.5}) == 1.25  # a language model
-    assert tuning_score(story, {"loss": 1.25, "val_ppl": 3.5}) == 1.25  # the held-out loss
+    assert (
+        tuning_score(story, {"loss": 1.25, "accuracy": 0.5}) == 1.25
+    )  # a language model
+    assert (
+        tuning_score(story, {"loss": 1.25, "val_ppl": 3.5}) == 1.25
+    )  # the held-out loss
 
 
 def test_tuned_rates_picks_the_lowest_median_and_flags_the_grid_edge():
     tuning = [
-        *(_record(1e-3, n) for n in (900, 800, 100)),  # median 800 (one lucky seed)
+        *(
+            _record(1e-3, n) for n in (900, 800, 100)
+        ),  # median 800 (one lucky seed)
         *(_record(3e-3, n) for n in (300, 400, 500)),  # median 400: the best
         *(_record(1e-2, n) for n in (600, 700, 650)),
         *(_record(3e-2, n, solved=False) for n in (1000, 1000, 1000)),
-        *(_record(1e-3, n, model="gru") for n in (100, 200, 300)),  # best at the edge
+        *(
+            _record(1e-3, n, model="gru") for n in (100, 200, 300)
+        ),  # best at the edge
         *(_record(1e-2, n, model="gru") for n in (500, 500, 500)),
     ]
     rates = tuned_rates(tuning)
     assert set(rates) == {("adding", "lstm"), ("adding", "gru")}
     lstm = rates["adding", "lstm"]
-    assert lstm["scores"] == {1e-3: 800.0, 3e-3: 400.0, 1e-2: 650.0, 3e-2: 2000.0}
+    assert lstm["scores"] == {
+        1e-3: 800.0,
+        3e-3: 400.0,
+        1e-2: 650.0,
+        3e-2: 2000.0,
+    }
     assert lstm["best"] == 3e-3 and not lstm["edge"]
     gru = rates["adding", "gru"]
     assert gru["best"] == 1e-3 and gru["edge"]
@@ -94,15 +109,25 @@ def test_spread_prints_the_median_and_the_range():
 
 def test_verdict_needs_four_of_five_seeds():
     assert SOLVED_IF == 4 and len(SEEDS) == 5
-    runs = lambda k: [{"config": {}, "metrics": {"solved": i < k}} for i in range(5)]  # noqa: E731
+
+    def runs(k):
+        return [{"config": {}, "metrics": {"solved": i < k}} for i in range(5)]
+
     assert verdict(runs(5)) and verdict(runs(4))
     assert not verdict(runs(3)) and not verdict(runs(0))
-    strict = [{"config": {}, "metrics": {"solved": True, "strict_solved": i < 3}} for i in range(5)]
+    strict = [
+        {"config": {}, "metrics": {"solved": True, "strict_solved": i < 3}}
+        for i in range(5)
+    ]
     assert verdict(strict) and not verdict(strict, key="strict_solved")
 
 
 def test_select_keeps_the_records_whose_config_matches():
-    records = [_record(1e-3, 1), _record(1e-2, 2), _record(1e-2, 3, model="gru")]
+    records = [
+        _record(1e-3, 1),
+        _record(1e-2, 2),
+        _record(1e-2, 3, model="gru"),
+    ]
     assert select(records, lr=1e-2) == records[1:]
     assert select(records, lr=1e-2, model="gru") == records[2:]
     assert select(records) == records and select(records, model="rnn") == []
@@ -119,12 +144,16 @@ def test_the_grids_use_the_protocols_seeds_and_starts():
     tuning = experiments.long_lag_tuning()
     assert {c["seed"] for c in tuning} == set(TUNE_SEEDS)
     assert {c["lr"] for c in tuning} == set(LR_GRID)
-    assert all(c["strict_n_val"] is None for c in tuning)  # tuned on the book's rule only
+    assert all(
+        c["strict_n_val"] is None for c in tuning
+    )  # tuned on the book's rule only
     assert all(c["update_bias"] == 3.0 for c in tuning if c["model"] == "gru")
     assert all(c["orthogonal"] for c in tuning if c["model"] == "rnn")
     rates = {key: 1e-2 for key in {(c["task"], c["model"]) for c in tuning}}
     runs = experiments.long_lag_runs(rates)
-    assert {c["seed"] for c in runs} == set(SEEDS) and {c["lr"] for c in runs} == {1e-2}
+    assert {c["seed"] for c in runs} == set(SEEDS) and {
+        c["lr"] for c in runs
+    } == {1e-2}
     assert {c["strict_n_val"] for c in runs if c["task"] == "adding"} == {2000}
 
 
@@ -136,14 +165,18 @@ def package_copy(tmp_path, monkeypatch):
     """A copy of tasks.py in a folder that code_hash takes for the package's."""
     source = Path(experiments.__file__).with_name("tasks.py")
     shutil.copy(source, tmp_path / "tasks.py")
-    monkeypatch.setattr(experiments, "__file__", str(tmp_path / "experiments.py"))
+    monkeypatch.setattr(
+        experiments, "__file__", str(tmp_path / "experiments.py")
+    )
     return tmp_path / "tasks.py"
 
 
 def test_code_hash_is_stable_and_reads_the_packages_modules():
     first = code_hash(["tasks", "sweep"])
     assert first == code_hash(("tasks", "sweep")) and len(first) == 16
-    assert code_hash(["tasks"]) != first and code_hash(["sweep", "tasks"]) != first
+    assert (
+        code_hash(["tasks"]) != first and code_hash(["sweep", "tasks"]) != first
+    )
 
 
 def test_code_hash_ignores_docstrings_and_comments_but_not_code(package_copy):
@@ -161,13 +194,19 @@ def test_code_hash_ignores_docstrings_and_comments_but_not_code(package_copy):
     function_doc = '    """Draw ``n`` strings of the embedded Reber grammar'
     assert function_doc in text
     package_copy.write_text(
-        text.replace(function_doc, '    """Draw n strings (an edited docstring).\n\n   ', 1),
+        text.replace(
+            function_doc,
+            '    """Draw n strings (an edited docstring).\n\n   ',
+            1,
+        ),
         encoding="utf-8",
     )
     assert code_hash(["tasks"]) == before
     package_copy.write_text(text + "\nANSWER = 42\n", encoding="utf-8")
     assert code_hash(["tasks"]) != before
-    package_copy.write_text(text.replace("rng.integers(2)", "rng.integers(0, 2)", 1), "utf-8")
+    package_copy.write_text(
+        text.replace("rng.integers(2)", "rng.integers(0, 2)", 1), "utf-8"
+    )
     assert code_hash(["tasks"]) != before
 
 
@@ -179,7 +218,9 @@ def test_code_hash_ignores_layout_but_not_code(package_copy):
     wrapped = "from lstm_tutorial import (\n    checks,\n)"
     package_copy.write_text(text.replace(line, wrapped, 1), encoding="utf-8")
     assert code_hash(["tasks"]) == before
-    package_copy.write_text(text.replace(line, "from lstm_tutorial import checks as c", 1), "utf-8")
+    package_copy.write_text(
+        text.replace(line, "from lstm_tutorial import checks as c", 1), "utf-8"
+    )
     assert code_hash(["tasks"]) != before
 
 
@@ -188,7 +229,9 @@ def test_code_hash_text_of_f_strings_is_the_same_however_the_parser_splits_them(
         values=[
             ast.Constant(value="a"),
             ast.Constant(value="b"),
-            ast.FormattedValue(value=ast.Name(id="x", ctx=ast.Load()), conversion=-1),
+            ast.FormattedValue(
+                value=ast.Name(id="x", ctx=ast.Load()), conversion=-1
+            ),
             ast.Constant(value=""),
         ]
     )
@@ -202,9 +245,17 @@ def test_code_hash_text_of_f_strings_is_the_same_however_the_parser_splits_them(
 
 
 def _tiny_configs():
-    settings = {"hidden_size": 4, "batch_size": 8, "eval_every": 16, "max_sequences": 32}
+    settings = {
+        "hidden_size": 4,
+        "batch_size": 8,
+        "eval_every": 16,
+        "max_sequences": 32,
+    }
     return [
-        sweep.run_config("adding", "lstm", 4, seed, lr=1e-2, n_val=8, **settings) for seed in (0, 1)
+        sweep.run_config(
+            "adding", "lstm", 4, seed, lr=1e-2, n_val=8, **settings
+        )
+        for seed in (0, 1)
     ]
 
 
@@ -223,17 +274,27 @@ def counted(monkeypatch):
     return calls
 
 
-def test_run_configs_caches_every_run_and_reads_the_cache_back(tmp_path, counted):
+def test_run_configs_caches_every_run_and_reads_the_cache_back(
+    tmp_path, counted
+):
     lines = []
-    first = run_configs(_tiny_configs(), jobs=1, cache_dir=tmp_path, log=lines.append)
+    first = run_configs(
+        _tiny_configs(), jobs=1, cache_dir=tmp_path, log=lines.append
+    )
     assert counted == [0, 1] and len(list(tmp_path.glob("*.json"))) == 2
     assert [r["config"] for r in first] == _tiny_configs()
-    assert all("_seconds" not in r["metrics"] and r["seconds"] >= 0 for r in first)
+    assert all(
+        "_seconds" not in r["metrics"] and r["seconds"] >= 0 for r in first
+    )
     assert "2 runs: 0 cached, 2 to run" in lines[0]
     lines.clear()
-    second = run_configs(_tiny_configs(), jobs=1, cache_dir=tmp_path, log=lines.append)
+    second = run_configs(
+        _tiny_configs(), jobs=1, cache_dir=tmp_path, log=lines.append
+    )
     assert counted == [0, 1]  # nothing trained again
-    assert second == first and lines == ["2 runs: 2 cached, 0 to run on 1 processes"]
+    assert second == first and lines == [
+        "2 runs: 2 cached, 0 to run on 1 processes"
+    ]
 
 
 def test_a_damaged_cache_file_is_reported_and_its_run_redone(tmp_path, counted):
@@ -241,11 +302,18 @@ def test_a_damaged_cache_file_is_reported_and_its_run_redone(tmp_path, counted):
     damaged = sorted(tmp_path.glob("*.json"))[0]
     damaged.write_bytes(damaged.read_bytes()[:-20])
     lines = []
-    again = run_configs(_tiny_configs(), jobs=1, cache_dir=tmp_path, log=lines.append)
+    again = run_configs(
+        _tiny_configs(), jobs=1, cache_dir=tmp_path, log=lines.append
+    )
     assert len(counted) == 3  # one run redone
     assert any(damaged.name in line for line in lines), lines
-    timeless = lambda r: {k: v for k, v in r["metrics"].items() if "seconds" not in k}  # noqa: E731
-    assert list(map(timeless, again)) == list(map(timeless, first))  # seeded: the same run
+
+    def timeless(r):
+        return {k: v for k, v in r["metrics"].items() if "seconds" not in k}
+
+    assert list(map(timeless, again)) == list(
+        map(timeless, first)
+    )  # seeded: the same run
     assert json.loads(damaged.read_text())  # rewritten whole
 
 
@@ -253,9 +321,17 @@ def test_a_damaged_cache_file_is_reported_and_its_run_redone(tmp_path, counted):
 
 
 def _write_records(folder: Path, name: str = "tiny", **changes) -> Path:
-    content = {"group": name, "modules": ["tasks"], "code_hash": code_hash(["tasks"])}
+    content = {
+        "group": name,
+        "modules": ["tasks"],
+        "code_hash": code_hash(["tasks"]),
+    }
     content |= {"tuning": [], "runs": []} | changes
-    record = {"format": experiments.RECORDS_FORMAT, **content, "digest": digest(content)}
+    record = {
+        "format": experiments.RECORDS_FORMAT,
+        **content,
+        "digest": digest(content),
+    }
     path = folder / f"{name}.json"
     write_json(path, record)
     return path
@@ -286,10 +362,17 @@ def test_load_records_checks_the_file(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "argv, message",
-    [(["--jobs", "0"], "--jobs must be at least 1"), (["--only", "bogus"], "invalid choice")],
+    [
+        (["--jobs", "0"], "--jobs must be at least 1"),
+        (["--only", "bogus"], "invalid choice"),
+    ],
 )
-def test_the_command_refuses_bad_arguments_before_running(argv, message, capsys, monkeypatch):
-    monkeypatch.setattr(experiments, "run_group", lambda *a, **k: pytest.fail("ran a group"))
+def test_the_command_refuses_bad_arguments_before_running(
+    argv, message, capsys, monkeypatch
+):
+    monkeypatch.setattr(
+        experiments, "run_group", lambda *a, **k: pytest.fail("ran a group")
+    )
     with pytest.raises(SystemExit) as info:
         experiments.main(argv)
     assert info.value.code == 2
@@ -302,30 +385,50 @@ def test_the_command_refuses_bad_arguments_before_running(argv, message, capsys,
 @pytest.mark.parametrize("cell", ["gru", "rnn"])
 def test_story_sizes_match_the_lstms_weight_count(cell):
     E = story_experiments.EMBED
-    reference = count_parameters(make_recurrent("lstm", E, story_experiments.LSTM_HIDDEN))
-    n = count_parameters(make_recurrent(cell, E, story_experiments.story_size(cell)))
+    reference = count_parameters(
+        make_recurrent("lstm", E, story_experiments.LSTM_HIDDEN)
+    )
+    n = count_parameters(
+        make_recurrent(cell, E, story_experiments.story_size(cell))
+    )
     assert abs(n - reference) / reference < 0.01, (cell, n, reference)
     assert story_experiments.story_size("lstm") == story_experiments.LSTM_HIDDEN
 
 
 def test_story_run_config_is_checked_whole():
-    config = story_experiments.story_run_config("gru", 3, 1e-2, **story_experiments.HARD)
+    config = story_experiments.story_run_config(
+        "gru", 3, 1e-2, **story_experiments.HARD
+    )
     assert config["task"] == "story_lm" and config["seed"] == 3
     assert config["hidden_size"] == story_experiments.story_size("gru")
-    assert story_experiments.story_run_config("rnn", 0, 1e-2)["keep_bias"] == 0.0
-    with pytest.raises(ValueError, match="attractors must be at most min_distance"):
-        story_experiments.story_run_config("lstm", 0, 1e-2, min_distance=1, attractors=2)
-    with pytest.raises(ValueError, match="min_distance must be at most max_distance"):
-        story_experiments.story_run_config("lstm", 0, 1e-2, min_distance=5, max_distance=3)
+    assert (
+        story_experiments.story_run_config("rnn", 0, 1e-2)["keep_bias"] == 0.0
+    )
+    with pytest.raises(
+        ValueError, match="attractors must be at most min_distance"
+    ):
+        story_experiments.story_run_config(
+            "lstm", 0, 1e-2, min_distance=1, attractors=2
+        )
+    with pytest.raises(
+        ValueError, match="min_distance must be at most max_distance"
+    ):
+        story_experiments.story_run_config(
+            "lstm", 0, 1e-2, min_distance=5, max_distance=3
+        )
 
 
 def test_held_out_stories_cover_every_distance_of_the_config():
     from lstm_tutorial.word_lm import StoryLMConfig
 
-    config = StoryLMConfig(min_distance=1, max_distance=3, distractor=True, attractors=1)
+    config = StoryLMConfig(
+        min_distance=1, max_distance=3, distractor=True, attractors=1
+    )
     held_out = story_experiments.test_stories(config)
     per = story_experiments.TEST_PER_DISTANCE
     assert len(held_out) == 3 * per
-    assert [s.distance for s in held_out] == [d for d in (1, 2, 3) for _ in range(per)]
+    assert [s.distance for s in held_out] == [
+        d for d in (1, 2, 3) for _ in range(per)
+    ]
     again = story_experiments.test_stories(config)
     assert [s.tokens for s in again] == [s.tokens for s in held_out]

@@ -58,17 +58,29 @@ def test_agreement_probe_points_at_the_verb_that_agrees_with_the_subject():
         subject = story.tokens[probe.antecedent]
         assert subject == ("They" if story.plural else "It")
         assert story.tokens[probe.position] == probe.correct
-        forms = {(a.verb_plural, a.verb_singular) for a in DEFAULT_VOCAB.animals}
-        pair = (probe.correct, probe.wrong[0]) if story.plural else (probe.wrong[0], probe.correct)
+        forms = {
+            (a.verb_plural, a.verb_singular) for a in DEFAULT_VOCAB.animals
+        }
+        pair = (
+            (probe.correct, probe.wrong[0])
+            if story.plural
+            else (probe.wrong[0], probe.correct)
+        )
         assert pair in forms and len(probe.wrong) == 1
-        assert story.tokens[probe.antecedent + 1 : probe.position] == story.fillers
+        assert (
+            story.tokens[probe.antecedent + 1 : probe.position] == story.fillers
+        )
         assert probe.gap == story.distance + 1
 
 
 def test_recall_probe_needs_the_name_from_the_naming_sentence_and_nothing_else():
     for story in generate_stories(200, range(12), seed=4):
         probe = story.recall
-        assert story.tokens[probe.antecedent] == story.tokens[probe.position] == story.name
+        assert (
+            story.tokens[probe.antecedent]
+            == story.tokens[probe.position]
+            == story.name
+        )
         assert probe.correct == story.name
         assert set(probe.wrong) == set(DEFAULT_VOCAB.pet_names) - {story.name}
         # the name occurs exactly twice: where it is given and where it is recalled
@@ -112,7 +124,9 @@ def test_plural_can_be_forced():
     assert not generate_story(rng, 2, plural=False).plural
 
 
-@pytest.mark.parametrize("distance", [-1, DEFAULT_VOCAB.max_distance + 1, 2.5, "3", True])
+@pytest.mark.parametrize(
+    "distance", [-1, DEFAULT_VOCAB.max_distance + 1, 2.5, "3", True]
+)
 def test_a_distance_the_generator_cannot_produce_is_refused(distance):
     with pytest.raises(ValueError, match="distance"):
         generate_story(np.random.default_rng(0), distance)
@@ -193,7 +207,9 @@ def test_a_previous_word_model_agrees_only_without_fillers_and_never_recalls():
     table = accuracy_by_distance(bigram_scores(train, test))
     assert table["distance"].tolist() == list(range(6))
     assert table["agreement"][0] == 1.0  # "It" is the previous word: easy
-    assert np.all(np.abs(table["agreement"][1:] - 0.5) < 0.12)  # a filler is: a coin toss
+    assert np.all(
+        np.abs(table["agreement"][1:] - 0.5) < 0.12
+    )  # a filler is: a coin toss
     assert np.all(table["recall"] < 0.3)  # "called" says nothing about the name
     with pytest.raises(ValueError, match="at least one"):
         bigram_scores([], test)
@@ -204,14 +220,25 @@ def test_accuracy_by_distance_checks_its_input():
         {"distance": np.array([2, 0, 2]), "agreement": np.array([1, 0, 0]),
          "recall": np.array([True, True, False])}
     )  # fmt: skip
-    assert table["distance"].tolist() == [0, 2] and table["count"].tolist() == [1, 2]
-    assert table["agreement"].tolist() == [0.0, 0.5] and table["recall"].tolist() == [1.0, 0.5]
+    assert table["distance"].tolist() == [0, 2] and table["count"].tolist() == [
+        1,
+        2,
+    ]
+    assert table["agreement"].tolist() == [0.0, 0.5] and table[
+        "recall"
+    ].tolist() == [1.0, 0.5]
     with pytest.raises(ValueError, match="shape"):
         accuracy_by_distance(
-            {"distance": np.zeros(3, int), "agreement": np.zeros(2), "recall": np.zeros(3)}
+            {
+                "distance": np.zeros(3, int),
+                "agreement": np.zeros(2),
+                "recall": np.zeros(3),
+            }
         )
     with pytest.raises(ValueError, match="must not be empty"):
-        accuracy_by_distance({"distance": np.zeros(0, int), "agreement": [], "recall": []})
+        accuracy_by_distance(
+            {"distance": np.zeros(0, int), "agreement": [], "recall": []}
+        )
 
 
 def test_plot_probes_draws_every_word_and_both_arcs():
@@ -222,7 +249,9 @@ def test_plot_probes_draws_every_word_and_both_arcs():
 
     story = generate_story(np.random.default_rng(1), 3)
     ax = plot_probes(story)
-    texts = [t.get_text() for t in ax.texts if t.get_text()]  # arrows have no text
+    texts = [
+        t.get_text() for t in ax.texts if t.get_text()
+    ]  # arrows have no text
     assert texts[: len(story.tokens)] == list(story.tokens)
     assert texts[len(story.tokens) :] == ["agreement: gap 4", "recall: gap 12"]
     assert len(ax.patches) == 2
@@ -233,14 +262,26 @@ def test_plot_probes_draws_every_word_and_both_arcs():
 
 #: Tokens the generator gave before distractors and attractors existed: they must not change.
 PINNED = {
-    (0, 3): "Paul gave Tom two kittens . They named one Luna . They tiny small fluffy purr . "
+    (
+        0,
+        3,
+    ): "Paul gave Tom two kittens . They named one Luna . They tiny small fluffy purr . "
     "One kitten is called Luna .",
     (0, 0): "Anna gave Tom two ducklings . They named one Milo . They quack . "
     "One duckling is called Milo .",
-    (1, 3): "Anna gave Lisa a puppy . They named it Max . It warm silly friendly barks . "
+    (
+        1,
+        3,
+    ): "Anna gave Lisa a puppy . They named it Max . It warm silly friendly barks . "
     "The puppy is called Max .",
-    (1, 0): "Lisa gave Mary a kitten . They named it Milo . It purrs . The kitten is called Milo .",
-    (2, 3): "John gave Mary two kittens . They named one Daisy . They gentle clever tiny purr . "
+    (
+        1,
+        0,
+    ): "Lisa gave Mary a kitten . They named it Milo . It purrs . The kitten is called Milo .",
+    (
+        2,
+        3,
+    ): "John gave Mary two kittens . They named one Daisy . They gentle clever tiny purr . "
     "One kitten is called Daisy .",
     (2, 0): "Lisa gave Mary two puppies . They named one Coco . They bark . "
     "One puppy is called Coco .",
@@ -257,25 +298,43 @@ def test_the_plain_stories_are_exactly_those_of_before():
     for seed in (0, 1, 2):
         rng = np.random.default_rng(seed)
         for distance in (3, 0):
-            story = generate_story(rng, distance, distractor=False, attractors=0)
+            story = generate_story(
+                rng, distance, distractor=False, attractors=0
+            )
             assert " ".join(story.tokens) == PINNED[seed, distance]
-            assert story.names == (story.name,) and story.target == 0 and story.attractors == ()
-    stories = generate_stories(3, range(5), seed=11, distractor=False, attractors=0)
+            assert (
+                story.names == (story.name,)
+                and story.target == 0
+                and story.attractors == ()
+            )
+    stories = generate_stories(
+        3, range(5), seed=11, distractor=False, attractors=0
+    )
     assert [" ".join(s.tokens) for s in stories] == PINNED_STORIES
 
 
 def test_the_new_draws_come_after_the_old_ones():
     for seed in range(30):
         plain = generate_story(np.random.default_rng(seed), 6)
-        both = generate_story(np.random.default_rng(seed), 6, distractor=True, attractors=2)
-        assert both.tokens[:11] == plain.tokens[:11]  # the first animal is the same
-        with_attractors = generate_story(np.random.default_rng(seed), 6, attractors=2)
+        both = generate_story(
+            np.random.default_rng(seed), 6, distractor=True, attractors=2
+        )
+        assert (
+            both.tokens[:11] == plain.tokens[:11]
+        )  # the first animal is the same
+        with_attractors = generate_story(
+            np.random.default_rng(seed), 6, attractors=2
+        )
         changed = [
             k
-            for k, (a, b) in enumerate(zip(plain.tokens, with_attractors.tokens, strict=True))
+            for k, (a, b) in enumerate(
+                zip(plain.tokens, with_attractors.tokens, strict=True)
+            )
             if a != b
         ]
-        assert changed == list(with_attractors.attractors)  # only the k slots are replaced
+        assert changed == list(
+            with_attractors.attractors
+        )  # only the k slots are replaced
         assert set(plain.fillers) >= set(with_attractors.fillers)
 
 
@@ -283,14 +342,19 @@ def test_a_distractor_introduces_a_second_animal_and_asks_about_one_of_the_two()
     stories = generate_stories(400, range(6), seed=12, distractor=True)
     for story in stories:
         first, second = story.tokens[4], story.tokens[15]
-        species = {w: a for a in DEFAULT_VOCAB.animals for w in (a.singular, a.plural)}
+        species = {
+            w: a for a in DEFAULT_VOCAB.animals for w in (a.singular, a.plural)
+        }
         assert species[first] != species[second]
         assert story.tokens[11:17][1] == "gave" and story.tokens[17:20] == (
             "They",
             "named",
             story.tokens[19],
         )
-        assert len(set(story.names)) == 2 and story.name == story.names[story.target]
+        assert (
+            len(set(story.names)) == 2
+            and story.name == story.names[story.target]
+        )
         assert story.tokens[story.recall.antecedent] == story.name
         assert story.recall.antecedent == (9, 20)[story.target]
         target = species[(first, second)[story.target]]
@@ -298,11 +362,17 @@ def test_a_distractor_introduces_a_second_animal_and_asks_about_one_of_the_two()
             target.verb_plural if story.plural else target.verb_singular
         )
         assert story.tokens[story.recall.position - 3] == target.singular
-        assert set(story.recall.wrong) == set(DEFAULT_VOCAB.pet_names) - {story.name}
-        assert story.tokens[story.agreement.antecedent] == ("They" if story.plural else "It")
+        assert set(story.recall.wrong) == set(DEFAULT_VOCAB.pet_names) - {
+            story.name
+        }
+        assert story.tokens[story.agreement.antecedent] == (
+            "They" if story.plural else "It"
+        )
     assert 0.4 < np.mean([s.target for s in stories]) < 0.6
     numbers = [(s.tokens[3] == "two", s.tokens[14] == "two") for s in stories]
-    assert 0.4 < np.mean([a != b for a, b in numbers]) < 0.6  # numbers drawn independently
+    assert (
+        0.4 < np.mean([a != b for a, b in numbers]) < 0.6
+    )  # numbers drawn independently
 
 
 def test_attractors_are_animal_nouns_of_the_other_number_between_subject_and_verb():
@@ -310,9 +380,15 @@ def test_attractors_are_animal_nouns_of_the_other_number_between_subject_and_ver
     nouns |= {a.plural: True for a in DEFAULT_VOCAB.animals}
     for story in generate_stories(300, range(3, 8), seed=13, attractors=3):
         probe = story.agreement
-        assert len(story.attractors) == 3 and list(story.attractors) == sorted(story.attractors)
-        assert all(probe.antecedent < k < probe.position for k in story.attractors)
-        assert all(nouns[story.tokens[k]] != story.plural for k in story.attractors)
+        assert len(story.attractors) == 3 and list(story.attractors) == sorted(
+            story.attractors
+        )
+        assert all(
+            probe.antecedent < k < probe.position for k in story.attractors
+        )
+        assert all(
+            nouns[story.tokens[k]] != story.plural for k in story.attractors
+        )
         between = story.tokens[probe.antecedent + 1 : probe.position]
         assert tuple(w for w in between if w not in nouns) == story.fillers
         assert story.distance == len(between) == len(story.fillers) + 3
@@ -320,11 +396,15 @@ def test_attractors_are_animal_nouns_of_the_other_number_between_subject_and_ver
 
 def test_bad_distractor_and_attractor_options_are_refused():
     rng = np.random.default_rng(0)
-    with pytest.raises(ValueError, match="attractors must be at most the distance 2"):
+    with pytest.raises(
+        ValueError, match="attractors must be at most the distance 2"
+    ):
         generate_story(rng, 2, attractors=3)
     with pytest.raises(ValueError, match="attractors"):
         generate_stories(5, [1, 4], attractors=2)
-    one_animal = StoryVocab(animals=(Animal("lamb", "lambs", "bleats", "bleat"),))
+    one_animal = StoryVocab(
+        animals=(Animal("lamb", "lambs", "bleats", "bleat"),)
+    )
     with pytest.raises(ValueError, match="distractor.*2 animals"):
         generate_story(rng, 2, vocab=one_animal, distractor=True)
     with pytest.raises(TypeError, match="distractor"):
@@ -332,7 +412,9 @@ def test_bad_distractor_and_attractor_options_are_refused():
     with pytest.raises(TypeError, match="attractors"):
         generate_stories(5, 2, attractors=1.0)
     story = generate_story(rng, 3, attractors=1)
-    with pytest.raises(ValueError, match="Story.distance must be the number of filler words"):
+    with pytest.raises(
+        ValueError, match="Story.distance must be the number of filler words"
+    ):
         dataclasses.replace(story, attractors=())
     with pytest.raises(ValueError, match="Story.names"):
         dataclasses.replace(story, names=("Zed",))
@@ -343,7 +425,10 @@ def test_bad_distractor_and_attractor_options_are_refused():
 TINY = StoryVocab(
     people=("Ada", "Bob"),
     pet_names=("Pip", "Zed"),
-    animals=(Animal("lamb", "lambs", "bleats", "bleat"), Animal("calf", "calves", "moos", "moo")),
+    animals=(
+        Animal("lamb", "lambs", "bleats", "bleat"),
+        Animal("calf", "calves", "moos", "moo"),
+    ),
     fillers=("woolly", "white"),
 )
 
@@ -364,12 +449,22 @@ def test_log_prob_is_the_probability_of_the_tokens(distances, options):
     counts = Counter(s.tokens for s in stories)
     prob = {}
     for story in stories:
-        p = math.exp(story.log_prob) * distances.count(story.distance) / len(distances)
-        assert prob.setdefault(story.tokens, p) == p  # the same tokens, the same probability
+        p = (
+            math.exp(story.log_prob)
+            * distances.count(story.distance)
+            / len(distances)
+        )
+        assert (
+            prob.setdefault(story.tokens, p) == p
+        )  # the same tokens, the same probability
     for tokens, count in counts.items():
         p = prob[tokens]
-        assert abs(count / n - p) < 4 * math.sqrt(p * (1 - p) / n) + 1e-4, " ".join(tokens)
-    assert sum(prob.values()) == pytest.approx(1.0, abs=1e-9)  # every outcome was drawn
+        assert abs(count / n - p) < 4 * math.sqrt(p * (1 - p) / n) + 1e-4, (
+            " ".join(tokens)
+        )
+    assert sum(prob.values()) == pytest.approx(
+        1.0, abs=1e-9
+    )  # every outcome was drawn
 
 
 def test_best_perplexity_is_the_exponential_of_the_entropy_per_word():
@@ -382,20 +477,36 @@ def test_best_perplexity_is_the_exponential_of_the_entropy_per_word():
     stories = generate_stories(300, [0, 1], seed=15, vocab=vocab)
     # after the giver: the distance, the number, the receiver (1 of 2), the name: 1 bit each
     entropy = 4 * math.log(2) * len(stories)
-    words = sum(len(s.tokens) for s in stories)  # tokens[1:] and the end of the story
-    assert best_perplexity(stories, [0, 1], vocab=vocab) == pytest.approx(math.exp(entropy / words))
-    forgetting = best_perplexity(stories, [0, 1], vocab=vocab, remember_names=False)
-    assert forgetting == pytest.approx(math.exp((entropy + math.log(2) * len(stories)) / words))
+    words = sum(
+        len(s.tokens) for s in stories
+    )  # tokens[1:] and the end of the story
+    assert best_perplexity(stories, [0, 1], vocab=vocab) == pytest.approx(
+        math.exp(entropy / words)
+    )
+    forgetting = best_perplexity(
+        stories, [0, 1], vocab=vocab, remember_names=False
+    )
+    assert forgetting == pytest.approx(
+        math.exp((entropy + math.log(2) * len(stories)) / words)
+    )
     assert best_perplexity(stories, range(2), vocab=vocab) == pytest.approx(
         math.exp(entropy / words)
     )
     plain = generate_stories(200, range(5), seed=16)
-    assert best_perplexity(plain, range(5)) < best_perplexity(plain, range(5), remember_names=False)
+    assert best_perplexity(plain, range(5)) < best_perplexity(
+        plain, range(5), remember_names=False
+    )
     one = next(s for s in stories if s.distance == 1)
-    with pytest.raises(ValueError, match=r"stories\[0\].distance 1 is not among"):
+    with pytest.raises(
+        ValueError, match=r"stories\[0\].distance 1 is not among"
+    ):
         best_perplexity([one], 0, vocab=vocab)
     with pytest.raises(ValueError, match="log_prob"):
-        best_perplexity([dataclasses.replace(stories[0], log_prob=None)], [0, 1], vocab=vocab)
+        best_perplexity(
+            [dataclasses.replace(stories[0], log_prob=None)],
+            [0, 1],
+            vocab=vocab,
+        )
 
 
 # -------------------------------------------------------------------------- shortcuts
@@ -403,7 +514,8 @@ def test_best_perplexity_is_the_exponential_of_the_entropy_per_word():
 
 def _rates(scores):
     return {
-        m: {k: None if v is None else v.mean() for k, v in d.items()} for m, d in scores.items()
+        m: {k: None if v is None else v.mean() for k, v in d.items()}
+        for m, d in scores.items()
     }
 
 
@@ -411,7 +523,10 @@ def test_copying_a_name_recalls_every_plain_story_and_half_of_those_with_a_distr
     plain = _rates(shortcut_scores(generate_stories(500, range(6), seed=17),
                                    generate_stories(300, range(6), seed=18)))  # fmt: skip
     assert plain["first name"]["recall"] == plain["last name"]["recall"] == 1.0
-    assert plain["first name"]["agreement"] is None and plain["last number word"]["recall"] is None
+    assert (
+        plain["first name"]["agreement"] is None
+        and plain["last number word"]["recall"] is None
+    )
     assert plain["last number word"]["agreement"] == 1.0
     assert 0.4 < plain["majority"]["agreement"] < 0.6
     train = generate_stories(1000, range(6), seed=19, distractor=True)
@@ -420,21 +535,32 @@ def test_copying_a_name_recalls_every_plain_story_and_half_of_those_with_a_distr
     twisted = _rates(scores)
     for method in ("first name", "last name"):
         assert 0.4 < twisted[method]["recall"] < 0.6
-    assert (scores["first name"]["recall"] == np.array([s.target == 0 for s in test])).all()
+    assert (
+        scores["first name"]["recall"]
+        == np.array([s.target == 0 for s in test])
+    ).all()
     assert 0.38 < twisted["bag of words"]["recall"] < 0.62
-    assert twisted["last number word"]["agreement"] == 1.0  # no attractors: the pronoun
+    assert (
+        twisted["last number word"]["agreement"] == 1.0
+    )  # no attractors: the pronoun
     assert 0.4 < twisted["majority"]["agreement"] < 0.6
     bigram = bigram_scores(train, test)
     assert (scores["bigram"]["recall"] == bigram["recall"]).all()
     assert (scores["bigram"]["agreement"] == bigram["agreement"]).all()
-    assert all(v is None or v.shape == (len(test),) for d in scores.values() for v in d.values())
+    assert all(
+        v is None or v.shape == (len(test),)
+        for d in scores.values()
+        for v in d.values()
+    )
 
 
 def test_an_attractor_before_the_verb_fools_the_last_number_word():
     train = generate_stories(300, range(1, 6), seed=21, attractors=1)
     test = generate_stories(300, range(1, 6), seed=22, attractors=1)
     last = shortcut_scores(train, test)["last number word"]["agreement"]
-    before_verb = np.array([s.attractors[-1] == s.agreement.position - 1 for s in test])
+    before_verb = np.array(
+        [s.attractors[-1] == s.agreement.position - 1 for s in test]
+    )
     assert before_verb.sum() > 30
     assert not last[before_verb].any()
     assert not last.any()  # the nearest number word is always the attractor

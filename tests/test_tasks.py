@@ -51,14 +51,20 @@ def test_adding_follows_the_rules_of_the_paper(T):
     assert np.all(np.abs(values) <= 1.0)
     marked = markers == 1.0
     assert np.all(marked.sum(axis=1) == 2)
-    positions = np.argwhere(marked)[:, 1].reshape(-1, 2)  # (n, 2), sorted per row
-    assert np.all(positions[:, 0] < min(10, T // 2))  # one mark among the first ten steps
+    positions = np.argwhere(marked)[:, 1].reshape(
+        -1, 2
+    )  # (n, 2), sorted per row
+    assert np.all(
+        positions[:, 0] < min(10, T // 2)
+    )  # one mark among the first ten steps
     assert np.all(positions[:, 1] < T // 2)  # the other in the first half
     for k, length in enumerate(batch.lengths):
         assert markers[k, length - 1] == -1.0  # the last step
         assert markers[k, 0] in (-1.0, 1.0)  # the first step: -1 unless marked
         assert np.all(batch.x[k, length:] == 0.0)  # padding
-        assert np.all(markers[k, 1 : length - 1][~marked[k, 1 : length - 1]] == 0.0)
+        assert np.all(
+            markers[k, 1 : length - 1][~marked[k, 1 : length - 1]] == 0.0
+        )
     # A marked first step counts as 0.
     first_marked = marked[:, 0]
     assert first_marked.any() and np.all(values[first_marked, 0] == 0.0)
@@ -74,8 +80,12 @@ def test_adding_target_is_half_plus_a_quarter_of_the_marked_sum():
 
 def test_adding_correct_uses_the_papers_tolerance():
     target = np.array([0.5, 0.5, 0.5])
-    prediction = target + np.array([0.0, ADDING_TOLERANCE - 1e-6, ADDING_TOLERANCE + 1e-6])
-    np.testing.assert_array_equal(adding_correct(prediction, target), [True, True, False])
+    prediction = target + np.array(
+        [0.0, ADDING_TOLERANCE - 1e-6, ADDING_TOLERANCE + 1e-6]
+    )
+    np.testing.assert_array_equal(
+        adding_correct(prediction, target), [True, True, False]
+    )
     assert ADDING_TOLERANCE == 0.04
     with pytest.raises(ValueError, match="shape"):
         adding_correct(np.zeros(3), np.zeros(4))
@@ -83,7 +93,12 @@ def test_adding_correct_uses_the_papers_tolerance():
 
 @pytest.mark.parametrize(
     "args, match",
-    [((0, 10), "n must be"), ((5, 3), "T must be"), ((5, 10.0), "T must be"), ((True, 10), "n")],
+    [
+        ((0, 10), "n must be"),
+        ((5, 3), "T must be"),
+        ((5, 10.0), "T must be"),
+        ((True, 10), "n"),
+    ],
 )
 def test_adding_rejects_bad_arguments(args, match):
     with pytest.raises(ValueError, match=match):
@@ -109,7 +124,9 @@ def test_reber_is_deterministic_and_valid():
     for string, legal in zip(*a, strict=True):
         assert is_embedded_reber(string)
         assert set(string) <= set(REBER_SYMBOLS)
-        assert string[1] == string[-2] and string[1] in "TP"  # the long-lag symbol
+        assert (
+            string[1] == string[-2] and string[1] in "TP"
+        )  # the long-lag symbol
         assert len(legal) == len(string) - 1
         for t, symbols in enumerate(legal):
             assert string[t + 1] in symbols  # what came next was legal
@@ -118,17 +135,28 @@ def test_reber_is_deterministic_and_valid():
 def test_reber_exclude_never_returns_an_excluded_string():
     train = embedded_reber(256, rng(0))
     plain = embedded_reber(256, rng(1))
-    assert set(plain.strings) & set(train.strings)  # short strings recur: the test is real
+    assert set(plain.strings) & set(
+        train.strings
+    )  # short strings recur: the test is real
     test = embedded_reber(256, rng(1), exclude=train.strings)
     assert not set(test.strings) & set(train.strings)
-    assert len(test.strings) == 256 and all(is_embedded_reber(s) for s in test.strings)
+    assert len(test.strings) == 256 and all(
+        is_embedded_reber(s) for s in test.strings
+    )
     assert test.legal_next == [reber_legal_next(s) for s in test.strings]
-    again = embedded_reber(256, rng(1), exclude=set(train.strings))  # any collection
+    again = embedded_reber(
+        256, rng(1), exclude=set(train.strings)
+    )  # any collection
     assert again.strings == test.strings  # deterministic for the same generator
-    assert embedded_reber(20, rng(2), exclude=()).strings == embedded_reber(20, rng(2)).strings
+    assert (
+        embedded_reber(20, rng(2), exclude=()).strings
+        == embedded_reber(20, rng(2)).strings
+    )
 
 
-@pytest.mark.parametrize("exclude", ["BTBTXSETE", b"BTBTXSETE", 3, None, ["BTBTXSETE", 3]])
+@pytest.mark.parametrize(
+    "exclude", ["BTBTXSETE", b"BTBTXSETE", 3, None, ["BTBTXSETE", 3]]
+)
 def test_reber_exclude_must_be_a_collection_of_strings(exclude):
     with pytest.raises(TypeError, match="exclude"):
         embedded_reber(2, rng(0), exclude=exclude)
@@ -139,7 +167,16 @@ def test_reber_legal_next_symbols_of_a_known_string():
     legal = reber_legal_next("BTBTXSETE")
     assert ["".join(sorted(s)) for s in legal] == expected
     legal = reber_legal_next("BPBPVVEPE")  # P branch, inner string BPVVE
-    assert ["".join(sorted(s)) for s in legal] == ["PT", "B", "PT", "TV", "PV", "E", "P", "E"]
+    assert ["".join(sorted(s)) for s in legal] == [
+        "PT",
+        "B",
+        "PT",
+        "TV",
+        "PV",
+        "E",
+        "P",
+        "E",
+    ]
 
 
 def test_plain_reber_strings_follow_the_grammar():
@@ -195,10 +232,16 @@ def test_encode_reber_shapes_and_contents():
         assert batch.lengths[k] == m
         decoded = "".join(REBER_SYMBOLS[i] for i in batch.x[k, :m].argmax(-1))
         assert decoded == string[:-1]
-        assert "".join(REBER_SYMBOLS[i] for i in batch.target[k, :m]) == string[1:]
-        assert np.all(batch.target[k, m:] == -100) and np.all(batch.x[k, m:] == 0)
+        assert (
+            "".join(REBER_SYMBOLS[i] for i in batch.target[k, :m]) == string[1:]
+        )
+        assert np.all(batch.target[k, m:] == -100) and np.all(
+            batch.x[k, m:] == 0
+        )
         for t in range(m):
-            legal = {REBER_SYMBOLS[i] for i in np.flatnonzero(batch.legal[k, t])}
+            legal = {
+                REBER_SYMBOLS[i] for i in np.flatnonzero(batch.legal[k, t])
+            }
             assert legal == set(sample.legal_next[k][t])
     with pytest.raises(ValueError):
         encode_reber([])
@@ -215,7 +258,8 @@ def test_reber_correct_needs_the_legal_symbols_on_top_at_every_step():
     wrong = int(np.flatnonzero(~batch.legal[2, t])[0])
     broken[2, t, wrong] = 2.0
     np.testing.assert_array_equal(
-        reber_correct(broken, batch.legal, batch.lengths), [True, True, False, True, True]
+        reber_correct(broken, batch.legal, batch.lengths),
+        [True, True, False, True, True],
     )
     # Scores after a string's end are ignored.
     padded = scores.copy()
@@ -249,7 +293,11 @@ def test_copy_memory_is_deterministic_with_the_papers_defaults():
 
 @pytest.mark.parametrize(
     "kwargs, match",
-    [({"T": 0}, "T must be"), ({"n_symbols": 0}, "n_symbols"), ({"length": 0}, "length")],
+    [
+        ({"T": 0}, "T must be"),
+        ({"n_symbols": 0}, "n_symbols"),
+        ({"length": 0}, "length"),
+    ],
 )
 def test_copy_memory_rejects_bad_arguments(kwargs, match):
     args = {"n": 2, "T": 10} | kwargs
@@ -262,6 +310,8 @@ def test_copy_correct_checks_the_last_symbols_only():
     predicted = batch.y.copy()
     predicted[0, 0] = 3  # a wrong blank is not scored
     predicted[1, -1] = 0  # a wrong symbol is
-    np.testing.assert_array_equal(copy_correct(predicted, batch.y, 2), [True, False, True])
+    np.testing.assert_array_equal(
+        copy_correct(predicted, batch.y, 2), [True, False, True]
+    )
     with pytest.raises(ValueError, match="shape"):
         copy_correct(predicted[:, :-1], batch.y, 2)

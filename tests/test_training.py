@@ -24,7 +24,9 @@ from lstm_tutorial.training import (
 )
 
 
-def regression_data(n_batches: int = 8, seed: int = 0) -> list[tuple[torch.Tensor, torch.Tensor]]:
+def regression_data(
+    n_batches: int = 8, seed: int = 0
+) -> list[tuple[torch.Tensor, torch.Tensor]]:
     """y = x @ w + noise, in batches of 16: a problem any small network learns."""
     g = torch.Generator().manual_seed(seed)
     w = torch.randn(3, 1, generator=g)
@@ -46,7 +48,13 @@ def small_model(seed: int = 0) -> nn.Module:
 
 
 def quiet_fit(model, data, **kwargs) -> History:
-    kwargs = {"loss": mse, "epochs": 5, "lr": 1e-2, "device": "cpu", "log": None} | kwargs
+    kwargs = {
+        "loss": mse,
+        "epochs": 5,
+        "lr": 1e-2,
+        "device": "cpu",
+        "log": None,
+    } | kwargs
     return fit(model, data, **kwargs)
 
 
@@ -64,8 +72,11 @@ def test_two_seeded_runs_give_identical_losses_and_weights():
     runs = []
     for _ in range(2):
         model = small_model(seed=3)
+
         # shuffled batch order draws from torch's generator, which fit seeds
-        shuffled = lambda epoch: [data[k] for k in torch.randperm(len(data)).tolist()]  # noqa: E731
+        def shuffled(epoch):
+            return [data[k] for k in torch.randperm(len(data)).tolist()]
+
         history = quiet_fit(model, shuffled, val=data[:2], seed=11)
         runs.append((history, model.state_dict()))
     (h1, s1), (h2, s2) = runs
@@ -75,8 +86,17 @@ def test_two_seeded_runs_give_identical_losses_and_weights():
 
 def test_a_huge_learning_rate_stops_training_with_advice():
     data = regression_data()
-    with pytest.raises(TrainingDiverged, match=r"diverged at epoch 1.*smaller learning rate"):
-        quiet_fit(small_model(), data, lr=1e4, epochs=20, optimizer=None, clip_norm=None)
+    with pytest.raises(
+        TrainingDiverged, match=r"diverged at epoch 1.*smaller learning rate"
+    ):
+        quiet_fit(
+            small_model(),
+            data,
+            lr=1e4,
+            epochs=20,
+            optimizer=None,
+            clip_norm=None,
+        )
 
 
 def test_a_nan_loss_stops_training_at_once():
@@ -87,7 +107,9 @@ def test_a_nan_loss_stops_training_at_once():
         value = mse(model, batch)
         return value * math.nan if len(calls) > 2 else value
 
-    with pytest.raises(TrainingDiverged, match="step 3: the loss is not a number"):
+    with pytest.raises(
+        TrainingDiverged, match="step 3: the loss is not a number"
+    ):
         quiet_fit(small_model(), regression_data(), loss=nan_after_two)
     assert isinstance(TrainingDiverged("x"), RuntimeError)
 
@@ -99,7 +121,9 @@ def test_an_exploding_loss_is_caught_before_it_becomes_infinite():
 
     explode.step = 0
     with pytest.raises(TrainingDiverged, match="above"):
-        quiet_fit(small_model(), regression_data(), loss=explode, optimizer=None)
+        quiet_fit(
+            small_model(), regression_data(), loss=explode, optimizer=None
+        )
 
 
 def test_gradients_are_clipped_to_the_given_norm():
@@ -107,9 +131,19 @@ def test_gradients_are_clipped_to_the_given_norm():
     batch = (torch.randn(16, 3) * 100, torch.randn(16, 1) * 100)  # a steep loss
     before = [p.detach().clone() for p in model.parameters()]
     sgd = torch.optim.SGD(model.parameters(), lr=1.0)
-    quiet_fit(model, [batch], epochs=1, optimizer=sgd, clip_norm=0.5, diverge_factor=None)
+    quiet_fit(
+        model,
+        [batch],
+        epochs=1,
+        optimizer=sgd,
+        clip_norm=0.5,
+        diverge_factor=None,
+    )
     step = torch.cat(
-        [(p.detach() - b).flatten() for p, b in zip(model.parameters(), before, strict=True)]
+        [
+            (p.detach() - b).flatten()
+            for p, b in zip(model.parameters(), before, strict=True)
+        ]
     )
     # SGD with lr 1 moves the weights by exactly the clipped gradient
     assert torch.linalg.vector_norm(step).item() == pytest.approx(0.5, rel=1e-4)
@@ -135,7 +169,11 @@ def test_batches_can_change_every_epoch_and_metrics_run_in_eval_mode():
 
     lines = []
     history = quiet_fit(
-        small_model(), curriculum, epochs=3, metrics={"acc": metric}, log=lines.append
+        small_model(),
+        curriculum,
+        epochs=3,
+        metrics={"acc": metric},
+        log=lines.append,
     )
     assert seen_epochs == [1, 2, 3] and modes == [False] * 3
     assert history.metrics == {"acc": [1.5, 1.5, 1.5]}
@@ -145,7 +183,13 @@ def test_batches_can_change_every_epoch_and_metrics_run_in_eval_mode():
 
 def test_log_every_prints_some_epochs_and_the_last():
     lines = []
-    quiet_fit(small_model(), regression_data(2), epochs=5, log=lines.append, log_every=2)
+    quiet_fit(
+        small_model(),
+        regression_data(2),
+        epochs=5,
+        log=lines.append,
+        log_every=2,
+    )
     assert [line.split()[1] for line in lines] == ["2/5", "4/5", "5/5"]
 
 
@@ -155,7 +199,9 @@ def test_a_schedule_scales_the_learning_rate_per_epoch():
     lrs = []
     quiet_fit(
         model,
-        lambda epoch: lrs.append(adam.param_groups[0]["lr"]) or regression_data(1),
+        lambda epoch: (
+            lrs.append(adam.param_groups[0]["lr"]) or regression_data(1)
+        ),
         epochs=3,
         optimizer=adam,
         schedule=lambda epoch: 0.5 ** (epoch - 1),
@@ -197,16 +243,26 @@ def test_checkpoint_round_trip_with_weights_only(tmp_path):
     model = small_model(seed=1)
     history = quiet_fit(model, regression_data(), epochs=2)
     path = save_checkpoint(
-        tmp_path / "m.pt", model, config={"hidden": 8, "lr": 0.01}, history=history
+        tmp_path / "m.pt",
+        model,
+        config={"hidden": 8, "lr": 0.01},
+        history=history,
     )
-    assert [p.name for p in tmp_path.iterdir()] == ["m.pt"]  # no temporary file left behind
+    assert [p.name for p in tmp_path.iterdir()] == [
+        "m.pt"
+    ]  # no temporary file left behind
 
-    raw = torch.load(path, weights_only=True)  # plain data only: the safe loader accepts it
+    raw = torch.load(
+        path, weights_only=True
+    )  # plain data only: the safe loader accepts it
     assert set(raw) == {"format", "state_dict", "config", "history"}
 
     fresh = small_model(seed=2)
     stored = load_checkpoint(path, fresh)
-    assert all(torch.equal(fresh.state_dict()[k], v) for k, v in model.state_dict().items())
+    assert all(
+        torch.equal(fresh.state_dict()[k], v)
+        for k, v in model.state_dict().items()
+    )
     assert stored["config"] == {"hidden": 8, "lr": 0.01}
     assert stored["history"] == history
 
@@ -225,9 +281,14 @@ def test_loading_a_wrong_file_is_refused(tmp_path):
 
 
 def test_config_key_depends_on_content_not_order():
-    assert config_key({"a": 1, "b": [2, 3]}) == config_key({"b": [2, 3], "a": 1})
+    assert config_key({"a": 1, "b": [2, 3]}) == config_key(
+        {"b": [2, 3], "a": 1}
+    )
     assert config_key({"a": 1}) != config_key({"a": 2})
-    assert checkpoint_path("lm", {"a": 1}, "/x").name == f"lm-{config_key({'a': 1})}.pt"
+    assert (
+        checkpoint_path("lm", {"a": 1}, "/x").name
+        == f"lm-{config_key({'a': 1})}.pt"
+    )
     with pytest.raises(ValueError, match="name"):
         checkpoint_path("../up", {"a": 1}, "/x")
 
@@ -236,7 +297,10 @@ def test_default_checkpoint_dir_can_be_overridden(monkeypatch, tmp_path):
     monkeypatch.setenv("LSTM_TUTORIAL_CHECKPOINTS", str(tmp_path))
     assert default_checkpoint_dir() == tmp_path
     monkeypatch.delenv("LSTM_TUTORIAL_CHECKPOINTS")
-    assert default_checkpoint_dir().parts[-2:] == ("part3_pytorch", "checkpoints")
+    assert default_checkpoint_dir().parts[-2:] == (
+        "part3_pytorch",
+        "checkpoints",
+    )
 
 
 def test_train_or_load_trains_once_then_loads_the_same_model(tmp_path):
@@ -248,22 +312,50 @@ def test_train_or_load_trains_once_then_loads_the_same_model(tmp_path):
 
     def train(model, device):
         calls.append(device)
-        return quiet_fit(model, regression_data(), epochs=config["epochs"], device=device)
+        return quiet_fit(
+            model, regression_data(), epochs=config["epochs"], device=device
+        )
 
     lines = []
     first, h1 = train_or_load(
-        "reg", config, build, train, directory=tmp_path, device="cpu", log=lines.append
+        "reg",
+        config,
+        build,
+        train,
+        directory=tmp_path,
+        device="cpu",
+        log=lines.append,
     )
     second, h2 = train_or_load(
-        "reg", config, build, train, directory=tmp_path, device="cpu", log=lines.append
+        "reg",
+        config,
+        build,
+        train,
+        directory=tmp_path,
+        device="cpu",
+        log=lines.append,
     )
     assert len(calls) == 1 and h1 == h2 and not second.training
-    assert all(torch.equal(first.state_dict()[k], v) for k, v in second.state_dict().items())
-    assert lines == [f"loaded {tmp_path.name}/{checkpoint_path('reg', config).name}"]
+    assert all(
+        torch.equal(first.state_dict()[k], v)
+        for k, v in second.state_dict().items()
+    )
+    assert lines == [
+        f"loaded {tmp_path.name}/{checkpoint_path('reg', config).name}"
+    ]
 
     # without the cache, training again gives the identical model
     third, h3 = train_or_load(
-        "reg", config, build, train, directory=tmp_path / "new", device="cpu", log=None
+        "reg",
+        config,
+        build,
+        train,
+        directory=tmp_path / "new",
+        device="cpu",
+        log=None,
     )
     assert h3.train_loss == h1.train_loss
-    assert all(torch.equal(first.state_dict()[k], v) for k, v in third.state_dict().items())
+    assert all(
+        torch.equal(first.state_dict()[k], v)
+        for k, v in third.state_dict().items()
+    )

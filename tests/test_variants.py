@@ -24,12 +24,17 @@ from lstm_tutorial.variants import (
 pytestmark = pytest.mark.usefixtures("one_torch_thread")
 
 
-TOLERANCE = {torch.float32: {"atol": 1e-6, "rtol": 1e-6}, torch.float64: {"atol": 1e-12, "rtol": 0}}
+TOLERANCE = {
+    torch.float32: {"atol": 1e-6, "rtol": 1e-6},
+    torch.float64: {"atol": 1e-12, "rtol": 0},
+}
 
 
 def randn(*shape, dtype=torch.float64, seed=0):
     generator = torch.Generator().manual_seed(seed)
-    return torch.randn(*shape, generator=generator, dtype=torch.float64).to(dtype)
+    return torch.randn(*shape, generator=generator, dtype=torch.float64).to(
+        dtype
+    )
 
 
 def outputs_and_gradients(module, x, hx=None):
@@ -42,7 +47,8 @@ def outputs_and_gradients(module, x, hx=None):
         hx = tuple(s.detach().clone().requires_grad_(True) for s in hx)
     output, (h_n, c_n) = module(x, hx)
     loss = sum(
-        (t * randn(*t.shape, dtype=t.dtype, seed=10 + k)).sum() / t.numel() ** 0.5
+        (t * randn(*t.shape, dtype=t.dtype, seed=10 + k)).sum()
+        / t.numel() ** 0.5
         for k, t in enumerate((output, h_n, c_n))
     )
     grads = torch.autograd.grad(loss, [x, *(hx or ()), *module.parameters()])
@@ -66,11 +72,18 @@ def test_all_switches_off_equals_torch_lstm(dtype, shape, with_state):
     variant = VariantLSTM(5, 7, dtype=dtype, **shape)
     variant.load_state_dict(reference.state_dict())
     B, T = 4, 6
-    x = randn(B, T, 5, dtype=dtype) if shape.get("batch_first") else randn(T, B, 5, dtype=dtype)
+    x = (
+        randn(B, T, 5, dtype=dtype)
+        if shape.get("batch_first")
+        else randn(T, B, 5, dtype=dtype)
+    )
     hx = None
     if with_state:
         rows = reference.num_layers * (2 if reference.bidirectional else 1)
-        hx = (randn(rows, B, 7, dtype=dtype, seed=1), randn(rows, B, 7, dtype=dtype, seed=2))
+        hx = (
+            randn(rows, B, 7, dtype=dtype, seed=1),
+            randn(rows, B, 7, dtype=dtype, seed=2),
+        )
     expected = outputs_and_gradients(reference, x, hx)
     actual = outputs_and_gradients(variant, x, hx)
     assert len(expected) == len(actual)
@@ -105,7 +118,9 @@ def trace(variant, T=8, B=3, seed=0):
 
 
 def test_gate_traces_have_one_entry_per_layer_direction_and_step():
-    variant = VariantLSTM(3, 4, num_layers=2, bidirectional=True, batch_first=True)
+    variant = VariantLSTM(
+        3, 4, num_layers=2, bidirectional=True, batch_first=True
+    )
     x = randn(2, 5, 3, dtype=torch.float32)
     output, (h_n, _), gates = variant(x, return_gates=True)
     assert set(gates) == {"i", "f", "g", "o", "c", "h"}
@@ -120,11 +135,16 @@ def test_gate_traces_have_one_entry_per_layer_direction_and_step():
 def test_no_forget_gate_makes_the_cell_a_running_sum():
     variant = VariantLSTM(3, 4, forget_gate=False, dtype=torch.float64)
     assert variant.gates == ("i", "g", "o")
-    assert variant.weight_ih_l0.shape == (12, 3) and variant.weight_hh_l0.shape == (12, 4)
+    assert variant.weight_ih_l0.shape == (
+        12,
+        3,
+    ) and variant.weight_hh_l0.shape == (12, 4)
     _, _, gates = trace(variant)
     c, i, g = gates["c"][0], gates["i"][0], gates["g"][0]
     torch.testing.assert_close(c[0], i[0] * g[0])
-    torch.testing.assert_close(c[1:] - c[:-1], i[1:] * g[1:])  # c_t = c_{t-1} + i_t g_t
+    torch.testing.assert_close(
+        c[1:] - c[:-1], i[1:] * g[1:]
+    )  # c_t = c_{t-1} + i_t g_t
     assert torch.all(gates["f"] == 1.0)
 
 
@@ -136,7 +156,8 @@ def test_coupled_gates_forget_what_they_write():
     torch.testing.assert_close(gates["f"], 1.0 - gates["i"])
     c = gates["c"][0]
     torch.testing.assert_close(
-        c[1:], (1 - gates["i"][0][1:]) * c[:-1] + (gates["i"] * gates["g"])[0][1:]
+        c[1:],
+        (1 - gates["i"][0][1:]) * c[:-1] + (gates["i"] * gates["g"])[0][1:],
     )
 
 
@@ -171,7 +192,9 @@ def test_peepholes_with_zero_weights_are_the_standard_cell():
         state[name] = torch.zeros(4, dtype=torch.float64)
     variant.load_state_dict(state)
     x = randn(6, 2, 3)
-    torch.testing.assert_close(variant(x)[0], reference(x)[0], atol=1e-12, rtol=0)
+    torch.testing.assert_close(
+        variant(x)[0], reference(x)[0], atol=1e-12, rtol=0
+    )
     with torch.no_grad():
         variant.weight_co_l0.fill_(0.5)
     assert not torch.allclose(variant(x)[0], reference(x)[0])
@@ -188,14 +211,20 @@ def test_no_output_gate_shows_the_whole_cell():
 def test_no_input_activation_writes_the_raw_candidate():
     variant = VariantLSTM(3, 4, input_activation=False, dtype=torch.float64)
     with torch.no_grad():
-        variant.weight_ih_l0.mul_(20.0)  # large pre-activations: tanh would squash them
+        variant.weight_ih_l0.mul_(
+            20.0
+        )  # large pre-activations: tanh would squash them
     _, _, gates = trace(variant)
     assert gates["g"].abs().max() > 1.0
     reference = VariantLSTM(3, 4, dtype=torch.float64)
     reference.load_state_dict(variant.state_dict())
     _, _, squashed = trace(reference)
-    torch.testing.assert_close(gates["i"][:, 0], squashed["i"][:, 0])  # same first step
-    torch.testing.assert_close(torch.tanh(gates["g"][:, 0]), squashed["g"][:, 0])
+    torch.testing.assert_close(
+        gates["i"][:, 0], squashed["i"][:, 0]
+    )  # same first step
+    torch.testing.assert_close(
+        torch.tanh(gates["g"][:, 0]), squashed["g"][:, 0]
+    )
 
 
 def test_no_output_activation_shows_the_cell_unsquashed():
@@ -206,7 +235,9 @@ def test_no_output_activation_shows_the_cell_unsquashed():
 
 @pytest.mark.parametrize("value", [0.0, 1.0, 5.0])
 def test_forget_bias_initialises_the_forget_gates_bias(value):
-    variant = VariantLSTM(3, 4, num_layers=2, forget_bias=value, input_bias=-2.0)
+    variant = VariantLSTM(
+        3, 4, num_layers=2, forget_bias=value, input_bias=-2.0
+    )
     for k in range(2):
         assert torch.all(getattr(variant, f"bias_ih_l{k}")[4:8] == value)
         assert torch.all(getattr(variant, f"bias_hh_l{k}")[4:8] == 0.0)
@@ -239,8 +270,12 @@ def test_cell_hook_overwrites_the_cell_and_what_it_shows():
         output, _, gates = variant(x, return_gates=True, cell_hook=clamp)
         free = variant(x)[0]
     assert torch.all(gates["c"][0, 2:, :, 1] == 0.7)
-    torch.testing.assert_close(output, gates["o"][0] * torch.tanh(gates["c"][0]))
-    torch.testing.assert_close(output[:2], free[:2])  # unchanged before the clamp
+    torch.testing.assert_close(
+        output, gates["o"][0] * torch.tanh(gates["c"][0])
+    )
+    torch.testing.assert_close(
+        output[:2], free[:2]
+    )  # unchanged before the clamp
     assert not torch.allclose(output[2:], free[2:])
 
 
@@ -268,7 +303,9 @@ def test_bad_input_raises():
     with pytest.raises(ValueError, match="dtype"):
         variant(torch.zeros(5, 2, 3, dtype=torch.float64))
     with pytest.raises(ValueError, match=r"hx\[0\] \(h0\) of shape"):
-        variant(torch.zeros(5, 2, 3), (torch.zeros(1, 3, 4), torch.zeros(1, 3, 4)))
+        variant(
+            torch.zeros(5, 2, 3), (torch.zeros(1, 3, 4), torch.zeros(1, 3, 4))
+        )
     with pytest.raises(ValueError, match="cell_hook"):
         variant(torch.zeros(5, 2, 3), cell_hook=3)
 
@@ -281,32 +318,53 @@ def test_make_recurrent_builds_every_kind():
         assert output.shape == (2, 9, 8), kind
     assert isinstance(make_recurrent("gru", 3, 4), nn.GRU)
     assert make_recurrent("rnn", 3, 4).nonlinearity == "tanh"
-    assert make_recurrent("variant", 3, 4, coupled=True).gates == ("i", "g", "o")
+    assert make_recurrent("variant", 3, 4, coupled=True).gates == (
+        "i",
+        "g",
+        "o",
+    )
     with pytest.raises(ValueError, match="takes no switches"):
         make_recurrent("gru", 3, 4, peepholes=True)
     with pytest.raises(ValueError, match="kind must be one of"):
         make_recurrent("transformer", 3, 4)
 
 
-@pytest.mark.parametrize("shape", [{}, {"num_layers": 2, "bidirectional": True}])
+@pytest.mark.parametrize(
+    "shape", [{}, {"num_layers": 2, "bidirectional": True}]
+)
 def test_gru_update_bias_sets_exactly_b_z(shape):
     H, b = 4, 3.0
     torch.manual_seed(0)
     plain = nn.GRU(3, H, batch_first=True, **shape)
     torch.manual_seed(0)
     gru = make_recurrent("gru", 3, H, update_bias=b, **shape)
-    biases = [name for name, _ in gru.named_parameters() if name.startswith("bias_ih_")]
+    biases = [
+        name
+        for name, _ in gru.named_parameters()
+        if name.startswith("bias_ih_")
+    ]
     assert len(biases) == (4 if shape else 1)  # every layer and direction
     for ih in biases:
         hh = ih.replace("bias_ih_", "bias_hh_")
         got_ih, got_hh = getattr(gru, ih).detach(), getattr(gru, hh).detach()
-        want_ih, want_hh = getattr(plain, ih).detach(), getattr(plain, hh).detach()
+        want_ih, want_hh = (
+            getattr(plain, ih).detach(),
+            getattr(plain, hh).detach(),
+        )
         # gate order r, z, n: the z pre-activation's bias is b_iz + b_hz
-        torch.testing.assert_close(got_ih[H : 2 * H] + got_hh[H : 2 * H], torch.full((H,), b))
-        for block in (slice(0, H), slice(2 * H, 3 * H)):  # r and n: torch's start
+        torch.testing.assert_close(
+            got_ih[H : 2 * H] + got_hh[H : 2 * H], torch.full((H,), b)
+        )
+        for block in (
+            slice(0, H),
+            slice(2 * H, 3 * H),
+        ):  # r and n: torch's start
             torch.testing.assert_close(got_ih[block], want_ih[block])
             torch.testing.assert_close(got_hh[block], want_hh[block])
-    for name, parameter in plain.named_parameters():  # and every weight as torch's
+    for (
+        name,
+        parameter,
+    ) in plain.named_parameters():  # and every weight as torch's
         if name.startswith("weight_"):
             torch.testing.assert_close(getattr(gru, name), parameter)
     torch.manual_seed(0)
@@ -322,20 +380,30 @@ def test_a_large_update_bias_makes_a_fresh_gru_keep_its_state():
     torch.testing.assert_close(h, h0, atol=1e-6, rtol=0)  # z = 1: h_t = h_{t-1}
 
 
-@pytest.mark.parametrize("shape", [{}, {"num_layers": 2, "bidirectional": True}])
+@pytest.mark.parametrize(
+    "shape", [{}, {"num_layers": 2, "bidirectional": True}]
+)
 def test_rnn_orthogonal_makes_every_recurrent_matrix_orthogonal(shape):
     H = 6
     torch.manual_seed(0)
     rnn = make_recurrent("rnn", 3, H, orthogonal=True, **shape)
-    names = [name for name, _ in rnn.named_parameters() if name.startswith("weight_hh_")]
+    names = [
+        name
+        for name, _ in rnn.named_parameters()
+        if name.startswith("weight_hh_")
+    ]
     assert len(names) == (4 if shape else 1)
     for name in names:
         W = getattr(rnn, name).detach().double()
-        torch.testing.assert_close(W @ W.T, torch.eye(H, dtype=torch.float64), atol=1e-5, rtol=0)
+        torch.testing.assert_close(
+            W @ W.T, torch.eye(H, dtype=torch.float64), atol=1e-5, rtol=0
+        )
     torch.manual_seed(0)
     plain = make_recurrent("rnn", 3, H, orthogonal=False, **shape)
     W = plain.weight_hh_l0.detach().double()
-    assert not torch.allclose(W @ W.T, torch.eye(H, dtype=torch.float64), atol=1e-2)
+    assert not torch.allclose(
+        W @ W.T, torch.eye(H, dtype=torch.float64), atol=1e-2
+    )
 
 
 @pytest.mark.parametrize(
@@ -349,8 +417,12 @@ def test_rnn_orthogonal_makes_every_recurrent_matrix_orthogonal(shape):
         ("rnn", "input_bias", 1.0),
     ],
 )
-def test_a_start_switch_of_another_kind_is_refused_naming_it(kind, switch, value):
-    with pytest.raises(ValueError, match=rf"{kind!r} takes no switches \['{switch}'\]"):
+def test_a_start_switch_of_another_kind_is_refused_naming_it(
+    kind, switch, value
+):
+    with pytest.raises(
+        ValueError, match=rf"{kind!r} takes no switches \['{switch}'\]"
+    ):
         make_recurrent(kind, 3, 4, **{switch: value})
 
 
@@ -367,7 +439,8 @@ def test_cifg_starts_with_its_forget_gate_where_the_standard_cells_is():
     standard = make_recurrent("variant", 3, 4, **VARIANTS["standard"])
     i_bias = cifg.bias_ih_l0.detach()[:4] + cifg.bias_hh_l0.detach()[:4]
     torch.testing.assert_close(
-        1 - torch.sigmoid(i_bias), torch.full((4,), float(torch.sigmoid(torch.tensor(1.0))))
+        1 - torch.sigmoid(i_bias),
+        torch.full((4,), float(torch.sigmoid(torch.tensor(1.0)))),
     )
     f = standard.gates.index("f")
     f_bias = (
@@ -391,11 +464,17 @@ def test_matching_hidden_size_equalises_parameter_counts():
         H = matching_hidden_size(kind, 2, target)
         n = count_parameters(make_recurrent(kind, 2, H))
         assert abs(n - target) / target < 0.05, (kind, H, n)
-    assert matching_hidden_size("rnn", 2, target) > matching_hidden_size("gru", 2, target) > 32
+    assert (
+        matching_hidden_size("rnn", 2, target)
+        > matching_hidden_size("gru", 2, target)
+        > 32
+    )
 
 
 def test_sequence_model_reads_out_every_step():
-    model = SequenceModel(make_recurrent("lstm", 6, 5), output_size=3, vocab_size=6)
+    model = SequenceModel(
+        make_recurrent("lstm", 6, 5), output_size=3, vocab_size=6
+    )
     out = model(torch.tensor([[1, 2, 3, 0]]))
     assert out.shape == (1, 4, 3)
     with pytest.raises(ValueError, match="int64 tensor of token ids"):
@@ -417,17 +496,25 @@ def test_from_torch_lstm_copies_the_function():
 def test_clamp_cells_from_a_step_per_sequence():
     variant = VariantLSTM(3, 4, dtype=torch.float64)
     x = randn(6, 2, 3)
-    hook = clamp_cells([0, 2], torch.tensor([[1.0, -1.0], [2.0, -2.0]]), torch.tensor([1, 3]))
+    hook = clamp_cells(
+        [0, 2], torch.tensor([[1.0, -1.0], [2.0, -2.0]]), torch.tensor([1, 3])
+    )
     with torch.no_grad():
         _, _, free = variant(x, return_gates=True)
         _, _, gates = variant(x, return_gates=True, cell_hook=hook)
     c, c_free = gates["c"][0], free["c"][0]  # (T, B, H)
-    torch.testing.assert_close(c[:1], c_free[:1])  # before the start of sequence 0
+    torch.testing.assert_close(
+        c[:1], c_free[:1]
+    )  # before the start of sequence 0
     assert torch.all(c[1:, 0, 0] == 1.0) and torch.all(c[1:, 0, 2] == -1.0)
-    torch.testing.assert_close(c[:3, 1], c_free[:3, 1])  # sequence 1 starts at step 3
+    torch.testing.assert_close(
+        c[:3, 1], c_free[:3, 1]
+    )  # sequence 1 starts at step 3
     assert torch.all(c[3:, 1, 0] == 2.0) and torch.all(c[3:, 1, 2] == -2.0)
     with torch.no_grad():
-        _, _, scalar = variant(x, return_gates=True, cell_hook=clamp_cells([1], 0.5))
+        _, _, scalar = variant(
+            x, return_gates=True, cell_hook=clamp_cells([1], 0.5)
+        )
     assert torch.all(scalar["c"][0, :, :, 1] == 0.5)
     with pytest.raises(ValueError, match="units must be a non-empty list"):
         clamp_cells([], 1.0)
@@ -442,7 +529,9 @@ def test_label_correlation_finds_the_unit_that_tracks_a_label():
     states[:, 3] = 2.0 * labels - 1 + 0.1 * states[:, 3]
     states[:, 4] = 1.0  # constant
     corr = label_correlation(states, labels)
-    assert corr.shape == (5,) and int(corr.abs().argmax()) == 3 and corr[3] > 0.99
+    assert (
+        corr.shape == (5,) and int(corr.abs().argmax()) == 3 and corr[3] > 0.99
+    )
     assert corr[4] == 0.0
     expected = np.corrcoef(states[:, 0].numpy(), labels.numpy())[0, 1]
     assert abs(float(corr[0]) - expected) < 1e-12

@@ -95,7 +95,9 @@ def test_keep_bias_opens_the_forget_gate_and_the_gru_update_gate():
     lstm = nn.LSTM(3, 4, batch_first=True)
     add_keep_bias(lstm, 20.0)
     with torch.no_grad():
-        lstm.bias_ih_l0[:4] -= 20.0  # and a closed input gate: nothing new is written
+        lstm.bias_ih_l0[:4] -= (
+            20.0  # and a closed input gate: nothing new is written
+        )
     _, (_, c1) = lstm(torch.randn(1, 1, 3))
     _, (_, c5) = lstm(torch.randn(1, 5, 3), None)
     assert c1.abs().max() < 1e-6 and c5.abs().max() < 1e-6
@@ -139,7 +141,9 @@ def test_batches_cover_every_story_once_and_trim_the_padding():
         assert (targets[:, -1] != IGNORE).any()
     torch.manual_seed(0)
     again = list(story_batches(ids, 8))
-    assert all(torch.equal(a[0], b[0]) for a, b in zip(batches, again, strict=True))
+    assert all(
+        torch.equal(a[0], b[0]) for a, b in zip(batches, again, strict=True)
+    )
     ordered = list(story_batches(ids, 8, shuffle=False))
     assert torch.equal(ordered[0][0], ids[:8, : ordered[0][0].shape[1]])
 
@@ -153,7 +157,9 @@ def test_loss_and_perplexity_match_cross_entropy_over_real_words():
     keep = targets != IGNORE
     expected = nn.functional.cross_entropy(logits[keep], targets[keep])
     torch.testing.assert_close(lm_loss(model, (inputs, targets)), expected)
-    assert perplexity(model, ids) == pytest.approx(math.exp(expected.item()), rel=1e-5)
+    assert perplexity(model, ids) == pytest.approx(
+        math.exp(expected.item()), rel=1e-5
+    )
     # a model that knows nothing spreads its probability evenly: perplexity = V
     with torch.no_grad():
         model.decoder.weight.zero_()
@@ -173,8 +179,12 @@ def test_probes_compare_the_right_words():
         model.decoder.bias[VOCAB.index["Luna"]] = 1.0
     stories = generate_stories(120, range(6), seed=4)
     scores = score_probes(model, VOCAB, stories, batch_size=50)
-    assert (scores["agreement"] == np.array([not s.plural for s in stories])).all()
-    assert (scores["recall"] == np.array([s.name == "Luna" for s in stories])).all()
+    assert (
+        scores["agreement"] == np.array([not s.plural for s in stories])
+    ).all()
+    assert (
+        scores["recall"] == np.array([s.name == "Luna" for s in stories])
+    ).all()
     assert (scores["distance"] == np.array([s.distance for s in stories])).all()
 
     assert probe_choices(model, VOCAB, stories, "recall") == ["Luna"] * 120
@@ -185,7 +195,10 @@ def test_probes_compare_the_right_words():
         probe_scores(model, VOCAB, stories, "gap")
 
     table = accuracy_by_distance(scores)
-    assert table["distance"].tolist() == list(range(6)) and table["count"].sum() == 120
+    assert (
+        table["distance"].tolist() == list(range(6))
+        and table["count"].sum() == 120
+    )
     for k, d in enumerate(table["distance"]):
         group = [not s.plural for s in stories if s.distance == d]
         assert table["agreement"][k] == pytest.approx(np.mean(group))
@@ -195,9 +208,13 @@ def test_generation_continues_the_prompt_and_repeats_with_a_seed():
     seed_everything(5)
     model = WordLM(VOCAB.size, embed_size=6, hidden_size=5)
     greedy = generate(model, VOCAB, PROMPT, max_new_words=6)
-    assert greedy.startswith(PROMPT) and greedy == generate(model, VOCAB, PROMPT, max_new_words=6)
+    assert greedy.startswith(PROMPT) and greedy == generate(
+        model, VOCAB, PROMPT, max_new_words=6
+    )
     assert len(tokenize(greedy)) <= len(tokenize(PROMPT)) + 6
-    sampled = [generate(model, VOCAB, PROMPT, greedy=False, seed=s) for s in (1, 1, 2)]
+    sampled = [
+        generate(model, VOCAB, PROMPT, greedy=False, seed=s) for s in (1, 1, 2)
+    ]
     assert sampled[0] == sampled[1] != sampled[2]
     assert PAD not in sampled[0] and EOS not in sampled[0]
 
@@ -222,33 +239,58 @@ def test_config_checks_its_fields():
 
 def test_config_checks_the_new_story_fields_against_each_other():
     config = StoryLMConfig()
-    assert (config.min_distance, config.distractor, config.attractors) == (0, False, 0)
-    with pytest.raises(ValueError, match="min_distance must be at most max_distance"):
+    assert (config.min_distance, config.distractor, config.attractors) == (
+        0,
+        False,
+        0,
+    )
+    with pytest.raises(
+        ValueError, match="min_distance must be at most max_distance"
+    ):
         StoryLMConfig(min_distance=4, max_distance=3)
-    with pytest.raises(ValueError, match="attractors must be at most min_distance"):
+    with pytest.raises(
+        ValueError, match="attractors must be at most min_distance"
+    ):
         StoryLMConfig(min_distance=1, attractors=2)
-    assert StoryLMConfig(min_distance=3, max_distance=3, attractors=3).attractors == 3
+    assert (
+        StoryLMConfig(min_distance=3, max_distance=3, attractors=3).attractors
+        == 3
+    )
 
 
 def test_story_options_give_the_configs_stories():
-    config = StoryLMConfig(min_distance=2, max_distance=4, distractor=True, attractors=1)
+    config = StoryLMConfig(
+        min_distance=2, max_distance=4, distractor=True, attractors=1
+    )
     options = story_options(config)
-    assert options == {"distances": range(2, 5), "distractor": True, "attractors": 1}
+    assert options == {
+        "distances": range(2, 5),
+        "distractor": True,
+        "attractors": 1,
+    }
     stories = generate_stories(30, seed=0, **options)
     assert {s.distance for s in stories} <= {2, 3, 4}
     assert all(len(s.attractors) == 1 for s in stories)
-    assert story_options(StoryLMConfig(max_distance=3))["distances"] == range(0, 4)
+    assert story_options(StoryLMConfig(max_distance=3))["distances"] == range(
+        0, 4
+    )
 
 
 def test_story_data_draws_from_the_configs_options():
     plain = StoryLMConfig(train_stories=8, val_stories=4, max_distance=3)
-    hard = dataclasses.replace(plain, min_distance=2, distractor=True, attractors=1)
+    hard = dataclasses.replace(
+        plain, min_distance=2, distractor=True, attractors=1
+    )
     train, val = story_data(hard, VOCAB)
     assert train.shape[0] == 8 and val.shape[0] == 4
     again = story_data(hard, VOCAB)
-    assert torch.equal(train, again[0]) and torch.equal(val, again[1])  # seeded by data_seed
+    assert torch.equal(train, again[0]) and torch.equal(
+        val, again[1]
+    )  # seeded by data_seed
     plain_train = story_data(plain, VOCAB)[0]
-    assert plain_train.shape != train.shape or not torch.equal(plain_train, train)
+    assert plain_train.shape != train.shape or not torch.equal(
+        plain_train, train
+    )
 
 
 def test_a_tiny_story_model_trains_then_loads_from_the_cache(tmp_path):
@@ -257,13 +299,22 @@ def test_a_tiny_story_model_trains_then_loads_from_the_cache(tmp_path):
         max_distance=3, batch_size=16,
     )  # fmt: skip
     lines = []
-    model, history = train_story_lm(config, directory=tmp_path, device="cpu", log=lines.append)
+    model, history = train_story_lm(
+        config, directory=tmp_path, device="cpu", log=lines.append
+    )
     assert history.epochs == 2 and len(history.metrics["val ppl"]) == 2
-    assert history.metrics["val ppl"][-1] < VOCAB.size  # better than knowing nothing
+    assert (
+        history.metrics["val ppl"][-1] < VOCAB.size
+    )  # better than knowing nothing
     assert lines[0].startswith(" gru  epoch 1/2  train ")
-    again, history2 = train_story_lm(config, directory=tmp_path, device="cpu", log=lines.append)
+    again, history2 = train_story_lm(
+        config, directory=tmp_path, device="cpu", log=lines.append
+    )
     assert "loaded" in lines[-1] and history2 == history
-    assert all(torch.equal(again.state_dict()[k], v) for k, v in model.state_dict().items())
+    assert all(
+        torch.equal(again.state_dict()[k], v)
+        for k, v in model.state_dict().items()
+    )
 
 
 def test_tuned_rates_are_the_best_of_the_stored_search():
@@ -274,8 +325,12 @@ def test_tuned_rates_are_the_best_of_the_stored_search():
 
 
 def test_tune_learning_rate_reports_one_perplexity_per_rate():
-    tiny = dict(embed_size=4, hidden_size=4, epochs=1, train_stories=32, val_stories=8)
-    result = tune_learning_rate("rnn", grid=(1e-2, 1e-3), max_distance=2, **tiny)
+    tiny = dict(
+        embed_size=4, hidden_size=4, epochs=1, train_stories=32, val_stories=8
+    )
+    result = tune_learning_rate(
+        "rnn", grid=(1e-2, 1e-3), max_distance=2, **tiny
+    )
     assert list(result) == [1e-2, 1e-3]
     assert all(1 < ppl < VOCAB.size * 2 for ppl in result.values())
 
@@ -286,8 +341,12 @@ def test_probe_scores_read_only_the_words_before_the_probe():
     story = generate_stories(1, 3, seed=7)[0]
     at = story.recall.position
     other = story.recall.wrong[0]
-    changed = dataclasses.replace(story, tokens=(*story.tokens[:at], other, "."))
+    changed = dataclasses.replace(
+        story, tokens=(*story.tokens[:at], other, ".")
+    )
     a, b = (probe_scores(model, VOCAB, [s], "recall") for s in (story, changed))
     torch.testing.assert_close(a, b)
-    earlier = dataclasses.replace(story, tokens=(*story.tokens[: at - 1], "is", *story.tokens[at:]))
+    earlier = dataclasses.replace(
+        story, tokens=(*story.tokens[: at - 1], "is", *story.tokens[at:])
+    )
     assert not torch.equal(a, probe_scores(model, VOCAB, [earlier], "recall"))
