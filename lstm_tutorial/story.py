@@ -76,11 +76,11 @@ def story_dependencies(tokens: list[str] | None = None) -> list[Dependency]:
         checks.string(f"tokens[{k}]", token)
     spec = [
         # (dependent word, its occurrence, antecedent word, its occurrence, why)
-        ("barks", 0, "It", 0, "singular subject -> singular verb"),
+        ("barks", 0, "It", 0, "agreement: singular subject, singular verb"),
         ("It", 0, "puppy", 0, "pronoun refers to the puppy"),
         ("They", 0, "John", 0, "plural pronoun refers to John and Mary"),
         ("They", 0, "Mary", 0, "plural pronoun refers to John and Mary"),
-        ("named", 0, "They", 0, "the namers are the plural subject"),
+        ("named", 0, "They", 0, "subject of the verb (past: no agreement)"),
         ("it", 0, "puppy", 0, "what was named is the puppy"),
         ("Luna", 0, "puppy", 0, "the name belongs to the puppy"),
     ]

@@ -76,6 +76,14 @@ def test_story_dependencies_point_at_the_words_they_name():
     assert deps[("Luna", "puppy")].distance == tokens.index("Luna") - tokens.index("puppy")
     assert deps[("They", "John")].distance > deps[("They", "Mary")].distance
     assert all(isinstance(d, Dependency) and d.distance > 0 for d in deps.values())
+    # Getting started's exercise solution names the longest dependency and its length.
+    longest = max(deps.values(), key=lambda d: d.distance)
+    assert (tokens[longest.dependent], tokens[longest.antecedent]) == ("They", "John")
+    assert longest.distance == 11
+    # only the present-tense verb agrees with its subject
+    assert [k for k, d in deps.items() if d.reason.startswith("agreement")] == [
+        ("barks", "It")
+    ]
 
 
 def test_story_dependencies_fail_loudly_when_a_word_is_missing():
