@@ -10,11 +10,15 @@ Shared by every chapter
     for checkpoints and caches), ``timings`` (each notebook's cold run time:
     ``python -m lstm_tutorial.timings``).
 Part I, the cell in NumPy
-    ``numpy_lstm`` (the LSTM cell and layer), ``rnn`` (a plain RNN and state Jacobians),
-    ``handset`` (an LSTM with hand-set weights), ``diagram`` (the cell drawn with its
-    flows), ``bench`` (NumPy against torch.nn.LSTM: ``python -m lstm_tutorial.bench``).
+    ``numpy_lstm`` (the LSTM cell and the plain layer), ``numpy_lstm_fast`` (the same layer
+    tuned for speed, tested equal), ``rnn`` (a plain RNN and state Jacobians), ``handset``
+    (an LSTM with hand-set weights), ``gate_exercises`` (the checks of the exercises that
+    have students write the cell), ``diagram`` (the cell drawn with its flows), ``bench``
+    (NumPy against torch.nn.LSTM: ``python -m lstm_tutorial.bench``).
 Part II, learning
-    ``bptt`` (backpropagation through time), ``gradcheck`` (finite differences),
+    ``bptt`` (backpropagation through time), ``graph_figure`` (the graph BPTT walks),
+    ``gradcheck`` (finite differences), ``backprop_exercises`` (the checks of the
+    exercises that have students write backward steps),
     ``chardata`` (text that ships with Python), ``charlm`` (a character language model),
     ``optim`` (Adam), ``train_numpy`` (training loop and checkpoints), ``decoding``.
 Part III, PyTorch

@@ -1,4 +1,4 @@
-"""How fast is the NumPy LSTM? Time its forward pass against ``torch.nn.LSTM``.
+"""How fast is the tuned NumPy LSTM? Time its forward pass against ``torch.nn.LSTM``.
 
 Run ``python -m lstm_tutorial.bench`` (options: ``--repeats N``, ``--threads N``,
 ``--no-ablation``), or call ``benchmark()`` from a notebook, for example
@@ -6,7 +6,8 @@ Run ``python -m lstm_tutorial.bench`` (options: ``--repeats N``, ``--threads N``
 
 What is compared, for each configuration (T steps, batch B, input size D, hidden size H):
 
-- ``numpy``: ``LSTM.forward`` from ``lstm_tutorial.numpy_lstm``, float32;
+- ``numpy``: ``FastLSTM.forward`` from ``lstm_tutorial.numpy_lstm_fast`` (the tuned layer,
+  tested equal to the plain ``numpy_lstm.LSTM``), float32;
 - ``torch``: ``torch.nn.LSTM`` with the same weights and input, float32, under
   ``torch.no_grad()``, with as many threads as NumPy's BLAS uses. On a CPU, PyTorch hands
   the whole layer to oneDNN (Intel's deep-learning library, inside the PyTorch wheels)
@@ -17,11 +18,11 @@ What is compared, for each configuration (T steps, batch B, input size D, hidden
   the same work as the NumPy layer but without Python;
 - ``naive``: the baseline, ``naive_forward`` below: the equations written as a plain loop,
   one time step after the other, sigmoids with np.exp, new arrays at every step;
-- an ablation that adds the tricks of ``lstm_layer_forward`` one at a time: ``+hoist``
-  (the input projection of all steps in one product before the loop), ``+one tanh`` (packed
-  weights, one np.tanh per step for all gates), and ``full`` (the model itself, which also
-  writes into preallocated buffers, keeps each gate's block contiguous and makes its views
-  before the loop).
+- an ablation that adds the three tricks of ``numpy_lstm_fast`` to the baseline, one per
+  column, in the order of that module's docstring: ``+hoist`` (trick 1: the input
+  projection of all steps in one product before the loop), ``+one tanh`` (trick 2: packed
+  weights, one np.tanh per step for all gates) and ``+in place`` (trick 3: no new arrays in
+  the loop; this column is ``FastLSTM`` itself, the ``numpy`` column).
 
 Timing: each function is called once to warm up, then timed; the time reported is the
 median over all timed calls. Other programs may share the CPU, so the functions take turns
@@ -64,7 +65,8 @@ from typing import Any
 import numpy as np
 
 from lstm_tutorial import checks
-from lstm_tutorial.numpy_lstm import LSTM, Array, pack_weights
+from lstm_tutorial.numpy_lstm import LSTM, Array
+from lstm_tutorial.numpy_lstm_fast import FastLSTM, pack_weights
 
 #: The three sizes of the chapter, with the target ratio NumPy time / torch time for each.
 DEFAULT_CONFIGS: tuple[dict[str, Any], ...] = (
@@ -85,7 +87,9 @@ def _naive_layer(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
     b = 0.0 if bias_ih is None else bias_ih + bias_hh
     outputs = []
     for x_t in x:
-        z = x_t @ weight_ih.T + h @ weight_hh.T + b  # (B, 4H), both products in the loop
+        z = (
+            x_t @ weight_ih.T + h @ weight_hh.T + b
+        )  # (B, 4H), both products in the loop
         i = 1.0 / (1.0 + np.exp(-z[:, :H]))
         f = 1.0 / (1.0 + np.exp(-z[:, H : 2 * H]))
         g = np.tanh(z[:, 2 * H : 3 * H])
@@ -119,7 +123,9 @@ def _one_tanh_layer(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh):
     """Hoisted + packed weights, so that one np.tanh per step computes all four gates."""
     T, B, D = x.shape
     H = weight_hh.shape[1]
-    W_ih_T, W_hh_T, b = pack_weights(weight_ih, weight_hh, bias_ih, bias_hh, side_by_side=True)
+    W_ih_T, W_hh_T, b = pack_weights(
+        weight_ih, weight_hh, bias_ih, bias_hh, side_by_side=True
+    )
     b = 0.0 if b is None else b  # (4H,)
     x_proj = (x.reshape(T * B, D) @ W_ih_T + b).reshape(T, B, 4 * H)
     outputs = []
@@ -147,7 +153,8 @@ def naive_forward(model: LSTM, x: Array) -> Array:
 
     x: (T, B, D), time-major, batched; zero initial state. Returns the output (T, B, H).
     No hoisting, sigmoids as 1 / (1 + np.exp(-z)), new arrays at every step. It is here to be
-    timed against; the model in ``numpy_lstm`` is the one to use.
+    timed against; the models in ``numpy_lstm`` and ``numpy_lstm_fast`` are the ones to
+    use.
     """
     checks.instance("model", model, LSTM, "a numpy_lstm.LSTM")
     checks.array("x", x, dtype=model.dtype, ndim=3)
@@ -159,12 +166,16 @@ def naive_forward(model: LSTM, x: Array) -> Array:
     return _stack_layers(model, x, _naive_layer)
 
 
-#: Ablation steps: name -> function(model, x) -> output; each adds one trick to the one before.
+#: The ablation column that is the tuned model itself (``FastLSTM``, all three tricks).
+TUNED = "+in place"
+
+#: Ablation steps: name -> function(model, x) -> output. After the baseline, each adds one
+#: trick of ``numpy_lstm_fast`` to the one before: 1 hoisting, 2 one tanh, 3 in place.
 ABLATION: dict[str, Callable[[LSTM, Array], Array]] = {
     "naive": naive_forward,
     "+hoist": lambda model, x: _stack_layers(model, x, _hoisted_layer),
     "+one tanh": lambda model, x: _stack_layers(model, x, _one_tanh_layer),
-    "full": lambda model, x: model(x)[0],
+    TUNED: lambda model, x: model(x)[0],
 }
 
 
@@ -181,7 +192,11 @@ def blas_threads() -> int:
     except ImportError:
         pass
     else:
-        counts = [pool["num_threads"] for pool in threadpool_info() if pool["user_api"] == "blas"]
+        counts = [
+            pool["num_threads"]
+            for pool in threadpool_info()
+            if pool["user_api"] == "blas"
+        ]
         if counts:
             return max(counts)
     for name in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS"):
@@ -255,7 +270,9 @@ def _cpuinfo() -> tuple[str, frozenset[str]]:
 def openblas_core() -> str:
     """The kernel set OpenBLAS chose for this CPU (such as "Haswell" or "SkylakeX"), asked
     of the OpenBLAS library that ships with NumPy; "unknown" where it cannot be asked."""
-    folder = os.path.dirname(np.__file__) + ".libs"  # where NumPy's wheels keep it
+    folder = (
+        os.path.dirname(np.__file__) + ".libs"
+    )  # where NumPy's wheels keep it
     for path in sorted(glob.glob(os.path.join(folder, "*openblas*"))):
         try:
             library = ctypes.CDLL(path)
@@ -273,7 +290,9 @@ def openblas_core() -> str:
     return "unknown"
 
 
-def coretype_hint(core: str, cpu_flags: Set[str], coretype_env: str | None = None) -> str | None:
+def coretype_hint(
+    core: str, cpu_flags: Set[str], coretype_env: str | None = None
+) -> str | None:
     """A hint when OpenBLAS runs its AVX2 kernels on a CPU that has AVX-512, else None.
 
     core: ``openblas_core()``; cpu_flags: the CPU's instruction sets (/proc/cpuinfo);
@@ -308,7 +327,9 @@ def environment() -> dict[str, str]:
         blas_name = f"{blas['name']} {blas['version']}"
     except (AttributeError, KeyError, TypeError):
         blas_name = "unknown"
-    onednn_on = torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
+    onednn_on = (
+        torch.backends.mkldnn.is_available() and torch.backends.mkldnn.enabled
+    )
     return {
         "numpy": np.__version__,
         "torch": torch.__version__,
@@ -318,7 +339,9 @@ def environment() -> dict[str, str]:
         "OpenBLAS kernels": openblas_core(),
         "OPENBLAS_CORETYPE": os.environ.get("OPENBLAS_CORETYPE", "(not set)"),
         "torch CPU kernels": torch.backends.cpu.get_cpu_capability(),
-        "torch LSTM": "oneDNN fused kernel" if onednn_on else "PyTorch's own loop",
+        "torch LSTM": "oneDNN fused kernel"
+        if onednn_on
+        else "PyTorch's own loop",
     }
 
 
@@ -369,13 +392,14 @@ def benchmark(
     time_budget_s: float = 30.0,
     seed: int = 0,
 ) -> list[dict[str, Any]]:
-    """Time the NumPy LSTM, torch.nn.LSTM and the baseline on each configuration.
+    """Time the tuned NumPy LSTM, torch.nn.LSTM and the baseline on each configuration.
 
     configs: dicts with keys T, B, D, H (and optionally target, num_layers).
     repeats: rounds of turns (see ``_time_in_turns``); 1 is enough for a quick look.
     threads: threads for torch (and NumPy's BLAS when threadpoolctl is installed); default:
     as many as NumPy's BLAS uses.
-    ablation: also time the ``+hoist`` and ``+one tanh`` steps (``ABLATION``).
+    ablation: also time the ``+hoist`` and ``+one tanh`` steps (``ABLATION``); the
+    baseline and the tuned model (``TUNED``) are always timed.
     min_block_s, time_budget_s: see ``_time_in_turns``; the budget is per configuration.
 
     Returns one dict per configuration: the configuration, ``numpy_s``, ``torch_s``,
@@ -388,7 +412,9 @@ def benchmark(
     """
     import torch
 
-    _check_benchmark(configs, repeats, threads, ablation, min_block_s, time_budget_s, seed)
+    _check_benchmark(
+        configs, repeats, threads, ablation, min_block_s, time_budget_s, seed
+    )
     numpy_threads = blas_threads()
     threads = numpy_threads if threads is None else threads
     results = []
@@ -399,9 +425,11 @@ def benchmark(
             num_layers = int(config.get("num_layers", 1))
             torch.manual_seed(seed)
             reference = torch.nn.LSTM(D, H, num_layers=num_layers).eval()
-            model = LSTM(D, H, num_layers=num_layers, seed=seed)
+            model = FastLSTM(D, H, num_layers=num_layers, seed=seed)
             model.load_state_dict(reference.state_dict())
-            x = np.random.default_rng(seed).standard_normal((T, B, D), dtype=np.float32)
+            x = np.random.default_rng(seed).standard_normal(
+                (T, B, D), dtype=np.float32
+            )
             x_torch = torch.from_numpy(x)
 
             def run_torch(reference=reference, x_torch=x_torch):
@@ -412,31 +440,43 @@ def benchmark(
                 with torch.no_grad(), onednn(False):
                     return reference(x_torch)
 
-            steps = ABLATION if ablation else {k: ABLATION[k] for k in ("naive", "full")}
+            steps = (
+                ABLATION
+                if ablation
+                else {k: ABLATION[k] for k in ("naive", TUNED)}
+            )
             functions = {"torch": run_torch, "torch_aten": run_torch_aten}
             functions |= {
-                name: (lambda f=f, model=model, x=x: f(model, x)) for name, f in steps.items()
+                name: (lambda f=f, model=model, x=x: f(model, x))
+                for name, f in steps.items()
             }
-            times = _time_in_turns(functions, repeats, min_block_s, time_budget_s)
-            seconds = {name: statistics.median(values) for name, values in times.items()}
+            times = _time_in_turns(
+                functions, repeats, min_block_s, time_budget_s
+            )
+            seconds = {
+                name: statistics.median(values)
+                for name, values in times.items()
+            }
 
             expected = run_torch()[0].numpy()
             target = config.get("target")
-            ratio = seconds["full"] / seconds["torch"]
+            ratio = seconds[TUNED] / seconds["torch"]
             results.append(
                 {
                     **config,
-                    "numpy_s": seconds["full"],
+                    "numpy_s": seconds[TUNED],
                     "torch_s": seconds["torch"],
                     "torch_aten_s": seconds["torch_aten"],
                     "naive_s": seconds["naive"],
                     "ratio": ratio,
-                    "aten_ratio": seconds["full"] / seconds["torch_aten"],
-                    "best_ratio": min(times["full"]) / min(times["torch"]),
+                    "aten_ratio": seconds[TUNED] / seconds["torch_aten"],
+                    "best_ratio": min(times[TUNED]) / min(times["torch"]),
                     "naive_ratio": seconds["naive"] / seconds["torch"],
                     "meets_target": None if target is None else ratio <= target,
                     "ablation": {name: seconds[name] for name in steps},
-                    "max_abs_diff": float(np.max(np.abs(model(x)[0] - expected))),
+                    "max_abs_diff": float(
+                        np.max(np.abs(model(x)[0] - expected))
+                    ),
                     "torch_threads": threads,
                     "numpy_threads": numpy_threads,
                 }
@@ -448,22 +488,36 @@ def benchmark(
 MAX_THREADS = 1024
 
 
-def _check_benchmark(configs, repeats, threads, ablation, min_block_s, time_budget_s, seed):
+def _check_benchmark(
+    configs, repeats, threads, ablation, min_block_s, time_budget_s, seed
+):
     """Every argument of :func:`benchmark`, before anything is timed."""
     checks.sequence("configs", configs)
     for k, config in enumerate(configs):
         checks.mapping(f"configs[{k}]", config)
         checks.no_unknown_keys(
-            f"configs[{k}]", config, ("T", "B", "D", "H", "num_layers", "target")
+            f"configs[{k}]",
+            config,
+            ("T", "B", "D", "H", "num_layers", "target"),
         )
         for key in ("T", "B", "D", "H"):
             if key not in config:
-                raise ValueError(f"configs[{k}] lacks {key!r}: give T, B, D and H")
+                raise ValueError(
+                    f"configs[{k}] lacks {key!r}: give T, B, D and H"
+                )
             checks.positive_int(f"configs[{k}][{key!r}]", config[key])
-        checks.positive_int(f"configs[{k}]['num_layers']", config.get("num_layers", 1))
-        checks.optional(checks.positive_number, f"configs[{k}]['target']", config.get("target"))
+        checks.positive_int(
+            f"configs[{k}]['num_layers']", config.get("num_layers", 1)
+        )
+        checks.optional(
+            checks.positive_number,
+            f"configs[{k}]['target']",
+            config.get("target"),
+        )
     checks.positive_int("repeats", repeats)
-    checks.optional(checks.integer, "threads", threads, minimum=1, maximum=MAX_THREADS)
+    checks.optional(
+        checks.integer, "threads", threads, minimum=1, maximum=MAX_THREADS
+    )
     checks.boolean("ablation", ablation)
     checks.positive_number("min_block_s", min_block_s)
     checks.positive_number("time_budget_s", time_budget_s)
@@ -504,38 +558,64 @@ def format_table(results: Sequence[dict[str, Any]]) -> str:
             f"{row['aten_ratio']:>6.2f}x"
         )
     if len(names) > 2:
-        lines += ["", "Ablation, time / torch time (each step adds one trick to the one before):"]
+        lines += [
+            "",
+            "Ablation, time / torch time (each step adds one trick to the one before):",
+        ]
         header = f"{'config':<24} " + " ".join(f"{name:>10}" for name in names)
         lines += [header, "-" * len(header)]
         for row in results:
             config = _label(row)
             ratios = (row["ablation"][name] / row["torch_s"] for name in names)
-            lines.append(f"{config:<24} " + " ".join(f"{r:>9.2f}x" for r in ratios))
+            lines.append(
+                f"{config:<24} " + " ".join(f"{r:>9.2f}x" for r in ratios)
+            )
     lines.append("ratio: medians; best ratio: fastest call of each")
     return "\n".join(lines)
 
 
 def main(argv: Sequence[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--repeats", type=int, default=5, help="rounds of turns (default 5)")
-    parser.add_argument("--threads", type=int, default=None, help="default: NumPy's BLAS threads")
-    parser.add_argument("--no-ablation", action="store_true", help="skip +hoist and +one tanh")
+    parser.add_argument(
+        "--repeats", type=int, default=5, help="rounds of turns (default 5)"
+    )
+    parser.add_argument(
+        "--threads",
+        type=int,
+        default=None,
+        help="default: NumPy's BLAS threads",
+    )
+    parser.add_argument(
+        "--no-ablation", action="store_true", help="skip +hoist and +one tanh"
+    )
     args = parser.parse_args(argv)
-    if args.repeats < 1 or (args.threads is not None and not 1 <= args.threads <= MAX_THREADS):
-        parser.error(f"--repeats must be positive and --threads in 1..{MAX_THREADS}")
+    if args.repeats < 1 or (
+        args.threads is not None and not 1 <= args.threads <= MAX_THREADS
+    ):
+        parser.error(
+            f"--repeats must be positive and --threads in 1..{MAX_THREADS}"
+        )
 
     info = environment()
     for key, value in info.items():
         print(f"{key + ':':<19} {value}")
     hint = coretype_hint(
-        info["OpenBLAS kernels"], _cpuinfo()[1], os.environ.get("OPENBLAS_CORETYPE")
+        info["OpenBLAS kernels"],
+        _cpuinfo()[1],
+        os.environ.get("OPENBLAS_CORETYPE"),
     )
     if hint:
         print(hint)
     start = time.perf_counter()
-    results = benchmark(repeats=args.repeats, threads=args.threads, ablation=not args.no_ablation)
+    results = benchmark(
+        repeats=args.repeats,
+        threads=args.threads,
+        ablation=not args.no_ablation,
+    )
     row = results[0]
-    print(f"{'threads:':<19} torch {row['torch_threads']}, NumPy BLAS {row['numpy_threads']}")
+    print(
+        f"{'threads:':<19} torch {row['torch_threads']}, NumPy BLAS {row['numpy_threads']}"
+    )
     if row["torch_threads"] != row["numpy_threads"]:
         print(
             "warning: NumPy's BLAS uses a different number of threads than torch; install "

@@ -20,12 +20,14 @@ Part II, chapter "Backpropagation through time". Read it top to bottom:
    gradients").
 
 Names follow the maths: for any quantity ``v`` of the forward pass, ``dv``
-is dL/dv, the gradient of the scalar loss L with respect to v; it has v's
-shape. ``z`` is a pre-activation: i_t = sigmoid(z_i), g_t = tanh(z_g), ...,
+is dL/dv, the gradient of the scalar loss L (a script L in the book, where
+a plain L is the number of layers) with respect to v; it has v's shape.
+``z`` is a pre-activation: i_t = sigmoid(z_i), g_t = tanh(z_g), ...,
 with z_t = x_t W^T + h_{t-1} U^T + b for the four gates stacked, (B, 4H).
 B is the batch size, T the number of steps, D the input size, H the hidden
 size. Everything stays in the model's dtype (float32 or float64). Lines of
-the functions the book displays are at most 76 characters long.
+the functions the book displays are at most 80 characters long, docstrings
+included (a test checks it).
 
 Checks. ``lstm_layer_backward``, ``lstm_backward`` (and ``LSTM.backward``),
 ``clip_grad_norm``, ``backpropagate_through_jacobians`` and
@@ -57,6 +59,7 @@ from lstm_tutorial.numpy_lstm import (
     LayerCache,
     _check_weights,
     _float_array,
+    register_backward,
     split_gates,
 )
 
@@ -218,21 +221,36 @@ def _check_layer(cache, weight_ih, weight_hh, dh_out, dh_n, dc_n, step) -> None:
     """The arguments of ``lstm_layer_backward``: a ``LayerCache`` whose arrays fit
     together, the weights of its forward pass, dh_out (T, B, H) and dh_n, dc_n
     (B, H) or None, all of the cache's dtype, and a step function."""
-    checks.instance("cache", cache, LayerCache, "a LayerCache (from lstm_layer_forward)")
+    checks.instance(
+        "cache", cache, LayerCache, "a LayerCache (from lstm_layer_forward)"
+    )
     h = _float_array("cache.h", cache.h)
     if h.ndim != 3 or 0 in h.shape:
-        raise ValueError(f"cache.h must have shape (T, B, H) with T, B, H >= 1, got {h.shape}")
+        raise ValueError(
+            f"cache.h must have shape (T, B, H) with T, B, H >= 1, got {h.shape}"
+        )
     T, B, H = h.shape
     of = "the cache"
     x = _float_array("cache.x", cache.x, h.dtype, of)
     if x.ndim != 3 or x.shape[:2] != (T, B) or x.shape[2] == 0:
-        raise ValueError(f"cache.x must have shape (T, B, D) = ({T}, {B}, D), got {x.shape}")
-    expected = {"c": (T, B, H), "gates": (4, T, B, H), "h0": (B, H), "c0": (B, H)}
+        raise ValueError(
+            f"cache.x must have shape (T, B, D) = ({T}, {B}, D), got {x.shape}"
+        )
+    expected = {
+        "c": (T, B, H),
+        "gates": (4, T, B, H),
+        "h0": (B, H),
+        "c0": (B, H),
+    }
     for key, shape in expected.items():
         value = _float_array(f"cache.{key}", getattr(cache, key), h.dtype, of)
         if value.shape != shape:
-            raise ValueError(f"cache.{key} must have shape {shape}, got {value.shape}")
-    _check_weights(weight_ih, weight_hh, dtype=h.dtype, of=of, input_size=x.shape[2])
+            raise ValueError(
+                f"cache.{key} must have shape {shape}, got {value.shape}"
+            )
+    _check_weights(
+        weight_ih, weight_hh, dtype=h.dtype, of=of, input_size=x.shape[2]
+    )
     if weight_hh.shape != (4 * H, H):
         raise ValueError(
             f"weight_hh must have shape (4H, H) = {(4 * H, H)} for the cache's H = {H}, "
@@ -299,7 +317,9 @@ def lstm_backward(
     else:
         out_shape, state_shape = (T, B, H), (L, B, H)
     dtype = model.dtype
-    dh_out = _check_gradient(grad_output, "grad_output", out_shape, dtype, optional=False)
+    dh_out = _check_gradient(
+        grad_output, "grad_output", out_shape, dtype, optional=False
+    )
     dh_n = _check_gradient(grad_h_n, "grad_h_n", state_shape, dtype)
     dc_n = _check_gradient(grad_c_n, "grad_c_n", state_shape, dtype)
 
@@ -345,7 +365,11 @@ def lstm_backward(
 
 
 def _check_gradient(
-    value: Any, name: str, shape: tuple[int, ...], dtype: np.dtype, optional: bool = True
+    value: Any,
+    name: str,
+    shape: tuple[int, ...],
+    dtype: np.dtype,
+    optional: bool = True,
 ) -> Array | None:
     """None (if ``optional``), or ``value`` if it is an ndarray of exactly ``shape`` and
     ``dtype``."""
@@ -361,6 +385,9 @@ def _check_gradient(
 
 
 _RESULT_NAME = {"grad_output": "output", "grad_h_n": "h_n", "grad_c_n": "c_n"}
+
+# LSTM.backward is this function (numpy_lstm does not import this module).
+register_backward(lstm_backward)
 
 
 # ----------------------------------------------------------------------------
@@ -403,17 +430,24 @@ def _check_clip_arguments(grads: Any, max_norm: Any) -> None:
     checks.positive_number("max_norm", max_norm)
     checks.mapping("grads", grads)
     if len(grads) == 0:
-        raise ValueError("grads must hold at least one gradient array, got an empty dict")
+        raise ValueError(
+            "grads must hold at least one gradient array, got an empty dict"
+        )
     seen: list[tuple[Any, np.ndarray]] = []
     for name, grad in grads.items():
         where = f"grads[{name!r}]"
-        if not isinstance(grad, np.ndarray) or not np.issubdtype(grad.dtype, np.floating):
-            checks.array(where, grad, nonempty=False)  # a list or a tensor: with a hint
+        if not isinstance(grad, np.ndarray) or not np.issubdtype(
+            grad.dtype, np.floating
+        ):
+            # a list or a tensor: refused with a hint
+            checks.array(where, grad, nonempty=False)
             raise checks.ArgumentTypeError(
                 f"{where} must be a floating-point NumPy array, got dtype {grad.dtype}"
             )
         if not grad.flags.writeable:
-            raise ValueError(f"{where} must be writeable: clipping scales it in place")
+            raise ValueError(
+                f"{where} must be writeable: clipping scales it in place"
+            )
         for other_name, other in seen:
             if _overlap(grad, other):
                 raise ValueError(
@@ -465,7 +499,9 @@ def _check_jacobians(jacobians: Any, grad_last: Any) -> None:
     _float_array("jacobians", jacobians)
     shape = jacobians.shape
     if len(shape) != 3 or shape[1] != shape[2] or 0 in shape:
-        raise ValueError(f"jacobians must be an array of shape (T, n, n), T, n >= 1, got {shape}")
+        raise ValueError(
+            f"jacobians must be an array of shape (T, n, n), T, n >= 1, got {shape}"
+        )
     _float_array("grad_last", grad_last, jacobians.dtype, "jacobians")
     if grad_last.shape != (shape[1],):
         raise ValueError(
@@ -495,37 +531,44 @@ def finite_difference(
         model's loss, where ``array`` is one of the model's parameters).
     array: a float array; entry ``index`` is nudged in place and restored.
     eps: the step, a positive number.
-    central: (L(a + eps) - L(a - eps)) / (2 eps), whose error shrinks like
-        eps^2; with ``central=False`` the forward difference
-        (L(a + eps) - L(a)) / eps, whose error shrinks only like eps.
+    central: (loss(a + eps) - loss(a - eps)) / (2 eps), whose error
+        shrinks like eps^2; with ``central=False`` the forward difference
+        (loss(a + eps) - loss(a)) / eps, whose error shrinks only like eps.
     Returns the slope as a Python float.
     """
     loss = _checked_loss(loss, array, index, eps, central)
     old = array[index]
     array[index] = old + eps
-    plus = float(loss())  # L(a + eps)
+    plus = float(loss())  # loss(a + eps)
     if central:
         array[index] = old - eps
-        other, step = float(loss()), 2 * eps  # L(a - eps)
+        other, step = float(loss()), 2 * eps  # loss(a - eps)
     else:
         array[index] = old
-        other, step = float(loss()), eps  # L(a)
+        other, step = float(loss()), eps  # loss(a)
     array[index] = old  # restore
     return (plus - other) / step
 
 
-def _checked_loss(loss: Any, array: Any, index: Any, eps: Any, central: Any) -> Callable[[], float]:
+def _checked_loss(
+    loss: Any, array: Any, index: Any, eps: Any, central: Any
+) -> Callable[[], float]:
     """Check the arguments of ``finite_difference``; return ``loss`` wrapped so
     that it must return a real number, and so that ``array`` is restored if
     it does not (or if it raises)."""
     checks.function("loss", loss)
-    if not isinstance(array, np.ndarray) or not np.issubdtype(array.dtype, np.floating):
-        checks.array("array", array, nonempty=False)  # a list or a tensor: with a hint
+    if not isinstance(array, np.ndarray) or not np.issubdtype(
+        array.dtype, np.floating
+    ):
+        # a list or a tensor: refused with a hint
+        checks.array("array", array, nonempty=False)
         raise checks.ArgumentTypeError(
             f"array must be a floating-point NumPy array, got dtype {array.dtype}"
         )
     if not array.flags.writeable:
-        raise ValueError("array must be writeable: its entry is nudged in place")
+        raise ValueError(
+            "array must be writeable: its entry is nudged in place"
+        )
     _check_index("index", index, array.shape)
     checks.positive_number("eps", eps)
     checks.boolean("central", central)
@@ -546,7 +589,9 @@ def _checked_loss(loss: Any, array: Any, index: Any, eps: Any, central: Any) -> 
     return checked
 
 
-def _check_index(name: str, index: Any, shape: tuple[int, ...]) -> tuple[int, ...]:
+def _check_index(
+    name: str, index: Any, shape: tuple[int, ...]
+) -> tuple[int, ...]:
     """A tuple of one integer per axis, each in [0, size of the axis)."""
     if not isinstance(index, tuple) or len(index) != len(shape):
         raise checks.ArgumentTypeError(

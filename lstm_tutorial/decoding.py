@@ -74,10 +74,14 @@ class BigramModel:
     def __post_init__(self) -> None:
         table = checks.array("log_probs", self.log_probs, kind="float", ndim=2)
         if table.shape[0] != table.shape[1]:
-            raise ValueError(f"log_probs must be a square (V, V) table, got shape {table.shape}")
+            raise ValueError(
+                f"log_probs must be a square (V, V) table, got shape {table.shape}"
+            )
         _check_log_probs("log_probs", table)
         if not np.allclose(np.exp(table).sum(axis=1), 1.0):
-            raise ValueError("each row of log_probs must be a distribution (exp sums to 1)")
+            raise ValueError(
+                "each row of log_probs must be a distribution (exp sums to 1)"
+            )
         self.log_probs = np.asarray(table, dtype=np.float64)
 
     @property
@@ -85,14 +89,20 @@ class BigramModel:
         return self.log_probs.shape[0]
 
     def start_state(self, batch_size: int) -> NDArray[np.int64]:
-        return np.zeros(checks.positive_int("batch_size", batch_size), dtype=np.int64)
+        return np.zeros(
+            checks.positive_int("batch_size", batch_size), dtype=np.int64
+        )
 
-    def step(self, ids: IntArray, state: NDArray[np.int64]) -> tuple[LogProbs, NDArray[np.int64]]:
+    def step(
+        self, ids: IntArray, state: NDArray[np.int64]
+    ) -> tuple[LogProbs, NDArray[np.int64]]:
         ids = checks.ids("ids", ids, self.vocab_size, ndim=1)
         state = checks.array("state", state, kind="int", shape=(len(ids),))
         return self.log_probs[ids], state + 1
 
-    def select_state(self, state: NDArray[np.int64], rows: IntArray) -> NDArray[np.int64]:
+    def select_state(
+        self, state: NDArray[np.int64], rows: IntArray
+    ) -> NDArray[np.int64]:
         state = checks.array("state", state, kind="int", ndim=1)
         return state[_check_rows(rows, len(state))]
 
@@ -107,7 +117,8 @@ def _check_model(model: Any) -> int:
     missing = [
         name
         for name in ("vocab_size", "start_state", "step", "select_state")
-        if not hasattr(model, name) or (name != "vocab_size" and not callable(getattr(model, name)))
+        if not hasattr(model, name)
+        or (name != "vocab_size" and not callable(getattr(model, name)))
     ]
     if missing:
         raise checks.ArgumentTypeError(
@@ -120,7 +131,9 @@ def _check_model(model: Any) -> int:
 def _check_prompt(model: Any, prompt_ids: Any, batch_size: Any = 1) -> IntArray:
     """The model, its prompt (1-D ids in [0, V), at least one) and the batch size."""
     vocab_size = _check_model(model)
-    ids = checks.ids("prompt_ids", prompt_ids, vocab_size, ndim=1, nonempty=False)
+    ids = checks.ids(
+        "prompt_ids", prompt_ids, vocab_size, ndim=1, nonempty=False
+    )
     if ids.size == 0:
         raise ValueError(
             "prompt_ids must hold at least one id: the prompt must contain at least one "
@@ -146,16 +159,22 @@ def _check_rows(rows: Any, batch_size: int) -> IntArray:
     return rows
 
 
-def _check_log_probs(name: str, log_probs: Any, ndim: int | None = None) -> LogProbs:
+def _check_log_probs(
+    name: str, log_probs: Any, ndim: int | None = None
+) -> LogProbs:
     """Floating-point log-probabilities (..., V): -inf allowed (impossible ids), NaN and +inf
     not, and every row gives some id a probability."""
     log_probs = checks.array(name, log_probs, kind="float", ndim=ndim)
     if log_probs.ndim == 0:
         raise ValueError(f"{name} must have shape (..., V), got a 0-d array")
     if np.isnan(log_probs).any() or np.isposinf(log_probs).any():
-        raise ValueError(f"{name} must hold log-probabilities (finite or -inf), got NaN or +inf")
+        raise ValueError(
+            f"{name} must hold log-probabilities (finite or -inf), got NaN or +inf"
+        )
     if not np.isfinite(log_probs).any(axis=-1).all():
-        raise ValueError(f"{name} must give some id a probability in every row, got a row of -inf")
+        raise ValueError(
+            f"{name} must give some id a probability in every row, got a row of -inf"
+        )
     return log_probs
 
 
@@ -207,7 +226,9 @@ _NOT_GIVEN = object()
 MIN_TEMPERATURE = 1e-6
 
 
-def _check_sampling(temperature: Any, top_k: Any, log_probs: Any = _NOT_GIVEN) -> None:
+def _check_sampling(
+    temperature: Any, top_k: Any, log_probs: Any = _NOT_GIVEN
+) -> None:
     checks.number("temperature", temperature, minimum=MIN_TEMPERATURE)
     checks.optional(checks.positive_int, "top_k", top_k)
     if log_probs is not _NOT_GIVEN:
@@ -271,7 +292,10 @@ def sample(
     length = _check_length(length)
     checks.rng("rng", rng)
     _check_sampling(temperature, top_k)
-    B = 1 if num_samples is None else checks.positive_int("num_samples", num_samples)
+    if num_samples is None:
+        B = 1
+    else:
+        B = checks.positive_int("num_samples", num_samples)
     _check_prompt(model, prompt_ids, B)
     log_probs, state = prime(model, prompt_ids, B)  # (B, V)
     out = np.empty((B, length), dtype=np.int64)
@@ -294,11 +318,15 @@ class Beam:
         checks.array("ids", self.ids, kind="int", ndim=1)
         log_prob = checks.number("log_prob", self.log_prob, finite=False)
         if log_prob == np.inf:
-            raise ValueError("log_prob must be a log-probability (<= 0 or -inf), got inf")
+            raise ValueError(
+                "log_prob must be a log-probability (<= 0 or -inf), got inf"
+            )
 
     def score(self, length_normalize: bool) -> float:
         checks.boolean("length_normalize", length_normalize)
-        return self.log_prob / len(self.ids) if length_normalize else self.log_prob
+        if length_normalize:
+            return self.log_prob / len(self.ids)
+        return self.log_prob
 
 
 def beam_search(
@@ -348,10 +376,14 @@ def beam_search(
     return finished
 
 
-def _check_beam(model: StepModel, beam_width: Any, end_id: Any, length_normalize: Any) -> None:
+def _check_beam(
+    model: StepModel, beam_width: Any, end_id: Any, length_normalize: Any
+) -> None:
     vocab_size = _check_model(model)
     checks.positive_int("beam_width", beam_width)
-    checks.optional(checks.integer, "end_id", end_id, minimum=0, maximum=vocab_size - 1)
+    checks.optional(
+        checks.integer, "end_id", end_id, minimum=0, maximum=vocab_size - 1
+    )
     checks.boolean("length_normalize", length_normalize)
 
 
@@ -373,7 +405,9 @@ def _check_vocab(vocab: Any, model: Any = None) -> CharVocab:
     return vocab
 
 
-def _check_chars(name: str, text: Any, vocab: CharVocab, *, empty: bool = False) -> str:
+def _check_chars(
+    name: str, text: Any, vocab: CharVocab, *, empty: bool = False
+) -> str:
     """A string of characters of ``vocab`` only."""
     text = checks.string(name, text, empty=empty)
     unknown = sorted(set(text) - set(vocab.chars))
@@ -451,7 +485,9 @@ def generate_many(
     _check_sampling(temperature, top_k)
     checks.positive_int("beam_width", beam_width)
     if method == "sample" and rng is None:
-        raise ValueError("rng is needed by method='sample': give a numpy.random.Generator")
+        raise ValueError(
+            "rng is needed by method='sample': give a numpy.random.Generator"
+        )
     prompt_ids = encode_prompt(vocab, prompt)
     if method == "greedy":
         ids = greedy(model, prompt_ids, length)[None]
@@ -466,7 +502,8 @@ def generate_many(
             num_samples=num_samples,
         )
     else:  # "beam"
-        ids = beam_search(model, prompt_ids, length, beam_width=beam_width)[0].ids[None]
+        beams = beam_search(model, prompt_ids, length, beam_width=beam_width)
+        ids = beams[0].ids[None]
     return [vocab.decode(row) for row in ids]
 
 
@@ -527,15 +564,18 @@ def repeated_ngram_rate(text: str, n: int) -> float:
     return repeats / len(grams)
 
 
-def mean_log_prob(model: StepModel, prompt_ids: IntArray, ids: IntArray) -> float:
+def mean_log_prob(
+    model: StepModel, prompt_ids: IntArray, ids: IntArray
+) -> float:
     """The model's average log-probability (nats per character) of ``ids`` after the prompt.
 
-    ids: (L,) or (S, L) int, S continuations of the same prompt, scored side by side.
+    ids: (N,) or (S, N) int: S continuations of N ids each, of the same prompt,
+    scored side by side.
     A method that picks likely characters scores high (near 0); random text scores low.
     """
     _check_prompt(model, prompt_ids)
     ids = checks.ids("ids", ids, model.vocab_size, ndim=(1, 2))
-    ids2 = ids[None] if ids.ndim == 1 else ids  # (S, L)
+    ids2 = ids[None] if ids.ndim == 1 else ids  # (S, N)
     log_probs, state = prime(model, prompt_ids, ids2.shape[0])
     rows = np.arange(ids2.shape[0])
     total = np.zeros(ids2.shape[0])
@@ -550,13 +590,15 @@ def mean_log_prob(model: StepModel, prompt_ids: IntArray, ids: IntArray) -> floa
 class TextStats:
     """Measurements of a set of continuations (see ``text_stats``)."""
 
-    bits_per_char: float  # the model's average surprise at them, bits per character
+    bits_per_char: float  # the model's mean surprise at them, per character
     distinct: float  # distinct_n of each text, the mean over the texts
     repeated: float  # repeated_ngram_rate, the mean over the texts
     texts: list[str]
 
     def __post_init__(self) -> None:
-        checks.number("bits_per_char", self.bits_per_char, minimum=0.0, finite=False)
+        checks.number(
+            "bits_per_char", self.bits_per_char, minimum=0.0, finite=False
+        )
         checks.fraction("distinct", self.distinct)
         checks.fraction("repeated", self.repeated)
         for k, text in enumerate(checks.sequence("texts", self.texts)):
@@ -581,16 +623,20 @@ def text_stats(
     is measured on its own, so that sets of different sizes compare fairly (pooling more
     texts would lower distinct_n by itself).
     """
-    _check_stats_arguments(model, vocab, prompts, continuations, distinct_order, repeat_order)
+    _check_stats_arguments(
+        model, vocab, prompts, continuations, distinct_order, repeat_order
+    )
     nats, texts = [], []
     for prompt, conts in zip(prompts, continuations, strict=True):
-        ids = np.stack([vocab.encode(text) for text in conts])  # (S, L)
+        ids = np.stack([vocab.encode(text) for text in conts])  # (S, N)
         nats.append(-mean_log_prob(model, encode_prompt(vocab, prompt), ids))
         texts += list(conts)
     return TextStats(
         bits_per_char=float(np.mean(nats) / np.log(2)),
         distinct=float(np.mean([distinct_n(t, distinct_order) for t in texts])),
-        repeated=float(np.mean([repeated_ngram_rate(t, repeat_order) for t in texts])),
+        repeated=float(
+            np.mean([repeated_ngram_rate(t, repeat_order) for t in texts])
+        ),
         texts=texts,
     )
 
@@ -616,7 +662,8 @@ def _check_stats_arguments(
             f"continuations per prompt), got {len(prompts)} prompts and {len(continuations)} "
             "lists of continuations"
         )
-    for k, (prompt, conts) in enumerate(zip(prompts, continuations, strict=True)):
+    pairs = zip(prompts, continuations, strict=True)
+    for k, (prompt, conts) in enumerate(pairs):
         _check_chars(f"prompts[{k}]", prompt, vocab)
         conts = checks.sequence(f"continuations[{k}]", conts)
         for j, text in enumerate(conts):
@@ -636,7 +683,11 @@ def _check_stats_arguments(
 
 
 def text_windows(
-    text: str, count: int, prompt_length: int, length: int, rng: np.random.Generator
+    text: str,
+    count: int,
+    prompt_length: int,
+    length: int,
+    rng: np.random.Generator,
 ) -> tuple[list[str], list[list[str]]]:
     """``count`` random windows of a real text, as (prompts, continuations) for
     ``text_stats``: each prompt is ``prompt_length`` characters, followed by its

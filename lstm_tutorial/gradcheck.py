@@ -57,8 +57,12 @@ class GradCheckReport:
 
     def __str__(self) -> str:
         width = max((len(n) for n in self.max_rel_error), default=4)
-        lines = [f"{self.checked} entries checked; worst relative error per array:"]
-        lines += [f"  {n:<{width}}  {e:.2e}" for n, e in self.max_rel_error.items()]
+        lines = [
+            f"{self.checked} entries checked; worst relative error per array:"
+        ]
+        lines += [
+            f"  {n:<{width}}  {e:.2e}" for n, e in self.max_rel_error.items()
+        ]
         lines.append("worst entries:")
         for e in self.worst:
             lines.append(
@@ -123,24 +127,32 @@ def check_gradients(
                 p[idx] = old
             numeric = (plus - minus) / (2 * eps)
             analytic = float(g[idx])
-            rel = abs(analytic - numeric) / max(abs(analytic) + abs(numeric), floor)
+            rel = abs(analytic - numeric) / max(
+                abs(analytic) + abs(numeric), floor
+            )
             if not np.isfinite(rel):
                 raise ValueError(
                     f"f returned {plus} and {minus} with {name}{list(idx)} nudged by +-eps "
                     f"(eps = {eps:g}): the numeric gradient is not finite"
                 )
-            entries.append(Entry(name, tuple(int(i) for i in idx), analytic, numeric, rel))
+            entries.append(
+                Entry(name, tuple(int(i) for i in idx), analytic, numeric, rel)
+            )
             worst_here = max(worst_here, rel)
         max_rel[name] = worst_here
     entries.sort(key=lambda e: e.rel_error, reverse=True)
     return GradCheckReport(max_rel, entries[:n_worst], checked=len(entries))
 
 
-def _check_arguments(f, params, grads, eps, floor, max_entries, rng, n_worst) -> None:
+def _check_arguments(
+    f, params, grads, eps, floor, max_entries, rng, n_worst
+) -> None:
     checks.function("f", f)
     checks.mapping("params", params)
     if len(params) == 0:
-        raise ValueError("params must hold at least one array, got an empty dict")
+        raise ValueError(
+            "params must hold at least one array, got an empty dict"
+        )
     checks.mapping("grads", grads)
     if set(params) != set(grads):
         raise ValueError(
@@ -158,7 +170,9 @@ def _check_arguments(f, params, grads, eps, floor, max_entries, rng, n_worst) ->
             )
         checks.array(where, p)  # not empty
         if not p.flags.writeable:
-            raise ValueError(f"{where} must be writeable: its entries are nudged in place")
+            raise ValueError(
+                f"{where} must be writeable: its entries are nudged in place"
+            )
         g = grads[name]
         where = f"grads[{name!r}]"
         checks.array(where, g, kind="float", nonempty=False)
@@ -180,7 +194,9 @@ def _value_of(f: Callable[..., Any], params: Mapping[str, np.ndarray]) -> float:
 def _returned_number(name: str, value: Any) -> float:
     """``value``, returned by the function ``name``, as a float: a real number or a 0-d
     array of one (not a bool, a string, an array of several numbers or a tensor)."""
-    real = isinstance(value, numbers.Real) and not isinstance(value, bool | np.bool_)
+    real = isinstance(value, numbers.Real) and not isinstance(
+        value, bool | np.bool_
+    )
     if isinstance(value, np.ndarray):
         real = value.ndim == 0 and value.dtype.kind in "fiu"
     if not real:

@@ -6,12 +6,20 @@ one unit each:
 
 - ``number``: the grammatical number of the current subject, +1 singular, -1 plural.
   Written at a subject (*John*, *It*, *They*), kept unchanged over every other word, shown
-  through the output gate while its verb is due.
+  through the output gate from the subject until its verb has been read. A verb in the
+  present tense agrees with it (*It barks*, *They bark*); one in the past tense has the
+  same form after every subject (*John gave*, *They named*). The cell cannot know the
+  tense of a verb before it reads it, so it shows the number after every subject, but in
+  this story only *barks* depends on it: the one number agreement of the story.
 - ``verb due``: 1 from a subject until its verb has been read, 0 otherwise. Its hidden value
   reaches the number unit's output gate through the recurrent weights ``U_o``: the memory
   decides when the memory is shown.
 - ``puppy``: 1 once *puppy* has been read, kept to the end of the story and shown where the
-  next word needs it (after *named* comes *it*, after *it* comes *Luna*).
+  next word is about the puppy: after *named* comes *it* (the puppy), after *it* comes
+  *Luna* (its name). The unit stores only that a puppy was mentioned, not which name it
+  will get.
+
+Who *They* are (*John and Mary*) is not stored: no unit tracks what a pronoun refers to.
 
 The weights are a PyTorch-compatible state dict (``weight_ih_l0``, ``weight_hh_l0``,
 ``bias_ih_l0``, ``bias_hh_l0``, gates stacked in the order i, f, g, o), run by
@@ -53,9 +61,14 @@ UNITS = ("number", "verb due", "puppy")
 FILLER = (",", "small", "and", "loud")
 #: The subjects of the story and their grammatical number: +1 singular, -1 plural.
 SUBJECT_NUMBER = {"John": 1.0, "It": 1.0, "They": -1.0}
-#: The verb that follows each subject: reading it closes the "verb due" flag.
+#: The verb that follows each subject: reading it closes the "verb due" flag. Only
+#: *barks* (present tense) agrees with its subject's number; *gave* and *named* (past
+#: tense) have one form for every subject.
 VERBS = ("gave", "barks", "named")
-#: The word whose fact the ``puppy`` unit stores, and the words after which it is needed.
+#: The verbs of :data:`VERBS` whose form depends on the subject's number.
+AGREEING_VERBS = ("barks",)
+#: The word whose fact the ``puppy`` unit stores, and the words after which the next word
+#: is about the puppy (*it*, then its name).
 PUPPY = "puppy"
 PUPPY_NEEDED_AFTER = ("named", "it")
 #: A gate pre-activation this large makes the gate fully open: sigmoid(8) = 0.99966,
@@ -82,7 +95,9 @@ def vocabulary() -> list[str]:
     return words
 
 
-def one_hot(tokens: Sequence[str], vocab: Sequence[str] | None = None) -> np.ndarray:
+def one_hot(
+    tokens: Sequence[str], vocab: Sequence[str] | None = None
+) -> np.ndarray:
     """Encode ``tokens`` as one-hot rows: float32 array of shape (T, V), V = ``len(vocab)``.
 
     Raises ValueError naming the first word that is not in the vocabulary, and the vocabulary.
@@ -93,24 +108,29 @@ def one_hot(tokens: Sequence[str], vocab: Sequence[str] | None = None) -> np.nda
     x = np.zeros((len(tokens), len(vocab)), dtype=np.float32)  # (T, V)
     for t, word in enumerate(tokens):
         if word not in vocab:
-            raise ValueError(f"tokens[{t}] = {word!r} is not in {where} {vocab}")
+            raise ValueError(
+                f"tokens[{t}] = {word!r} is not in {where} {vocab}"
+            )
         x[t, vocab.index(word)] = 1.0
     return x
 
 
 def row(gate_name: str, unit: str) -> int:
     """Row of ``weight_ih_l0`` / ``weight_hh_l0`` / the biases that holds (gate, unit)."""
-    checks.choice("gate_name", checks.string("gate_name", gate_name), GATE_ORDER)
+    checks.choice(
+        "gate_name", checks.string("gate_name", gate_name), GATE_ORDER
+    )
     checks.choice("unit", checks.string("unit", unit), UNITS)
     return GATE_ORDER.index(gate_name) * len(UNITS) + UNITS.index(unit)
 
 
 def handset_weights(*, forget_bias: float = OPEN) -> Weights:
-    """The hand-set weights gate by gate: ``{"W": W, "U": U, "b": b}``, each a dict over the
-    gates "i", "f", "g", "o" of float32 arrays W[gate] (H, V), U[gate] (H, H), b[gate] (H,).
+    """The hand-set weights gate by gate: {"W": W, "U": U, "b": b}.
 
-    H = 3 units (:data:`UNITS`), V = ``len(vocabulary())``. ``forget_bias`` is the forget
-    gate's pre-activation at a word that does not close it (default :data:`OPEN`).
+    Each is a dict over the gates "i", "f", "g", "o" of float32 arrays:
+    W[gate] (H, V), U[gate] (H, H), b[gate] (H,), with H = 3 units (UNITS)
+    and V = len(vocabulary()). forget_bias is the forget gate's
+    pre-activation at a word that does not close it (default OPEN).
     """
     checks.number("forget_bias", forget_bias)
     checks.fits_dtype("forget_bias", forget_bias, np.float32)
@@ -123,7 +143,8 @@ def handset_weights(*, forget_bias: float = OPEN) -> Weights:
 
     # At rest: keep everything, write nothing, show nothing.
     b["f"][:], b["i"][:], b["o"][:] = forget_bias, -OPEN, -OPEN
-    # A subject overwrites number and flag (2 * OPEN flips a gate).
+    # A subject overwrites number and flag (2 * OPEN flips a gate) and
+    # shows the number: a present-tense verb may come next (It barks).
     for word, number in SUBJECT_NUMBER.items():
         W["f"][[num, due], col(word)] = -2 * OPEN  # forget the old values
         W["i"][[num, due], col(word)] = 2 * OPEN  # write the candidates
@@ -138,7 +159,7 @@ def handset_weights(*, forget_bias: float = OPEN) -> Weights:
     # it holds the number's output gate open: 0.76 * 3 * OPEN > 2 * OPEN.
     b["o"][due] = OPEN
     U["o"][num, due] = 3 * OPEN
-    # The puppy: written once, shown where the next word needs it.
+    # The puppy: written once, shown where the next word is about it.
     W["i"][pup, col(PUPPY)] = 2 * OPEN
     W["g"][pup, col(PUPPY)] = WRITE
     for word in PUPPY_NEEDED_AFTER:
@@ -172,7 +193,9 @@ def handset_lstm(state_dict: StateDict | None = None) -> LSTM:
     or the hand-set ones if None."""
     checks.optional(checks.mapping, "state_dict", state_dict)
     model = LSTM(len(vocabulary()), len(UNITS), seed=0)
-    model.load_state_dict(handset_state_dict() if state_dict is None else state_dict)
+    model.load_state_dict(
+        handset_state_dict() if state_dict is None else state_dict
+    )
     return model
 
 
@@ -200,8 +223,12 @@ class GateTrace:
         T = len(self.tokens)
         H = None
         for name in ("x", "i", "f", "g", "o", "c", "h", "c_prev", "h_prev"):
-            value = checks.array(name, getattr(self, name), kind="float", ndim=2)
-            if value.shape[0] != T or (name != "x" and H is not None and value.shape[1] != H):
+            value = checks.array(
+                name, getattr(self, name), kind="float", ndim=2
+            )
+            if value.shape[0] != T or (
+                name != "x" and H is not None and value.shape[1] != H
+            ):
                 raise ValueError(
                     f"{name} must have shape (T, H) (x: (T, V)) with T = {T} tokens and one H, "
                     f"got {value.shape}"
@@ -213,7 +240,9 @@ class GateTrace:
         f, g, o, c, h."""
         checks.integer("t", t)
         if not -len(self.tokens) <= t < len(self.tokens):
-            raise ValueError(f"t must index one of the {len(self.tokens)} words, got {t}")
+            raise ValueError(
+                f"t must index one of the {len(self.tokens)} words, got {t}"
+            )
         names = ("x", "h_prev", "c_prev", "i", "f", "g", "o", "c", "h")
         return {name: getattr(self, name)[t] for name in names}
 
@@ -234,10 +263,12 @@ def trace_gates(
     tokens: Sequence[str],
     state_dict: StateDict | None = None,
 ) -> GateTrace:
-    """Run the hand-set cell over ``tokens`` one word at a time, keeping every gate's value.
+    """Run the hand-set cell over tokens one word at a time, keeping every
+    gate's value.
 
-    The loop calls the teaching functions of :mod:`lstm_tutorial.numpy_lstm` one equation at
-    a time; its ``h`` equals the output of :func:`handset_lstm` on the same words.
+    The loop calls the teaching functions of numpy_lstm one equation at a
+    time; its h equals the output of handset_lstm() on the same words.
+    state_dict: weights of handset_state_dict()'s shapes, or None for those.
     """
     sd = _checked_state_dict(tokens, state_dict)
     x = one_hot(tokens)  # (T, V)
@@ -276,7 +307,9 @@ def _check_vocab(vocab: Any) -> list[str]:
         checks.string(f"vocab[{k}]", word)
     repeated = sorted(word for word, n in Counter(vocab).items() if n > 1)
     if repeated:
-        raise ValueError(f"vocab must hold each word once, but it repeats {repeated}")
+        raise ValueError(
+            f"vocab must hold each word once, but it repeats {repeated}"
+        )
     return list(vocab)
 
 

@@ -21,36 +21,40 @@ Read this module top to bottom; each part uses only what came before it.
    gates' pre-activations at once. ``split_gates`` cuts them apart again and
    ``lstm_cell_step`` is one time step of the cell.
 
-3. **A whole layer over a whole sequence, fast.** ``lstm_layer_forward`` computes the same
-   numbers as calling ``lstm_cell_step`` T times, with a few tricks that make NumPy fast;
-   its docstring lists them and comments mark where each is used. It also keeps what
-   backpropagation through time will need (``LayerCache``).
+3. **A whole layer over a whole sequence.** ``lstm_layer_forward`` calls ``lstm_cell_step``
+   T times and keeps what backpropagation through time will need (``LayerCache``). It is
+   written to be read, not to be fast: a tuned layer with the same arguments and results
+   (to rounding) is ``lstm_tutorial.numpy_lstm_fast``, whose tests check it against this one.
 
 4. **The models.** ``LSTMCell`` and ``LSTM`` mirror ``torch.nn.LSTMCell`` and
    ``torch.nn.LSTM``: same parameter names and shapes, same initialisation, same call
    signature, and ``load_state_dict`` accepts a torch module's ``state_dict()`` directly.
+   ``LSTM.backward`` is Part II's backpropagation through time, ``bptt.lstm_backward``. This
+   module does not import ``bptt`` (the backward pass builds on the forward one, never the
+   other way round): ``bptt`` hands its function over with ``register_backward`` when it is
+   imported.
 
 Conventions: B is the batch size, T the number of time steps, D the input size and H the
 hidden size. All arrays of one model share one floating dtype, float32 (PyTorch's default)
 or float64. Nothing is cast silently: an input of another dtype is an error.
 
 Checks. ``LSTMCell`` and ``LSTM`` (construction, call, ``load_state_dict``,
-``layer_parameters``), ``lstm_layer_forward``, ``pack_weights``, ``packed_gate_rows`` and
-``split_gates`` check their arguments with :mod:`lstm_tutorial.checks` before computing,
-and the error names the argument: sizes are integers >= 1, flags are True or False, the
-dtype is np.float32 or np.float64, inputs and states are finite NumPy arrays of exactly the
-model's dtype and shape (a list, a tensor, another dtype or another batch size is refused,
-never converted or broadcast). The one-equation teaching functions (``sigmoid``, ``gate``,
-``candidate``, ``new_cell_state``, ``new_hidden_state``) and the cell step
+``layer_parameters``), ``lstm_layer_forward``, ``packed_gate_rows``, ``split_gates`` and
+``register_backward`` check their arguments with :mod:`lstm_tutorial.checks` before
+computing, and the error names the argument: sizes are integers >= 1, flags are True or
+False, the dtype is np.float32 or np.float64, inputs and states are finite NumPy arrays of
+exactly the model's dtype and shape (a list, a tensor, another dtype or another batch size is
+refused, never converted or broadcast). The one-equation teaching functions (``sigmoid``,
+``gate``, ``candidate``, ``new_cell_state``, ``new_hidden_state``) and the cell step
 ``lstm_cell_step`` stay short and unchecked: every entry point that reaches them checks
-first (``LSTMCell``, ``LSTM``, ``rnn.lstm_step_jacobian``). Weights are checked for NaN
-and inf where they come in, in ``load_state_dict``, not at every call.
+first (``LSTMCell``, ``LSTM``, ``lstm_layer_forward``, ``rnn.lstm_step_jacobian``). Weights
+are checked for NaN and inf where they come in, in ``load_state_dict``, not at every call.
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -63,7 +67,8 @@ Array = NDArray[np.floating]
 
 #: PyTorch's order of the four gate blocks in ``weight_ih``, ``weight_hh`` and the biases.
 GATE_ORDER = ("i", "f", "g", "o")
-#: The order used inside ``lstm_layer_forward`` and its cache: the three sigmoid gates first.
+#: The order of the gates in a ``LayerCache``: the three sigmoid gates first (the order in
+#: which the tuned layer of ``numpy_lstm_fast`` computes them).
 PACKED_GATE_ORDER = ("i", "f", "o", "g")
 
 
@@ -75,36 +80,44 @@ PACKED_GATE_ORDER = ("i", "f", "o", "g")
 def sigmoid(z: ArrayLike) -> Array:
     """The logistic function ``1 / (1 + exp(-z))``, elementwise.
 
-    ``z``: any shape, float32 or float64; the result has the same shape and dtype.
+    z: any shape, float32 or float64; the result has z's shape and dtype.
     """
-    # We use the identity sigmoid(z) = 0.5 * tanh(z / 2) + 0.5 instead of 1 / (1 + exp(-z)).
-    # Same function, but exp(-z) overflows for z below about -88 (float32) or -709 (float64):
-    # NumPy then warns and computes 1 / inf. tanh never overflows; it saturates at -1 and 1.
-    # The identity also lets the fast loop in part 3 compute all four gates with one np.tanh.
+    # We use the identity sigmoid(z) = 0.5 * tanh(z / 2) + 0.5.
+    # Same function, but exp(-z) overflows for z below about -88
+    # (float32) or -709 (float64): NumPy then warns and computes
+    # 1 / inf. tanh never overflows; it saturates at -1 and 1.
+    # The identity also lets the tuned layer in numpy_lstm_fast
+    # compute all four gates with one np.tanh.
     z = np.asarray(z)
     return 0.5 * np.tanh(0.5 * z) + 0.5
 
 
 def gate(x: Array, h: Array, W: Array, U: Array, b: ArrayLike) -> Array:
-    """One gate (input, forget or output): ``sigmoid(x W^T + h U^T + b)``, values in (0, 1).
+    """One gate (input, forget or output): ``sigmoid(x W^T + h U^T + b)``.
 
-    x: (B, D) or (D,);  h: (B, H) or (H,);  W: (H, D);  U: (H, H);  b: (H,) or 0.0.
-    Returns (B, H) or (H,), in the dtype of the inputs.
+    x: (B, D) or (D,);  h: (B, H) or (H,);  W: (H, D);  U: (H, H);
+    b: (H,) or 0.0. Returns (B, H) or (H,), values in (0, 1), in the
+    dtype of the inputs.
     """
     return sigmoid(x @ W.T + h @ U.T + b)
 
 
 def candidate(x: Array, h: Array, W: Array, U: Array, b: ArrayLike) -> Array:
-    """The candidate values ``g = tanh(x W^T + h U^T + b)``, in (-1, 1). Shapes as ``gate``."""
+    """The candidate values ``g = tanh(x W^T + h U^T + b)``, in (-1, 1).
+
+    Shapes as in ``gate``.
+    """
     return np.tanh(x @ W.T + h @ U.T + b)
 
 
-def new_cell_state(c_prev: Array, f: Array, i: Array, g: Array, out: Array | None = None) -> Array:
-    """``c_t = f * c_{t-1} + i * g``: keep part of the old memory, write part of the new.
+def new_cell_state(
+    c_prev: Array, f: Array, i: Array, g: Array, out: Array | None = None
+) -> Array:
+    """``c_t = f * c_{t-1} + i * g``: keep part of the old memory, write
+    part of the new.
 
-    All arguments have one shape, (B, H) or (H,). ``out``, if given, receives the result
-    (it may not be one of the inputs) and is returned; the fast loop uses it to avoid
-    allocating a new array at every time step.
+    All arguments have one shape, (B, H) or (H,). ``out``, if given,
+    receives the result (it may not be one of the inputs) and is returned.
     """
     c = np.multiply(f, c_prev, out=out)
     c += i * g
@@ -112,9 +125,11 @@ def new_cell_state(c_prev: Array, f: Array, i: Array, g: Array, out: Array | Non
 
 
 def new_hidden_state(o: Array, c: Array, out: Array | None = None) -> Array:
-    """``h_t = o * tanh(c_t)``: the part of the squashed memory that the cell shows.
+    """``h_t = o * tanh(c_t)``: the part of the squashed memory that the
+    cell shows.
 
-    ``o`` and ``c`` have one shape, (B, H) or (H,). ``out`` as in ``new_cell_state``.
+    ``o`` and ``c`` have one shape, (B, H) or (H,). ``out`` as in
+    ``new_cell_state``.
     """
     h = np.tanh(c, out=out)
     h *= o
@@ -127,7 +142,8 @@ def new_hidden_state(o: Array, c: Array, out: Array | None = None) -> Array:
 
 
 def split_gates(z: ArrayLike) -> tuple[Array, Array, Array, Array]:
-    """Cut the last axis of size 4H into the four gate blocks, in PyTorch's order i, f, g, o.
+    """Cut the last axis of size 4H into the four gate blocks, in PyTorch's
+    order i, f, g, o.
 
     z: (..., 4H). Returns four views of shape (..., H); nothing is copied.
     """
@@ -147,12 +163,14 @@ def lstm_cell_step(
 ) -> tuple[Array, Array, Array]:
     """One time step of an LSTM cell with PyTorch's stacked weights.
 
-    x: (B, D) or (D,);  h, c: the previous states h_{t-1}, c_{t-1}, (B, H) or (H,);
-    weight_ih: (4H, D);  weight_hh: (4H, H);  bias_ih, bias_hh: (4H,) or None (no bias).
-    Returns ``(h_t, c_t, gates)``: the new states, (B, H) or (H,), and the gate activations
-    (B, 4H) or (4H,) in PyTorch's order i, f, g, o. All in the dtype of the inputs.
+    x: (B, D) or (D,);  h, c: the previous states h_{t-1}, c_{t-1},
+    (B, H) or (H,);  weight_ih: (4H, D);  weight_hh: (4H, H);
+    bias_ih, bias_hh: (4H,) or None (no bias).
+    Returns ``(h_t, c_t, gates)``: the new states, (B, H) or (H,), and
+    the gate activations, (B, 4H) or (4H,), in PyTorch's order i, f, g, o.
+    All in the dtype of the inputs.
     """
-    z = x @ weight_ih.T + h @ weight_hh.T  # (B, 4H): all four pre-activations at once
+    z = x @ weight_ih.T + h @ weight_hh.T  # (B, 4H): all four gates
     if bias_ih is not None:
         z += bias_ih
     if bias_hh is not None:
@@ -165,7 +183,7 @@ def lstm_cell_step(
 
 
 # ---------------------------------------------------------------------------------------------
-# 3. A whole layer over a whole sequence, fast
+# 3. A whole layer over a whole sequence
 # ---------------------------------------------------------------------------------------------
 
 
@@ -174,19 +192,21 @@ class LayerCache:
     """What one layer's forward pass keeps for backpropagation through time.
 
     All arrays are time-major and batched, even when the model's input was batch-first or
-    unbatched. ``D_k`` is the layer's input size: D for layer 0, H for the layers above.
+    unbatched. ``D_k`` is the layer's input size: D for the first layer (PyTorch's layer 0),
+    H for the layers above.
 
-    - ``x``: (T, B, D_k), the layer's input (layer k > 0: the ``h`` of layer k - 1).
+    - ``x``: (T, B, D_k), the layer's input (above the first layer: the ``h`` of the layer
+      below).
     - ``h0``, ``c0``: (B, H), the initial states h_0 and c_0.
     - ``gates``: (4, T, B, H), the gate activations at every step, gate first, in
       ``PACKED_GATE_ORDER``: ``i, f, o, g = cache.gates``, each (T, B, H).
       ``packed_gate_rows(H)`` maps this order to the row blocks of PyTorch's weights.
-    - ``c``: (T, B, H), the cell states c_1 ... c_T.
+    - ``c``: (T, B, H), the cell states c_1 ... c_T (``c[t - 1]`` is c_t).
     - ``h``: (T, B, H), the hidden states h_1 ... h_T; this is the layer's output.
 
     tanh(c_t) is not kept: a backward pass recomputes it with one call, ``np.tanh(c)``.
-    Some arrays are views (for B = 1, ``gates`` is a transposed view of a step-first
-    buffer; ``h`` of the top layer is the model's output): read them, do not write to them.
+    Read the arrays, do not write to them: ``h`` of the top layer is the model's output, and
+    the tuned layer of ``numpy_lstm_fast`` returns views into buffers that it reuses.
     """
 
     x: Array
@@ -197,8 +217,8 @@ class LayerCache:
     h: Array
 
 
-#: Where each gate of ``PACKED_GATE_ORDER`` sits in PyTorch's ``GATE_ORDER``.
-PACKED_FROM_TORCH = [GATE_ORDER.index(name) for name in PACKED_GATE_ORDER]  # [0, 1, 3, 2]
+#: Where each gate of ``PACKED_GATE_ORDER`` sits in PyTorch's ``GATE_ORDER``: [0, 1, 3, 2].
+PACKED_FROM_TORCH = [GATE_ORDER.index(name) for name in PACKED_GATE_ORDER]
 
 
 def packed_gate_rows(hidden_size: int) -> NDArray[np.intp]:
@@ -209,54 +229,9 @@ def packed_gate_rows(hidden_size: int) -> NDArray[np.intp]:
     ``grad[packed_gate_rows(H)] = grad_packed``.
     """
     H = checks.positive_int("hidden_size", hidden_size)
-    return np.concatenate([np.arange(k * H, (k + 1) * H) for k in PACKED_FROM_TORCH])
-
-
-def pack_weights(
-    weight_ih: Array,
-    weight_hh: Array,
-    bias_ih: Array | None = None,
-    bias_hh: Array | None = None,
-    side_by_side: bool = False,
-) -> tuple[Array, Array, Array | None]:
-    """Rearrange PyTorch-layout weights for ``lstm_layer_forward``.
-
-    Returns ``(W_ih_T, W_hh_T, b)``. By default the gates come first: W_ih_T (4, D, H),
-    W_hh_T (4, H, H) and b (4, 1, H), so that ``x @ W_ih_T[k] + b[k]`` is gate k's part.
-    With ``side_by_side`` the four gates' columns sit side by side instead: W_ih_T (D, 4H),
-    W_hh_T (H, 4H) and b (4H,), as in ``x @ weight_ih.T + bias_ih``. b is None without
-    bias. In detail:
-
-    - The gates are in the packed order i, f, o, g: the three sigmoid gates come first, so
-      that one slice, ``[:3]`` (or ``[:, :3H]``), holds all of them.
-    - The sigmoid gates' weights and biases are multiplied by 0.5, so that the products
-      directly give the z / 2 that sigmoid(z) = 0.5 * tanh(z / 2) + 0.5 needs. Multiplying
-      by a power of two is exact in floating point, so this changes no rounding.
-    - W_hh_T, used at every step, is contiguous, the layout in which the product
-      h_{t-1} W_hh^T runs fastest. (W_ih_T, used once, may be a view.)
-    - The two biases are added into one.
-
-    Works for weights in any memory order; it is fastest for the models' column-major
-    weights, whose transposes are contiguous.
-    """
-    _check_weights(weight_ih, weight_hh, bias_ih, bias_hh, both_biases=True)
-    checks.boolean("side_by_side", side_by_side)
-    H, D = weight_hh.shape[1], weight_ih.shape[1]
-    scale = np.repeat(np.array([0.5, 0.5, 0.5, 1.0], dtype=weight_hh.dtype), H)  # (4H,)
-    # W^T, its blocks of H columns reordered to i, f, o, g (take makes a contiguous copy),
-    # then the sigmoid gates' columns halved in place.
-    W_ih_T = weight_ih.T.reshape(D, 4, H).take(PACKED_FROM_TORCH, axis=1).reshape(D, 4 * H)
-    W_hh_T = weight_hh.T.reshape(H, 4, H).take(PACKED_FROM_TORCH, axis=1).reshape(H, 4 * H)
-    W_ih_T *= scale
-    W_hh_T *= scale
-    b = None
-    if bias_ih is not None:
-        b = (bias_ih + bias_hh).reshape(4, H)[PACKED_FROM_TORCH].reshape(4 * H) * scale
-    if side_by_side:
-        return W_ih_T, W_hh_T, b  # (D, 4H), (H, 4H), (4H,)
-    W_ih_T = W_ih_T.reshape(D, 4, H).transpose(1, 0, 2)  # (4, D, H), a view
-    W_hh_T = np.ascontiguousarray(W_hh_T.reshape(H, 4, H).transpose(1, 0, 2))  # (4, H, H)
-    return W_ih_T, W_hh_T, None if b is None else b.reshape(4, 1, H)
+    return np.concatenate(
+        [np.arange(k * H, (k + 1) * H) for k in PACKED_FROM_TORCH]
+    )
 
 
 def lstm_layer_forward(
@@ -267,130 +242,57 @@ def lstm_layer_forward(
     weight_hh: Array,
     bias_ih: Array | None = None,
     bias_hh: Array | None = None,
-    gates_buffer: Array | None = None,
 ) -> LayerCache:
-    """Run one LSTM layer over a whole sequence: ``lstm_cell_step`` T times, but fast.
+    """One LSTM layer over a whole sequence: ``lstm_cell_step``, T times.
 
-    x: (T, B, D), time-major;  h0, c0: (B, H);  weights and biases as in ``lstm_cell_step``.
-    All arrays share one float dtype and the computation stays in it (float32 math for a
-    float32 model). Returns the layer's ``LayerCache``; its ``h`` (T, B, H) is the output.
-
-    gates_buffer: optionally the ``gates`` of an earlier cache, to be overwritten instead of
-    allocating a new (4, T, B, H) array; used if it has that shape, x's dtype and is
-    contiguous (for B = 1 the buffer is small and always new). See ``LSTM.forward``.
-
-    The numbers are those of ``lstm_cell_step`` (up to rounding); the differences are speed:
-
-    1. Hoisting: x_t W_ih^T + b does not depend on h, so it is computed for all T steps
-       before the loop, in products of many rows at once (all T * B rows for a batch). Big
-       products use the CPU far better than T small ones; only h_{t-1} W_hh^T is left
-       inside the loop.
-    2. One tanh per step: with the packed weights (see ``pack_weights``) the products hold
-       z / 2 for the sigmoid gates, so a single np.tanh over all four gates serves the three
-       sigmoids and the candidate; two in-place operations on the sigmoid block then finish
-       0.5 * tanh(z / 2) + 0.5. With small arrays, the number of NumPy calls, not the
-       arithmetic, sets the speed.
-    3. Preallocated results: every step writes into (T, ...) arrays made before the loop,
-       through ``out=`` and in-place operators (the one new array per step is the small
-       product i * g). The gate buffer first holds the hoisted products; each step
-       overwrites its part with the activations, so the cache for the backward pass costs
-       no extra memory.
-    4. Contiguous blocks: NumPy is several times slower on a strided view, such as the H
-       columns of one gate inside rows of 4H, than on a contiguous block. So the gate
-       buffer keeps each gate's (B, H) block at each step contiguous. For a batch it is laid
-       out gate first, (4, T, B, H), filled by one product per gate. For a single sequence
-       it is laid out step first, (T, 4, 1, H), which is the (T, 4H) of one product with all
-       gates side by side: each step's gates are then one block of 4H numbers, and for such
-       small arrays one product (a matrix-vector product) beats four. Either way the cache
-       shows it as (4, T, B, H).
-    5. Views made once: the per-gate views of the buffers are made before the loop, and
-       ``zip`` hands out the slices for step t, which is cheaper than indexing them.
-    6. Little Python work per step: with B = 1 each NumPy call takes well under a
-       microsecond, so Python's own overheads count. The loop therefore writes
-       ``new_cell_state`` and ``new_hidden_state`` out (the same operations in the same
-       order, so the same numbers; calling them would cost about a tenth of the time with
-       B = 1), gives the NumPy functions local names, and passes 0.5 as a 0-d array.
+    x: (T, B, D), time-major;  h0, c0: (B, H);  weights and biases as in
+    ``lstm_cell_step``, all of x's dtype. Returns the ``LayerCache`` that
+    backpropagation through time reads; its ``h``, (T, B, H), is the output.
     """
-    _check_layer_forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, gates_buffer)
-    T, B, D = x.shape
-    H = weight_hh.shape[1]
-    single = B == 1
-    W_ih_T, W_hh_T, b = pack_weights(weight_ih, weight_hh, bias_ih, bias_hh, side_by_side=single)
-
-    # Tricks 1 and 4: the input projection of all time steps, before the loop.
-    if single:
-        # (T, D) @ (D, 4H) is small, so it is done in blocks of steps that OpenBLAS (NumPy's
-        # BLAS) computes in the calling thread. A product it splits over threads has to wait
-        # for all of them, and while another program holds a core that wait can take
-        # milliseconds, longer than the whole layer.
-        steps_first = np.empty((T, 4 * H), dtype=x.dtype)
-        block = max(1, 2**18 // (D * 4 * H))  # steps per block: at most 2**18 multiply-adds
-        x_2d = x.reshape(T, D)
-        for start in range(0, T, block):
-            np.matmul(x_2d[start : start + block], W_ih_T, out=steps_first[start : start + block])
-        if b is not None:
-            steps_first += b
-        gates = steps_first.reshape(T, 4, 1, H).transpose(1, 0, 2, 3)  # (4, T, 1, H), a view
-    else:
-        reusable = (
-            gates_buffer is not None
-            and gates_buffer.shape == (4, T, B, H)
-            and gates_buffer.dtype == x.dtype
-            and gates_buffer.flags.c_contiguous
-        )
-        gates = gates_buffer if reusable else np.empty((4, T, B, H), dtype=x.dtype)
-        np.matmul(x.reshape(T * B, D), W_ih_T, out=gates.reshape(4, T * B, H))  # (4, T*B, H)
-        if b is not None:
-            gates += b[:, None]  # + (4, 1, 1, H)
-
-    # Trick 3: every result has its place before the loop starts.
-    c = np.empty((T, B, H), dtype=x.dtype)
-    h = np.empty((T, B, H), dtype=x.dtype)
-    z = np.empty((4, B, H), dtype=x.dtype)  # scratch for h_{t-1} W_hh^T, gate first
-    if single:
-        # (4, 1, H) and (1, 4H) are the same memory: one vector-matrix product, (1, H) @ (H, 4H).
-        product, z_product = np.dot, z.reshape(1, 4 * H)
-    else:
-        # Four products, one per gate: (B, H) @ (4, H, H) gives (4, B, H).
-        product, z_product = np.matmul, z
-
-    # Trick 5: views, in the packed order i, f, o, g.
-    i, f, o, g = gates  # each (T, B, H)
-    gates_by_step = gates.transpose(1, 0, 2, 3)  # (T, 4, B, H)
-    sigmoids_by_step = gates_by_step[:, :3]  # (T, 3, B, H): i, f, o
-
-    # Trick 6: little Python work per step. 0.5 is a 0-d array rather than a Python float,
-    # which NumPy would convert anew at every call; the NumPy functions get local names,
-    # which Python finds faster than np.tanh and the like.
-    half = np.asarray(0.5, dtype=x.dtype)
-    add, multiply, tanh = np.add, np.multiply, np.tanh
-
-    h_prev, c_prev = h0, c0
-    steps = zip(gates_by_step, sigmoids_by_step, i, f, o, g, c, h, strict=True)
-    for gates_t, sigmoids_t, i_t, f_t, o_t, g_t, c_t, h_t in steps:
-        product(h_prev, W_hh_T, out=z_product)  # z = h_{t-1} W_hh^T, the only product left
-        add(z, gates_t, out=z)  # + the hoisted x_t W_ih^T + b
-        tanh(z, out=gates_t)  # Trick 2: tanh(z/2) for i, f, o and tanh(z) for g in one call
-        multiply(sigmoids_t, half, out=sigmoids_t)  # sigmoids: 0.5 * tanh(z/2) + 0.5
-        add(sigmoids_t, half, out=sigmoids_t)
-        multiply(f_t, c_prev, out=c_t)  # new_cell_state: c_t = f * c_{t-1} + i * g
-        c_t += i_t * g_t
-        tanh(c_t, out=h_t)  # new_hidden_state: h_t = o * tanh(c_t)
-        multiply(h_t, o_t, out=h_t)
-        h_prev, c_prev = h_t, c_t
-    return LayerCache(x=x, h0=h0, c0=c0, gates=gates, c=c, h=h)
+    _check_layer_forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
+    weights = (weight_ih, weight_hh, bias_ih, bias_hh)
+    h, c = h0, c0
+    hs, cs, gates = [], [], []
+    for x_t in x:  # x_t: (B, D), the input of one step
+        h, c, gates_t = lstm_cell_step(x_t, h, c, *weights)
+        hs.append(h)
+        cs.append(c)
+        gates.append(gates_t)  # (B, 4H), PyTorch's order i, f, g, o
+    i, f, g, o = split_gates(np.stack(gates))  # each (T, B, H)
+    return LayerCache(
+        x=x,
+        h0=h0,
+        c0=c0,
+        gates=np.stack([i, f, o, g]),  # (4, T, B, H): PACKED_GATE_ORDER
+        c=np.stack(cs),  # (T, B, H): c_1 ... c_T
+        h=np.stack(hs),  # (T, B, H): h_1 ... h_T
+    )
 
 
 @dataclass
 class ForwardCache:
     """What ``LSTM.forward`` keeps for a backward pass: one ``LayerCache`` per layer, bottom
     first, and how the input was laid out (so that gradients can be returned in that layout).
-    Valid until the model's next forward call, which reuses the gate buffers.
+    Valid until the model's next forward call replaces it.
     """
 
     layers: list[LayerCache]
     batch_first: bool
     unbatched: bool
+
+
+#: The backward pass of ``LSTM``: ``bptt.lstm_backward``, handed over by ``bptt`` when it
+#: is imported (see ``register_backward``); None until then.
+_backward_pass: Callable[..., Array] | None = None
+
+
+def register_backward(backward: Callable[..., Array]) -> None:
+    """Make ``backward(model, grad_output, grad_h_n, grad_c_n)`` the algorithm behind
+    ``LSTM.backward``. ``lstm_tutorial.bptt`` calls it with ``lstm_backward`` when it is
+    imported; this module never imports bptt, so that the forward pass does not depend on
+    the backward one."""
+    global _backward_pass
+    _backward_pass = checks.function("backward", backward)
 
 
 # ---------------------------------------------------------------------------------------------
@@ -446,8 +348,13 @@ def _check_gate_axis(z: Any) -> np.ndarray:
     if checks.is_tensor(z):
         checks.array("z", z)  # refused, with the hint to convert it
     z = np.asarray(z)
-    if not (np.issubdtype(z.dtype, np.number) and not np.issubdtype(z.dtype, np.bool_)):
-        raise checks.ArgumentTypeError(f"z must hold numbers, got dtype {z.dtype}")
+    if not (
+        np.issubdtype(z.dtype, np.number)
+        and not np.issubdtype(z.dtype, np.bool_)
+    ):
+        raise checks.ArgumentTypeError(
+            f"z must hold numbers, got dtype {z.dtype}"
+        )
     if z.ndim == 0 or z.shape[-1] % 4 != 0 or z.shape[-1] == 0:
         raise ValueError(
             f"z must have a last axis of size 4H (a multiple of 4, H >= 1), got shape {z.shape}"
@@ -475,7 +382,9 @@ def _check_weights(
         or weight_hh.shape[1] == 0
         or weight_hh.shape[0] != 4 * weight_hh.shape[1]
     ):
-        raise ValueError(f"weight_hh must have shape (4H, H) with H >= 1, got {weight_hh.shape}")
+        raise ValueError(
+            f"weight_hh must have shape (4H, H) with H >= 1, got {weight_hh.shape}"
+        )
     dtype, of = (weight_hh.dtype, "weight_hh") if dtype is None else (dtype, of)
     H = weight_hh.shape[1]
     weight_ih = _float_array("weight_ih", weight_ih, dtype, of)
@@ -496,13 +405,17 @@ def _check_weights(
         if bias is not None:
             _float_array(name, bias, dtype, of)
             if bias.shape != (4 * H,):
-                raise ValueError(f"{name} must have shape (4H,) = ({4 * H},), got {bias.shape}")
+                raise ValueError(
+                    f"{name} must have shape (4H,) = ({4 * H},), got {bias.shape}"
+                )
     return H
 
 
-def _check_layer_forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, gates_buffer) -> None:
+def _check_layer_forward(
+    x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh
+) -> None:
     """The arguments of ``lstm_layer_forward``: x (T, B, D) and h0, c0 (B, H) finite, all
-    arrays of x's dtype, the weights of one layer, gates_buffer None or an array."""
+    arrays of x's dtype, and the weights of one layer."""
     x = _float_array("x", x, finite=True)
     if x.ndim != 3 or 0 in x.shape:
         raise ValueError(
@@ -516,11 +429,9 @@ def _check_layer_forward(x, h0, c0, weight_ih, weight_hh, bias_ih, bias_hh, gate
     for name, state in (("h0", h0), ("c0", c0)):
         _float_array(name, state, x.dtype, "x", finite=True)
         if state.shape != (B, H):
-            raise ValueError(f"{name} must have shape (B, H) = {(B, H)}, got {state.shape}")
-    if gates_buffer is not None:
-        checks.array("gates_buffer", gates_buffer, nonempty=False)
-        if not gates_buffer.flags.writeable:
-            raise ValueError("gates_buffer must be writeable: it is overwritten")
+            raise ValueError(
+                f"{name} must have shape (B, H) = {(B, H)}, got {state.shape}"
+            )
 
 
 def _check_state_pair(hx: Any) -> tuple[Any, Any]:
@@ -529,20 +440,28 @@ def _check_state_pair(hx: Any) -> tuple[Any, Any]:
         what = f"a {type(hx).__name__}"
         if isinstance(hx, tuple | list):
             what += f" of length {len(hx)}"
-        raise checks.ArgumentTypeError(f"hx must be a pair (h0, c0) of arrays, or None; got {what}")
+        raise checks.ArgumentTypeError(
+            f"hx must be a pair (h0, c0) of arrays, or None; got {what}"
+        )
     return hx[0], hx[1]
 
 
-def _check_state(name: str, state: Any, dtype: np.dtype, shape: tuple[int, ...], layout: str):
+def _check_state(
+    name: str, state: Any, dtype: np.dtype, shape: tuple[int, ...], layout: str
+):
     """One initial state: a finite array of the model's dtype and exactly ``shape`` (another
     batch size is refused, not broadcast)."""
     _float_array(name, state, dtype)
     if state.shape != shape:
-        raise ValueError(f"expected {name} of shape {shape} {layout}, got {state.shape}")
+        raise ValueError(
+            f"expected {name} of shape {shape} {layout}, got {state.shape}"
+        )
     return checks.array(name, state, nonempty=False, finite=True)
 
 
-def _parameter_value(key: str, value: Any, shape: tuple[int, ...], dtype: np.dtype) -> np.ndarray:
+def _parameter_value(
+    key: str, value: Any, shape: tuple[int, ...], dtype: np.dtype
+) -> np.ndarray:
     """One entry of a state dict as a NumPy array: a NumPy array or a torch tensor (on any
     device) of floating values, of exactly ``shape``, finite and within ``dtype``'s range."""
     name = f"state_dict[{key!r}]"
@@ -564,7 +483,9 @@ def _parameter_value(key: str, value: Any, shape: tuple[int, ...], dtype: np.dty
         raise ValueError(f"{name} has shape {value.shape} but expected {shape}")
     checks.array(name, value, nonempty=False, finite=True)
     if value.size and np.abs(value).max() > np.finfo(dtype).max:
-        raise ValueError(f"{name} holds values too large for the model's dtype {dtype}")
+        raise ValueError(
+            f"{name} holds values too large for the model's dtype {dtype}"
+        )
     return value
 
 
@@ -621,8 +542,12 @@ class _Parameters:
         arrays = {}
         for key, shape in self._shapes.items():
             if key not in state_dict:
-                raise ValueError(f"missing key {key!r} (expected shape {shape}) in state_dict")
-            arrays[key] = _parameter_value(key, state_dict[key], shape, self.dtype)
+                raise ValueError(
+                    f"missing key {key!r} (expected shape {shape}) in state_dict"
+                )
+            arrays[key] = _parameter_value(
+                key, state_dict[key], shape, self.dtype
+            )
         for key, value in arrays.items():
             getattr(self, key)[...] = value  # in place, cast to self.dtype
 
@@ -660,20 +585,26 @@ class LSTMCell(_Parameters):
         extra = "" if self.bias else ", bias=False"
         return f"LSTMCell({self.input_size}, {self.hidden_size}{extra})"
 
-    def __call__(self, x: Array, hx: tuple[Array, Array] | None = None) -> tuple[Array, Array]:
+    def __call__(
+        self, x: Array, hx: tuple[Array, Array] | None = None
+    ) -> tuple[Array, Array]:
         """One step. x: (B, D) or unbatched (D,); hx: ``(h0, c0)``, each (B, H) or (H,),
         zeros if None. Returns ``(h, c)``, each (B, H) or (H,), in the model's dtype.
         """
         x = _float_array("x", x, self.dtype)
         if x.ndim not in (1, 2):
-            raise ValueError(f"expected x of shape (B, D) or unbatched (D,), got shape {x.shape}")
+            raise ValueError(
+                f"expected x of shape (B, D) or unbatched (D,), got shape {x.shape}"
+            )
         if x.shape[-1] != self.input_size:
             raise ValueError(
                 f"expected x's last dimension to be input_size={self.input_size}, "
                 f"got {x.shape[-1]} (x has shape {x.shape})"
             )
         if x.size == 0:
-            raise ValueError(f"x must have at least one example in the batch, got shape {x.shape}")
+            raise ValueError(
+                f"x must have at least one example in the batch, got shape {x.shape}"
+            )
         checks.array("x", x, finite=True)
         state_shape = (*x.shape[:-1], self.hidden_size)
         if hx is None:
@@ -691,7 +622,9 @@ class LSTMCell(_Parameters):
             for name, state in (("h0", h0), ("c0", c0)):
                 _check_state(name, state, self.dtype, state_shape, layout)
         biases = (self.bias_ih, self.bias_hh) if self.bias else (None, None)
-        h, c, _ = lstm_cell_step(x, h0, c0, self.weight_ih, self.weight_hh, *biases)
+        h, c, _ = lstm_cell_step(
+            x, h0, c0, self.weight_ih, self.weight_hh, *biases
+        )
         return h, c
 
 
@@ -700,11 +633,13 @@ class LSTM(_Parameters):
 
     Parameters, for each layer k: ``weight_ih_l{k}`` (4H, D) for k = 0 and (4H, H) above,
     ``weight_hh_l{k}`` (4H, H) and, with ``bias=True``, ``bias_ih_l{k}``, ``bias_hh_l{k}``
-    (4H,); gate blocks in PyTorch's order i, f, g, o. They are initialised uniformly on
+    (4H,); gate blocks in PyTorch's order i, f, g, o. PyTorch counts layers from 0: the
+    first layer's weights end in ``_l0``. They are initialised uniformly on
     [-1/sqrt(H), 1/sqrt(H)] from ``seed`` (an int) or ``rng`` (a ``np.random.Generator``);
     the same seed gives the same parameters.
 
-    Call the model as ``output, (h_n, c_n) = lstm(x, hx)``; see ``forward``.
+    Call the model as ``output, (h_n, c_n) = lstm(x, hx)``; see ``forward``. Each layer runs
+    ``lstm_layer_forward``; ``numpy_lstm_fast.FastLSTM`` is the same model with the tuned layer.
     """
 
     def __init__(
@@ -729,26 +664,44 @@ class LSTM(_Parameters):
         self._shapes = {}
         for k in range(self.num_layers):
             D_k = self.input_size if k == 0 else H
-            self._shapes |= {f"weight_ih_l{k}": (4 * H, D_k), f"weight_hh_l{k}": (4 * H, H)}
+            self._shapes |= {
+                f"weight_ih_l{k}": (4 * H, D_k),
+                f"weight_hh_l{k}": (4 * H, H),
+            }
             if self.bias:
-                self._shapes |= {f"bias_ih_l{k}": (4 * H,), f"bias_hh_l{k}": (4 * H,)}
+                self._shapes |= {
+                    f"bias_ih_l{k}": (4 * H,),
+                    f"bias_hh_l{k}": (4 * H,),
+                }
         self._init_parameters(rng)
         self._cache: ForwardCache | None = None
 
     def __repr__(self) -> str:
-        extra = f", num_layers={self.num_layers}" if self.num_layers != 1 else ""
+        extra = (
+            f", num_layers={self.num_layers}" if self.num_layers != 1 else ""
+        )
         extra += "" if self.bias else ", bias=False"
         extra += ", batch_first=True" if self.batch_first else ""
         extra += "" if self.dtype == np.float32 else f", dtype={self.dtype}"
-        return f"LSTM({self.input_size}, {self.hidden_size}{extra})"
+        return f"{type(self).__name__}({self.input_size}, {self.hidden_size}{extra})"
 
-    def layer_parameters(self, k: int) -> tuple[Array, Array, Array | None, Array | None]:
-        """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of layer k (biases None without bias)."""
+    def layer_parameters(
+        self, k: int
+    ) -> tuple[Array, Array, Array | None, Array | None]:
+        """``(weight_ih, weight_hh, bias_ih, bias_hh)`` of layer k, counted from 0 as in
+        PyTorch's names (biases None without bias)."""
         k = checks.integer("k", k, minimum=0, maximum=self.num_layers - 1)
-        weights = (getattr(self, f"weight_ih_l{k}"), getattr(self, f"weight_hh_l{k}"))
+        weights = (
+            getattr(self, f"weight_ih_l{k}"),
+            getattr(self, f"weight_hh_l{k}"),
+        )
         if not self.bias:
             return (*weights, None, None)
-        return (*weights, getattr(self, f"bias_ih_l{k}"), getattr(self, f"bias_hh_l{k}"))
+        return (
+            *weights,
+            getattr(self, f"bias_ih_l{k}"),
+            getattr(self, f"bias_hh_l{k}"),
+        )
 
     def forward(
         self, x: Array, hx: tuple[Array, Array] | None = None
@@ -761,16 +714,11 @@ class LSTM(_Parameters):
 
         Returns ``output, (h_n, c_n)``: output (T, B, H), (B, T, H) or (T, H), the top layer's
         hidden state at every step; h_n and c_n (num_layers, B, H) or (num_layers, H), every
-        layer's last hidden and cell state.
+        layer's last hidden and cell state (``h_n[k]``: the layer with weights ``_l{k}``).
 
         Side effect: ``self._cache`` becomes a ``ForwardCache`` holding one ``LayerCache``
         per layer (gate activations, cell and hidden states, inputs) for a backward pass.
         The returned arrays share memory with that cache; each call returns new ones.
-
-        The cache is valid until the next call, which writes its gate activations into the
-        same buffers (when the shapes match). For a big batch they are the largest arrays of
-        the pass (4 * T * B * H numbers, 100 MB for T = 100, B = 128, H = 512), and fresh
-        memory of that size costs the operating system about 5% of the pass to hand out.
         """
         x, unbatched = self._check_input(x)
         if unbatched:
@@ -779,30 +727,42 @@ class LSTM(_Parameters):
             x = x.swapaxes(0, 1)  # (T, B, D)
         x = np.ascontiguousarray(x)  # time-major: one (B, D) slice per step
         T, B, _ = x.shape
-        h0, c0 = self._initial_state(hx, B, unbatched)  # each (num_layers, B, H)
+        h0, c0 = self._initial_state(
+            hx, B, unbatched
+        )  # each (num_layers, B, H)
 
-        previous = [None] * self.num_layers if self._cache is None else self._cache.layers
-        self._cache = None  # its gate buffers are reused below
-        layers = []
-        layer_input = x  # (T, B, D) for layer 0, then (T, B, H)
-        for k in range(self.num_layers):
-            buffer = None if previous[k] is None else previous[k].gates
-            params = self.layer_parameters(k)
-            layer = lstm_layer_forward(layer_input, h0[k], c0[k], *params, gates_buffer=buffer)
-            layers.append(layer)
-            layer_input = layer.h
-        self._cache = ForwardCache(layers=layers, batch_first=self.batch_first, unbatched=unbatched)
+        layers = self._forward_layers(x, h0, c0)
+        self._cache = ForwardCache(
+            layers=layers, batch_first=self.batch_first, unbatched=unbatched
+        )
 
         output = layers[-1].h  # (T, B, H)
         h_n = np.stack([layer.h[-1] for layer in layers])  # (num_layers, B, H)
         c_n = np.stack([layer.c[-1] for layer in layers])  # (num_layers, B, H)
         if unbatched:
-            return output[:, 0], (h_n[:, 0], c_n[:, 0])  # (T, H), (num_layers, H)
+            return output[:, 0], (
+                h_n[:, 0],
+                c_n[:, 0],
+            )  # (T, H), (num_layers, H)
         if self.batch_first:
             output = output.swapaxes(0, 1)  # (B, T, H)
         return output, (h_n, c_n)
 
     __call__ = forward
+
+    def _forward_layers(
+        self, x: Array, h0: Array, c0: Array
+    ) -> list[LayerCache]:
+        """One ``LayerCache`` per layer, bottom first: each layer reads the ``h`` of the one
+        below. x: (T, B, D), checked; h0, c0: (num_layers, B, H)."""
+        layers = []
+        for k in range(self.num_layers):
+            layer = lstm_layer_forward(
+                x, h0[k], c0[k], *self.layer_parameters(k)
+            )
+            layers.append(layer)
+            x = layer.h  # (T, B, H), the input of the next layer
+        return layers
 
     def backward(
         self,
@@ -815,11 +775,17 @@ class LSTM(_Parameters):
         grad_output has the shape of that call's output, grad_h_n and grad_c_n the shape of
         h_n and c_n (None: zeros). Returns the gradient with respect to the input, in the
         input's layout; stores ``self.grads`` (keys and shapes of ``state_dict()``) and
-        ``self.grad_hx = (grad_h0, grad_c0)``. The algorithm is ``bptt.lstm_backward``.
+        ``self.grad_hx = (grad_h0, grad_c0)``. The algorithm is ``bptt.lstm_backward``, which
+        ``lstm_tutorial.bptt`` registers when it is imported (see ``register_backward``).
         """
-        from lstm_tutorial.bptt import lstm_backward  # bptt builds on this module
-
-        return lstm_backward(self, grad_output, grad_h_n, grad_c_n)
+        if _backward_pass is None:
+            raise RuntimeError(
+                "LSTM.backward has no algorithm yet: it is bptt.lstm_backward, which "
+                "lstm_tutorial.bptt registers (numpy_lstm.register_backward) when it is "
+                "imported. import lstm_tutorial.bptt first, or call "
+                "bptt.lstm_backward(model, grad_output, grad_h_n, grad_c_n)"
+            )
+        return _backward_pass(self, grad_output, grad_h_n, grad_c_n)
 
     def _check_input(self, x: Any) -> tuple[Array, bool]:
         """Validate x; return it and whether it is unbatched."""
@@ -837,22 +803,36 @@ class LSTM(_Parameters):
         unbatched = x.ndim == 2
         T = x.shape[1] if self.batch_first and not unbatched else x.shape[0]
         if T == 0:
-            raise ValueError(f"x must have at least one time step, got shape {x.shape}")
+            raise ValueError(
+                f"x must have at least one time step, got shape {x.shape}"
+            )
         if x.size == 0:
-            raise ValueError(f"x must have at least one sequence in the batch, got shape {x.shape}")
+            raise ValueError(
+                f"x must have at least one sequence in the batch, got shape {x.shape}"
+            )
         checks.array("x", x, finite=True)
         return x, unbatched
 
-    def _initial_state(self, hx: Any, B: int, unbatched: bool) -> tuple[Array, Array]:
+    def _initial_state(
+        self, hx: Any, B: int, unbatched: bool
+    ) -> tuple[Array, Array]:
         """(h0, c0), each (num_layers, B, H): zeros, or the validated hx given by the caller."""
         L, H = self.num_layers, self.hidden_size
         if hx is None:
-            return np.zeros((L, B, H), dtype=self.dtype), np.zeros((L, B, H), dtype=self.dtype)
+            return np.zeros((L, B, H), dtype=self.dtype), np.zeros(
+                (L, B, H), dtype=self.dtype
+            )
         h0, c0 = _check_state_pair(hx)
         if unbatched:
-            expected, layout = (L, H), "(num_layers, hidden_size) for unbatched x"
+            expected, layout = (
+                (L, H),
+                "(num_layers, hidden_size) for unbatched x",
+            )
         else:
-            expected, layout = (L, B, H), f"(num_layers, batch, hidden_size), batch = {B} as in x"
+            expected, layout = (
+                (L, B, H),
+                f"(num_layers, batch, hidden_size), batch = {B} as in x",
+            )
         for name, state in (("h0", h0), ("c0", c0)):
             _check_state(name, state, self.dtype, expected, layout)
         if unbatched:

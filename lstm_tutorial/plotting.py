@@ -43,7 +43,10 @@ _BOOK_STYLE = {
     "image.cmap": "viridis",
     "svg.hashsalt": "lstm-tutorial",
     "axes.prop_cycle": mpl.cycler(
-        color=[COLORS[k] for k in ("cell", "forget", "input", "output", "candidate", "rnn")]
+        color=[
+            COLORS[k]
+            for k in ("cell", "forget", "input", "output", "candidate", "rnn")
+        ]
     ),
 }
 
@@ -57,7 +60,9 @@ def _check_ax(ax: Any) -> Any:
     """None (draw on a new figure) or a matplotlib Axes."""
     from matplotlib.axes import Axes
 
-    return checks.optional(checks.instance, "ax", ax, kind=Axes, expected="a matplotlib Axes")
+    return checks.optional(
+        checks.instance, "ax", ax, kind=Axes, expected="a matplotlib Axes"
+    )
 
 
 def plot_dependencies(tokens, dependencies, *, long_from: int = 5, ax=None):
@@ -75,7 +80,9 @@ def plot_dependencies(tokens, dependencies, *, long_from: int = 5, ax=None):
 
     for k, token in enumerate(checks.sequence("tokens", tokens)):
         checks.string(f"tokens[{k}]", token)
-    for k, dep in enumerate(checks.sequence("dependencies", dependencies, empty=True)):
+    for k, dep in enumerate(
+        checks.sequence("dependencies", dependencies, empty=True)
+    ):
         checks.instance(f"dependencies[{k}]", dep, Dependency, "a Dependency")
         if max(dep.dependent, dep.antecedent) >= len(tokens):
             raise ValueError(
@@ -85,7 +92,9 @@ def plot_dependencies(tokens, dependencies, *, long_from: int = 5, ax=None):
     checks.positive_int("long_from", long_from)
     ax = _check_ax(ax)
     if ax is None:
-        _, ax = plt.subplots(figsize=(max(6.0, 0.55 * len(tokens)), 2.8))
+        _, ax = plt.subplots(
+            figsize=(min(10.0, max(6.0, 0.55 * len(tokens))), 2.8)
+        )
     for k, tok in enumerate(tokens):
         ax.text(k, 0, tok, ha="center", va="top", fontsize=11)
     top = 0.0
@@ -96,7 +105,15 @@ def plot_dependencies(tokens, dependencies, *, long_from: int = 5, ax=None):
         is_long = dep.distance >= long_from
         colour = COLORS["cell"] if is_long else COLORS["forget"]
         ax.add_patch(
-            Arc(((lo + hi) / 2, 0.15), width, height, theta1=0, theta2=180, color=colour, lw=1.8)
+            Arc(
+                ((lo + hi) / 2, 0.15),
+                width,
+                height,
+                theta1=0,
+                theta2=180,
+                color=colour,
+                lw=1.8,
+            )
         )
         ax.annotate(
             "",
@@ -105,8 +122,15 @@ def plot_dependencies(tokens, dependencies, *, long_from: int = 5, ax=None):
             arrowprops={"arrowstyle": "-|>", "color": colour, "lw": 1.2},
         )
         top = max(top, height / 2 + 0.15)
-    ax.plot([], [], color=COLORS["forget"], label=f"short-term (< {long_from} tokens)")
-    ax.plot([], [], color=COLORS["cell"], label=f"long-term (>= {long_from} tokens)")
+    ax.plot(
+        [],
+        [],
+        color=COLORS["forget"],
+        label=f"short-term (< {long_from} tokens)",
+    )
+    ax.plot(
+        [], [], color=COLORS["cell"], label=f"long-term (>= {long_from} tokens)"
+    )
     ax.legend(loc="upper right", ncol=2)
     ax.set_xlim(-0.8, len(tokens) - 0.2)
     ax.set_ylim(-0.6, top + 0.6)

@@ -1,6 +1,7 @@
 """A plain recurrent network in NumPy, and how fast its memory fades.
 
-Part I, chapter "From RNN to LSTM". The Elman RNN computes, at every step,
+Part I, chapters "From RNN to LSTM" (the RNN, its Jacobians) and "Memory
+that lasts" (the LSTM's Jacobians). The Elman RNN computes, at every step,
 
     h_t = tanh(W x_t + b_ih + U h_{t-1} + b_hh),
 
@@ -20,8 +21,9 @@ computed here in closed form:
 - :func:`spectral_norms`: their largest singular values.
 
 The Jacobian functions take one sequence (no batch axis): a Jacobian belongs
-to one example. The functions the book displays keep their lines within 76
-characters, the width of a page.
+to one example. Every line of this module, docstrings included, fits in 80
+columns, the width of the book's code blocks, so that any function of it can
+be shown (a test checks it).
 
 Checks. Every public function and :class:`RNN` check their arguments before
 computing (with :mod:`lstm_tutorial.checks`; the error names the argument):
@@ -129,7 +131,7 @@ class RNN(_Parameters):
         return output, h[None]  # (T, B, H), (1, B, H)
 
     def _batched(self, x, h0):
-        """x as (T, B, D), h0 as (B, H), and whether x was unbatched; validated."""
+        """Checked x as (T, B, D), h0 as (B, H), and whether x is unbatched."""
         x = _float_array("x", x, self.dtype)
         D = self.input_size
         if x.ndim not in (2, 3) or x.shape[-1] != D or 0 in x.shape:
@@ -189,7 +191,8 @@ def rnn_state_jacobians(
     """
     _check_sequence(x, h0, weight_hh)
     _check_rnn_step(x[0], h0, weight_ih, weight_hh, bias_ih, bias_hh)
-    _check_finite(weight_ih=weight_ih, weight_hh=weight_hh, bias_ih=bias_ih, bias_hh=bias_hh)
+    _check_finite(weight_ih=weight_ih, weight_hh=weight_hh)
+    _check_finite(bias_ih=bias_ih, bias_hh=bias_hh)
     T, H = x.shape[0], h0.shape[0]
     jacobians = np.empty((T, H, H), np.result_type(x, h0, weight_hh))
     h = h0
@@ -261,7 +264,8 @@ def lstm_state_jacobians(
     """
     _check_sequence(x, h0, weight_hh, c0=c0)
     _check_lstm_step(x[0], h0, c0, weight_ih, weight_hh, bias_ih, bias_hh)
-    _check_finite(c0=c0, weight_ih=weight_ih, weight_hh=weight_hh, bias_ih=bias_ih, bias_hh=bias_hh)
+    _check_finite(c0=c0, weight_ih=weight_ih, weight_hh=weight_hh)
+    _check_finite(bias_ih=bias_ih, bias_hh=bias_hh)
     T, H = x.shape[0], h0.shape[0]
     dtype = np.result_type(x, h0, c0, weight_hh)
     jacobians = np.empty((T, 2 * H, 2 * H), dtype)
@@ -297,9 +301,8 @@ def spectral_norms(matrices: np.ndarray) -> np.ndarray:
     """
     matrices = _float_array("matrices", matrices, finite=True)
     if matrices.ndim < 2 or 0 in matrices.shape:
-        raise ValueError(
-            f"matrices must have shape (..., m, n) with no empty axis, got {matrices.shape}"
-        )
+        expected = "matrices must have shape (..., m, n) with no empty axis"
+        raise ValueError(f"{expected}, got {matrices.shape}")
     # singular values come sorted, largest first
     return np.linalg.svd(matrices, compute_uv=False)[..., 0]
 
@@ -322,7 +325,13 @@ def orthogonal_matrix(n: int, rng: np.random.Generator) -> np.ndarray:
 # ----------------------------------------------------------------------------
 
 
-def _arrays(of: str, first: Any, *, optional: tuple[str, ...] = (), **others: Any) -> np.dtype:
+def _arrays(
+    of: str,
+    first: Any,
+    *,
+    optional: tuple[str, ...] = (),
+    **others: Any,
+) -> np.dtype:
     """Check that ``first`` (named ``of``) and every array of ``others`` are
     float NumPy arrays of one dtype (those named in ``optional`` may be None);
     return the dtype."""
@@ -340,7 +349,10 @@ def _check_finite(**arrays: Any) -> None:
 
 
 def _check_rnn_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh) -> None:
-    _arrays("x", x, h=h, weight_ih=weight_ih, weight_hh=weight_hh, bias_ih=bias_ih, bias_hh=bias_hh)
+    _arrays(
+        "x", x, h=h, weight_ih=weight_ih, weight_hh=weight_hh,
+        bias_ih=bias_ih, bias_hh=bias_hh,
+    )  # fmt: skip
     H, D = weight_ih.shape if weight_ih.ndim == 2 else (None, None)
     shapes = (weight_hh.shape, bias_ih.shape, bias_hh.shape)
     if H is None or 0 in (H, D) or shapes != ((H, H), (H,), (H,)):
@@ -349,10 +361,12 @@ def _check_rnn_step(x, h, weight_ih, weight_hh, bias_ih, bias_hh) -> None:
             f"bias_hh (H,) with H, D >= 1; got {weight_ih.shape}, "
             f"{', '.join(map(str, shapes))}"
         )
-    if x.ndim not in (1, 2) or x.shape[-1] != D or h.shape != (*x.shape[:-1], H) or x.size == 0:
+    fits = x.ndim in (1, 2) and x.shape[-1] == D and x.size > 0
+    if not fits or h.shape != (*x.shape[:-1], H):
+        got = f"got x {x.shape} and h {h.shape}"
         raise ValueError(
-            f"expected x (B, D) or (D,) and h (B, H) or (H,) with D={D}, H={H}, B >= 1; "
-            f"got x {x.shape} and h {h.shape}"
+            f"expected x (B, D) or (D,) and h (B, H) or (H,) with D={D}, "
+            f"H={H}, B >= 1; {got}"
         )
 
 
@@ -360,9 +374,9 @@ def _check_rnn_step_jacobian(h_new, weight_hh) -> None:
     _arrays("h_new", h_new, weight_hh=weight_hh)
     H = h_new.shape[0] if h_new.ndim == 1 else None
     if weight_hh.shape != (H, H) or H == 0:
+        got = f"got {h_new.shape} and {weight_hh.shape}"
         raise ValueError(
-            f"expected h_new (H,) and weight_hh (H, H) with H >= 1, got {h_new.shape} "
-            f"and {weight_hh.shape}"
+            f"expected h_new (H,) and weight_hh (H, H) with H >= 1, {got}"
         )
 
 
@@ -370,7 +384,8 @@ def _check_square_stack(step_jacobians) -> None:
     _float_array("step_jacobians", step_jacobians, finite=True)
     shape = step_jacobians.shape
     if len(shape) != 3 or shape[1] != shape[2] or 0 in shape:
-        raise ValueError(f"step_jacobians must have shape (T, n, n) with T, n >= 1, got {shape}")
+        expected = "step_jacobians must have shape (T, n, n) with T, n >= 1"
+        raise ValueError(f"{expected}, got {shape}")
 
 
 def _check_sequence(x, h0, weight_hh, **cell) -> None:
@@ -379,9 +394,9 @@ def _check_sequence(x, h0, weight_hh, **cell) -> None:
     _arrays("x", x, h0=h0, weight_hh=weight_hh, **cell)
     if x.ndim != 2 or 0 in x.shape or h0.ndim != 1 or h0.size == 0:
         raise ValueError(
-            "expected one sequence x of shape (T, D) with T, D >= 1 and a state "
-            f"h0 of shape (H,), H >= 1; got x {x.shape} and h0 {h0.shape} "
-            "(Jacobians are computed one sequence at a time)"
+            "expected one sequence x of shape (T, D) with T, D >= 1 and a "
+            f"state h0 of shape (H,), H >= 1; got x {x.shape} and h0 "
+            f"{h0.shape} (Jacobians are computed one sequence at a time)"
         )
     H = weight_hh.shape[-1]
     for name, state in {"h0": h0, **cell}.items():
@@ -395,8 +410,8 @@ def _check_sequence(x, h0, weight_hh, **cell) -> None:
 
 def _check_lstm_step(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh) -> None:
     _arrays(
-        "x", x, h=h, c=c, weight_ih=weight_ih, weight_hh=weight_hh, bias_ih=bias_ih,
-        bias_hh=bias_hh, optional=("bias_ih", "bias_hh"),
+        "x", x, h=h, c=c, weight_ih=weight_ih, weight_hh=weight_hh,
+        bias_ih=bias_ih, bias_hh=bias_hh, optional=("bias_ih", "bias_hh"),
     )  # fmt: skip
     H = h.shape[0] if h.ndim == 1 else None
     if H is None or c.shape != (H,) or x.ndim != 1 or 0 in (H, x.size):
@@ -412,4 +427,5 @@ def _check_lstm_step(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh) -> None:
         )
     for name, bias in (("bias_ih", bias_ih), ("bias_hh", bias_hh)):
         if bias is not None and bias.shape != (4 * H,):
-            raise ValueError(f"expected {name} of shape (4H,) = {(4 * H,)}, got {bias.shape}")
+            expected = f"expected {name} of shape (4H,) = {(4 * H,)}"
+            raise ValueError(f"{expected}, got {bias.shape}")

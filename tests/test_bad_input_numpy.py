@@ -1,4 +1,5 @@
-"""Bad input to the NumPy LSTM modules (numpy_lstm, rnn, bptt, gradcheck, handset, diagram):
+"""Bad input to the NumPy LSTM modules (numpy_lstm, numpy_lstm_fast, rnn, bptt, gradcheck,
+handset, diagram):
 every public function, class and method that checks its inputs, called validly and then with
 one argument at a time made wrong, refuses it with a TypeError or ValueError that names the
 argument.
@@ -22,10 +23,27 @@ import matplotlib.pyplot as plt
 import numpy as np
 import pytest
 import torch
-from badinput import MUTATIONS, Call, cases, check_case, check_valid, public_api, valid_calls
+from badinput import (
+    MUTATIONS,
+    Call,
+    cases,
+    check_case,
+    check_valid,
+    public_api,
+    valid_calls,
+)
 
-from lstm_tutorial import bptt, diagram, gradcheck, handset, numpy_lstm, rnn
+from lstm_tutorial import (
+    bptt,
+    diagram,
+    gradcheck,
+    handset,
+    numpy_lstm,
+    numpy_lstm_fast,
+    rnn,
+)
 from lstm_tutorial.numpy_lstm import LSTM, LSTMCell
+from lstm_tutorial.numpy_lstm_fast import FastLSTM
 
 D, H, L, T, B = 3, 4, 2, 5, 2
 F32 = np.float32
@@ -60,11 +78,18 @@ def finite_array_any(valid):
     """A float array of free dtype that must be finite."""
     nan = valid.copy()
     nan.flat[0] = np.nan
-    return MUTATIONS["float_array_any"](valid) + [("nan", nan), ("empty", valid[:0])]
+    return MUTATIONS["float_array_any"](valid) + [
+        ("nan", nan),
+        ("empty", valid[:0]),
+    ]
 
 
 def optional_float_array(valid):
-    return [(label, v) for label, v in MUTATIONS["float_array"](valid) if v is not None]
+    return [
+        (label, v)
+        for label, v in MUTATIONS["float_array"](valid)
+        if v is not None
+    ]
 
 
 def np_dtype(valid):
@@ -77,7 +102,9 @@ def np_dtype(valid):
 
 
 def optional_seed(valid):
-    return [(label, v) for label, v in MUTATIONS["seed"](valid) if v is not None] + [
+    return [
+        (label, v) for label, v in MUTATIONS["seed"](valid) if v is not None
+    ] + [
         ("list", [1, 2]),
         ("array", np.array([1])),
     ]
@@ -126,8 +153,15 @@ def state_dict_of(make_model):
             ("bool entry", valid | {first: valid[first] > 0}),
             ("list entry", valid | {first: valid[first].tolist()}),
             ("nan entry", valid | {first: np.full_like(valid[first], np.nan)}),
-            ("too large for float32", valid | {first: np.full(valid[first].shape, 1e300)}),
-            ("int tensor", valid | {first: torch.zeros(valid[first].shape, dtype=torch.int64)}),
+            (
+                "too large for float32",
+                valid | {first: np.full(valid[first].shape, 1e300)},
+            ),
+            (
+                "int tensor",
+                valid
+                | {first: torch.zeros(valid[first].shape, dtype=torch.int64)},
+            ),
             ("str entry", valid | {first: "weights"}),
         ]
         return out
@@ -409,7 +443,17 @@ def diagram_step(H=3, D=5, seed=0):
     x = np.zeros(D)
     x[seed % D] = 1.0
     h_prev = np.tanh(rng.normal(size=H))
-    return dict(x=x, h_prev=h_prev, c_prev=c_prev, i=i, f=f, g=g, o=o, c=c, h=o * np.tanh(c))
+    return dict(
+        x=x,
+        h_prev=h_prev,
+        c_prev=c_prev,
+        i=i,
+        f=f,
+        g=g,
+        o=o,
+        c=c,
+        h=o * np.tanh(c),
+    )
 
 
 # ----------------------------------------------------------------------------- valid calls
@@ -442,7 +486,9 @@ def layer_backward_call():
     model = LSTM(D, H, seed=0, dtype=np.float64)
     W, U, b_ih, b_hh = model.layer_parameters(0)
     state = np.zeros((B, H))
-    cache = numpy_lstm.lstm_layer_forward(rand(T, B, D), state, state, W, U, b_ih, b_hh)
+    cache = numpy_lstm.lstm_layer_forward(
+        rand(T, B, D), state, state, W, U, b_ih, b_hh
+    )
     return {
         "cache": cache,
         "weight_ih": W,
@@ -460,14 +506,42 @@ def cache_kind(valid):
         ("dict", vars(valid)),
         (
             "float32 cache",
-            numpy_lstm.LayerCache(**{k: v.astype(F32) for k, v in vars(valid).items()}),
+            numpy_lstm.LayerCache(
+                **{k: v.astype(F32) for k, v in vars(valid).items()}
+            ),
         ),
         (
             "cache of another batch",
-            numpy_lstm.LayerCache(**{k: v[..., :1, :] for k, v in vars(valid).items()}),
+            numpy_lstm.LayerCache(
+                **{k: v[..., :1, :] for k, v in vars(valid).items()}
+            ),
         ),
-        ("list arrays", numpy_lstm.LayerCache(**dict(vars(valid), h=valid.h.tolist()))),
+        (
+            "list arrays",
+            numpy_lstm.LayerCache(**dict(vars(valid), h=valid.h.tolist())),
+        ),
     ]
+
+
+def layer_inputs():
+    """x, h0 and c0 of one layer, float32."""
+    return {
+        "x": rand(T, B, D, dtype=F32),
+        "h0": rand(B, H, dtype=F32, seed=1),
+        "c0": rand(B, H, dtype=F32, seed=2),
+    }
+
+
+#: What may go wrong in the arguments of either lstm_layer_forward.
+LAYER_KINDS = {
+    "x": float_data,
+    "h0": float_data,
+    "c0": float_data,
+    "weight_ih": MUTATIONS["float_array"],
+    "weight_hh": MUTATIONS["float_array"],
+    "bias_ih": MUTATIONS["float_array"],
+    "bias_hh": MUTATIONS["float_array"],
+}
 
 
 def lstm_layer_args(dtype=F32):
@@ -529,7 +603,9 @@ NUMPY_LSTM = [
     ),
     Call(
         LSTMCell,
-        lambda: dict(input_size=D, hidden_size=H, bias=False, dtype=F32, seed=1),
+        lambda: dict(
+            input_size=D, hidden_size=H, bias=False, dtype=F32, seed=1
+        ),
         {
             "input_size": "positive_int",
             "hidden_size": "positive_int",
@@ -560,18 +636,26 @@ NUMPY_LSTM = [
         lambda: {
             "model": forward_model(),
             "x": rand(T, B, D, dtype=F32),
-            "hx": (rand(L, B, H, dtype=F32, seed=1), rand(L, B, H, dtype=F32, seed=2)),
+            "hx": (
+                rand(L, B, H, dtype=F32, seed=1),
+                rand(L, B, H, dtype=F32, seed=2),
+            ),
         },
         {"x": float_data, "hx": state_pair},
         label="LSTM.forward",
-        skip=("x:one row fewer",),  # one time step fewer is a valid, shorter sequence
+        skip=(
+            "x:one row fewer",
+        ),  # one time step fewer is a valid, shorter sequence
     ),
     Call(
         lambda model, x: model(x),
         lambda: {"model": forward_model(), "x": rand(T, D, dtype=F32)},
         {"x": float_data},
         label="LSTM.forward(unbatched)",
-        skip=("x:one row fewer", "x:extra dimension"),  # a shorter sequence; a batch of one
+        skip=(
+            "x:one row fewer",
+            "x:extra dimension",
+        ),  # a shorter sequence; a batch of one
     ),
     Call(
         lambda model, x, h0, c0: model(x, (h0, c0)),
@@ -586,7 +670,10 @@ NUMPY_LSTM = [
     ),
     Call(
         lambda model, hx: model(rand(B, D, dtype=F32), hx),
-        lambda: {"model": LSTMCell(D, H, seed=0), "hx": (np.zeros((B, H), F32),) * 2},
+        lambda: {
+            "model": LSTMCell(D, H, seed=0),
+            "hx": (np.zeros((B, H), F32),) * 2,
+        },
         {"hx": state_pair},
         label="LSTMCell.__call__(hx)",
     ),
@@ -598,7 +685,10 @@ NUMPY_LSTM = [
     ),
     Call(
         lambda model, state_dict: model.load_state_dict(state_dict),
-        lambda: {"model": forward_model(), "state_dict": forward_model().state_dict()},
+        lambda: {
+            "model": forward_model(),
+            "state_dict": forward_model().state_dict(),
+        },
         {"state_dict": state_dict_of(forward_model)},
         label="LSTM.load_state_dict",
     ),
@@ -610,7 +700,9 @@ NUMPY_LSTM = [
         },
         {"state_dict": state_dict_of(lambda: LSTMCell(D, H))},
         label="LSTMCell.load_state_dict",
-        skip=("state_dict:extra key",),  # a cell has no weight_hr_l0 either: listed anyway
+        skip=(
+            "state_dict:extra key",
+        ),  # a cell has no weight_hr_l0 either: listed anyway
     ),
     Call(
         lambda model, grad_output, grad_h_n, grad_c_n: model.backward(
@@ -639,9 +731,13 @@ NUMPY_LSTM = [
             ]
         },
     ),
-    Call(numpy_lstm.packed_gate_rows, lambda: {"hidden_size": H}, {"hidden_size": "positive_int"}),
     Call(
-        numpy_lstm.pack_weights,
+        numpy_lstm.packed_gate_rows,
+        lambda: {"hidden_size": H},
+        {"hidden_size": "positive_int"},
+    ),
+    Call(
+        numpy_lstm_fast.pack_weights,
         lambda: lstm_layer_args() | {"side_by_side": True},
         {
             "weight_ih": MUTATIONS["float_array"],
@@ -653,30 +749,63 @@ NUMPY_LSTM = [
     ),
     Call(
         numpy_lstm.lstm_layer_forward,
+        lambda: lstm_layer_args() | layer_inputs(),
+        LAYER_KINDS,
+        skip=(
+            "x:one row fewer",
+        ),  # one time step fewer is a valid, shorter sequence
+    ),
+    Call(
+        numpy_lstm_fast.lstm_layer_forward,
         lambda: (
             lstm_layer_args()
-            | {
-                "x": rand(T, B, D, dtype=F32),
-                "h0": rand(B, H, dtype=F32, seed=1),
-                "c0": rand(B, H, dtype=F32, seed=2),
-                "gates_buffer": np.empty((4, T, B, H), F32),
-            }
+            | layer_inputs()
+            | {"gates_buffer": np.empty((4, T, B, H), F32)}
         ),
-        {
-            "x": float_data,
-            "h0": float_data,
-            "c0": float_data,
-            "weight_ih": MUTATIONS["float_array"],
-            "weight_hh": MUTATIONS["float_array"],
-            "bias_ih": MUTATIONS["float_array"],
-            "bias_hh": MUTATIONS["float_array"],
+        LAYER_KINDS
+        | {
             "gates_buffer": lambda valid: [
                 ("list", valid.tolist()),
                 ("tensor", torch.from_numpy(valid)),
                 ("str", "buffer"),
             ],
         },
-        skip=("x:one row fewer",),  # one time step fewer is a valid, shorter sequence
+        label="numpy_lstm_fast.lstm_layer_forward",
+        skip=(
+            "x:one row fewer",
+        ),  # one time step fewer is a valid, shorter sequence
+    ),
+    Call(
+        FastLSTM,
+        lambda: dict(
+            input_size=D, hidden_size=H, num_layers=L, dtype=F32, seed=0
+        ),
+        {
+            "input_size": "positive_int",
+            "hidden_size": "positive_int",
+            "num_layers": "positive_int",
+            "dtype": np_dtype,
+            "seed": optional_seed,
+        },
+    ),
+    Call(
+        lambda model, x, h0, c0: model(x, (h0, c0)),
+        lambda: {
+            "model": FastLSTM(D, H, num_layers=L, seed=0),
+            "x": rand(T, B, D, dtype=F32),
+            "h0": rand(L, B, H, dtype=F32, seed=1),
+            "c0": rand(L, B, H, dtype=F32, seed=2),
+        },
+        {"x": float_data, "h0": float_data, "c0": float_data},
+        label="FastLSTM.forward",
+        skip=(
+            "x:one row fewer",
+        ),  # one time step fewer is a valid, shorter sequence
+    ),
+    Call(
+        numpy_lstm.register_backward,
+        lambda: {"backward": bptt.lstm_backward},
+        {"backward": "callable"},
     ),
 ]
 
@@ -706,14 +835,21 @@ RNN = [
         },
         {
             "x": float_data,
-            "h0": lambda valid: [(k, v) for k, v in float_data(valid) if v is not None],
+            "h0": lambda valid: [
+                (k, v) for k, v in float_data(valid) if v is not None
+            ],
         },
         label="RNN.__call__",
-        skip=("x:one row fewer",),  # one time step fewer is a valid, shorter sequence
+        skip=(
+            "x:one row fewer",
+        ),  # one time step fewer is a valid, shorter sequence
     ),
     Call(
         lambda model, state_dict: model.load_state_dict(state_dict),
-        lambda: {"model": rnn.RNN(D, H, seed=0), "state_dict": rnn.RNN(D, H, seed=1).state_dict()},
+        lambda: {
+            "model": rnn.RNN(D, H, seed=0),
+            "state_dict": rnn.RNN(D, H, seed=1).state_dict(),
+        },
         {"state_dict": state_dict_of(lambda: rnn.RNN(D, H))},
         label="RNN.load_state_dict",
     ),
@@ -732,7 +868,10 @@ RNN = [
     Call(
         rnn.rnn_step_jacobian,
         lambda: {"h_new": np.tanh(rand(H)), "weight_hh": rand(H, H)},
-        {"h_new": MUTATIONS["float_array"], "weight_hh": MUTATIONS["float_array"]},
+        {
+            "h_new": MUTATIONS["float_array"],
+            "weight_hh": MUTATIONS["float_array"],
+        },
     ),
     Call(
         rnn.rnn_state_jacobians,
@@ -745,11 +884,16 @@ RNN = [
             "bias_ih": float_data,
             "bias_hh": float_data,
         },
-        skip=("x:one row fewer",),  # one time step fewer is a valid, shorter sequence
+        skip=(
+            "x:one row fewer",
+        ),  # one time step fewer is a valid, shorter sequence
     ),
     Call(
         rnn.lstm_step_jacobian,
-        lambda: lstm_cell_weights() | {"x": rand(D), "h": rand(H, seed=1), "c": rand(H, seed=2)},
+        lambda: (
+            lstm_cell_weights()
+            | {"x": rand(D), "h": rand(H, seed=1), "c": rand(H, seed=2)}
+        ),
         {
             "x": MUTATIONS["float_array"],
             "h": MUTATIONS["float_array"],
@@ -763,7 +907,8 @@ RNN = [
     Call(
         rnn.lstm_state_jacobians,
         lambda: (
-            lstm_cell_weights() | {"x": rand(T, D), "h0": rand(H, seed=1), "c0": rand(H, seed=2)}
+            lstm_cell_weights()
+            | {"x": rand(T, D), "h0": rand(H, seed=1), "c0": rand(H, seed=2)}
         ),
         {
             "x": float_data,
@@ -771,16 +916,21 @@ RNN = [
             "c0": float_data,
             "weight_ih": float_data,
             "weight_hh": float_data,
-            "bias_ih": lambda valid: [(k, v) for k, v in float_data(valid) if v is not None],
+            "bias_ih": lambda valid: [
+                (k, v) for k, v in float_data(valid) if v is not None
+            ],
         },
-        skip=("x:one row fewer",),  # one time step fewer is a valid, shorter sequence
+        skip=(
+            "x:one row fewer",
+        ),  # one time step fewer is a valid, shorter sequence
     ),
     Call(
         rnn.cumulative_products,
         lambda: {"step_jacobians": rand(T, H, H)},
         {
             "step_jacobians": lambda valid: (
-                finite_array_any(valid) + [("not square", valid[:, :, 1:]), ("2-D", valid[0])]
+                finite_array_any(valid)
+                + [("not square", valid[:, :, 1:]), ("2-D", valid[0])]
             )
         },
         skip=("step_jacobians:one row fewer",),  # one step fewer is valid
@@ -788,7 +938,11 @@ RNN = [
     Call(
         rnn.spectral_norms,
         lambda: {"matrices": rand(T, H, D)},
-        {"matrices": lambda valid: finite_array_any(valid) + [("1-D", valid[0, 0])]},
+        {
+            "matrices": lambda valid: (
+                finite_array_any(valid) + [("1-D", valid[0, 0])]
+            )
+        },
         # one matrix fewer, or a stack of stacks, are valid (..., m, n) arrays
         skip=("matrices:one row fewer", "matrices:extra dimension"),
     ),
@@ -833,7 +987,9 @@ BPTT = [
         bptt.backpropagate_through_jacobians,
         lambda: {"jacobians": rand(T, H, H), "grad_last": rand(H)},
         {
-            "jacobians": lambda valid: float_data(valid) + [("not square", valid[:, 1:])],
+            "jacobians": lambda valid: (
+                float_data(valid) + [("not square", valid[:, 1:])]
+            ),
             "grad_last": float_data,
         },
         skip=("jacobians:one row fewer",),  # one step fewer is valid
@@ -881,7 +1037,10 @@ GRADCHECK = [
     ),
     Call(
         lambda report, tol: report.passed(tol),
-        lambda: {"report": gradcheck.check_gradients(**quadratic_call()), "tol": 1e-6},
+        lambda: {
+            "report": gradcheck.check_gradients(**quadratic_call()),
+            "tol": 1e-6,
+        },
         {"tol": tolerance},
         label="GradCheckReport.passed",
     ),
@@ -898,8 +1057,16 @@ HANDSET = [
         lambda: {"gate_name": "f", "unit": "puppy"},
         {"gate_name": choice_of, "unit": choice_of},
     ),
-    Call(handset.handset_weights, lambda: {"forget_bias": 2.0}, {"forget_bias": "number"}),
-    Call(handset.handset_state_dict, lambda: {"forget_bias": 2.0}, {"forget_bias": "number"}),
+    Call(
+        handset.handset_weights,
+        lambda: {"forget_bias": 2.0},
+        {"forget_bias": "number"},
+    ),
+    Call(
+        handset.handset_state_dict,
+        lambda: {"forget_bias": 2.0},
+        {"forget_bias": "number"},
+    ),
     Call(
         handset.handset_lstm,
         lambda: {"state_dict": handset.handset_state_dict()},
@@ -908,8 +1075,14 @@ HANDSET = [
     ),
     Call(
         handset.trace_gates,
-        lambda: {"tokens": list(STORY_WORDS), "state_dict": handset.handset_state_dict()},
-        {"tokens": words_of_vocab, "state_dict": state_dict_of(handset.handset_lstm)},
+        lambda: {
+            "tokens": list(STORY_WORDS),
+            "state_dict": handset.handset_state_dict(),
+        },
+        {
+            "tokens": words_of_vocab,
+            "state_dict": state_dict_of(handset.handset_lstm),
+        },
         skip=("state_dict:None",),  # None: the hand-set weights
     ),
     Call(
@@ -923,7 +1096,10 @@ HANDSET = [
                 ("empty", []),
             ]
         }  # fmt: skip
-        | dict.fromkeys(("x", "i", "f", "g", "o", "c", "h", "c_prev", "h_prev"), "float_array_any"),
+        | dict.fromkeys(
+            ("x", "i", "f", "g", "o", "c", "h", "c_prev", "h_prev"),
+            "float_array_any",
+        ),
     ),
     Call(
         lambda trace, t: trace.step(t),
@@ -936,7 +1112,9 @@ HANDSET = [
         lambda: {"trace": trace(), "word": ",", "occurrence": 1},
         {
             "word": lambda valid: MUTATIONS["str"](valid) + [("absent", "dog")],
-            "occurrence": lambda valid: MUTATIONS["count"](valid) + [("one too many", 2)],
+            "occurrence": lambda valid: (
+                MUTATIONS["count"](valid) + [("one too many", 2)]
+            ),
         },
         label="GateTrace.index",
     ),
@@ -948,7 +1126,11 @@ DIAGRAM = [
         lambda: {"step": diagram_step(), "name": "step"},
         {"step": step_kind, "name": "str"},
     ),
-    Call(diagram.flow_amounts, lambda: {"step": diagram_step()}, {"step": step_kind}),
+    Call(
+        diagram.flow_amounts,
+        lambda: {"step": diagram_step()},
+        {"step": step_kind},
+    ),
     Call(
         diagram.line_width,
         lambda: {"amount": 0.5, "full": 2.0},
@@ -992,6 +1174,7 @@ DIAGRAM = [
             "steps": [diagram_step(seed=k) for k in range(3)],
             "words": ["It", "barks", "."],
             "first_t": 2,
+            "per_row": 2,
             "ax": None,
             "title": "t",
         },
@@ -999,7 +1182,32 @@ DIAGRAM = [
             "steps": steps_kind,
             "words": names_kind,
             "first_t": first_t_kind,
+            "per_row": lambda valid: [
+                ("zero", 0),
+                ("four", 4),
+                ("float", 2.0),
+                ("bool", True),
+                ("str", "2"),
+                ("None", None),
+            ],
             "ax": axes_kind,
+            "title": optional_title,
+        },
+    ),
+    Call(
+        diagram.draw_looped_and_unrolled,
+        lambda: {
+            "steps": [diagram_step(seed=k) for k in range(3)],
+            "words": ["It", "barks", "."],
+            "first_t": 2,
+            "unit_names": ["a", "b", "c"],
+            "title": "t",
+        },
+        {
+            "steps": steps_kind,
+            "words": names_kind,
+            "first_t": first_t_kind,
+            "unit_names": optional_names,
             "title": optional_title,
         },
     ),
@@ -1013,7 +1221,8 @@ DIAGRAM = [
         },
         {
             "gates": lambda valid: (
-                per_word(valid) + [("unknown gate", {"remember": valid["forget"]})]
+                per_word(valid)
+                + [("unknown gate", {"remember": valid["forget"]})]
             ),
             "words": names_kind,
             "unit_names": names_kind,
@@ -1033,7 +1242,12 @@ DIAGRAM = [
             "states": per_word,
             "words": names_kind,
             "unit_names": names_kind,
-            "units": lambda valid: [("unknown", ["d"]), ("str", "a"), ("empty", []), ("ints", [0])],
+            "units": lambda valid: [
+                ("unknown", ["d"]),
+                ("str", "a"),
+                ("empty", []),
+                ("ints", [0]),
+            ],
             "title": optional_title,
         },
     ),
@@ -1043,6 +1257,7 @@ DIAGRAM = [
             "T": 3,
             "num_layers": 2,
             "values": np.full((2, 3), 1e-7),
+            "batch_first": True,
             "ax": None,
             "title": "s",
         },
@@ -1050,6 +1265,7 @@ DIAGRAM = [
             "T": "positive_int",
             "num_layers": "positive_int",
             "values": values_grid,
+            "batch_first": "bool",
             "ax": axes_kind,
             "title": optional_title,
         },
@@ -1086,8 +1302,14 @@ UNCHECKED = {
 
 
 @pytest.mark.parametrize(
-    "module", [numpy_lstm, rnn, bptt, gradcheck, handset, diagram], ids=lambda m: m.__name__
+    "module",
+    [numpy_lstm, numpy_lstm_fast, rnn, bptt, gradcheck, handset, diagram],
+    ids=lambda m: m.__name__,
 )
 def test_every_public_function_class_and_method_has_a_call(module):
-    missing = set(public_api(module)) - {call.id for call in CALLS} - set(UNCHECKED)
-    assert not missing, f"no Call (and no stated exemption) for {sorted(missing)}"
+    missing = (
+        set(public_api(module)) - {call.id for call in CALLS} - set(UNCHECKED)
+    )
+    assert not missing, (
+        f"no Call (and no stated exemption) for {sorted(missing)}"
+    )

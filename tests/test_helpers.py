@@ -5,12 +5,21 @@ from __future__ import annotations
 import random
 
 import matplotlib as mpl
+import matplotlib.pyplot as plt
+import matplotlib.text
 import numpy as np
 import pytest
 import torch
 
 from lstm_tutorial import seed_everything, show_source, use_book_style
-from lstm_tutorial.story import PROMPT, STORY, Dependency, story_dependencies, tokenize
+from lstm_tutorial.plotting import plot_dependencies
+from lstm_tutorial.story import (
+    PROMPT,
+    STORY,
+    Dependency,
+    story_dependencies,
+    tokenize,
+)
 
 
 def test_seed_everything_makes_all_generators_repeat():
@@ -24,7 +33,10 @@ def test_seed_everything_makes_all_generators_repeat():
 
 @pytest.mark.parametrize("bad", [-1, 1.5, "3", True, None])
 def test_seed_everything_rejects_non_integer_seeds(bad):
-    with pytest.raises(ValueError, match=r"seed must be an integer in \[0, 9223372036854775807\]"):
+    with pytest.raises(
+        ValueError,
+        match=r"seed must be an integer in \[0, 9223372036854775807\]",
+    ):
         seed_everything(bad)
 
 
@@ -46,7 +58,9 @@ def test_show_source_can_drop_the_docstring():
 
 
 def test_show_source_rejects_things_without_source():
-    with pytest.raises(ValueError, match="obj must be a function, method or class"):
+    with pytest.raises(
+        ValueError, match="obj must be a function, method or class"
+    ):
         show_source(42)
 
 
@@ -59,7 +73,13 @@ def test_use_book_style_sets_the_shared_rcparams():
 
 
 def test_tokenize_splits_words_and_punctuation():
-    assert tokenize("It barks very loudly.") == ["It", "barks", "very", "loudly", "."]
+    assert tokenize("It barks very loudly.") == [
+        "It",
+        "barks",
+        "very",
+        "loudly",
+        ".",
+    ]
     assert tokenize(PROMPT)[-2:] == ["puppy", "."]
 
 
@@ -71,14 +91,24 @@ def test_tokenize_rejects_empty_or_unknown_characters(bad):
 
 def test_story_dependencies_point_at_the_words_they_name():
     tokens = tokenize(STORY)
-    deps = {(tokens[d.dependent], tokens[d.antecedent]): d for d in story_dependencies(tokens)}
+    deps = {
+        (tokens[d.dependent], tokens[d.antecedent]): d
+        for d in story_dependencies(tokens)
+    }
     assert deps[("barks", "It")].distance == 1
-    assert deps[("Luna", "puppy")].distance == tokens.index("Luna") - tokens.index("puppy")
+    assert deps[("Luna", "puppy")].distance == tokens.index(
+        "Luna"
+    ) - tokens.index("puppy")
     assert deps[("They", "John")].distance > deps[("They", "Mary")].distance
-    assert all(isinstance(d, Dependency) and d.distance > 0 for d in deps.values())
+    assert all(
+        isinstance(d, Dependency) and d.distance > 0 for d in deps.values()
+    )
     # Getting started's exercise solution names the longest dependency and its length.
     longest = max(deps.values(), key=lambda d: d.distance)
-    assert (tokens[longest.dependent], tokens[longest.antecedent]) == ("They", "John")
+    assert (tokens[longest.dependent], tokens[longest.antecedent]) == (
+        "They",
+        "John",
+    )
     assert longest.distance == 11
     # only the present-tense verb agrees with its subject
     assert [k for k, d in deps.items() if d.reason.startswith("agreement")] == [
@@ -89,3 +119,20 @@ def test_story_dependencies_point_at_the_words_they_name():
 def test_story_dependencies_fail_loudly_when_a_word_is_missing():
     with pytest.raises(ValueError, match="no occurrence"):
         story_dependencies(tokenize("John gave Mary a kitten."))
+
+
+@pytest.mark.parametrize("words", [16, 40])
+def test_plot_dependencies_fits_the_column_with_text_of_9_pt_or_more(words):
+    tokens = (tokenize(STORY) * 3)[:words]
+    with mpl.rc_context():
+        use_book_style()
+        fig = plot_dependencies(tokens, story_dependencies(tokens)).figure
+        fig.canvas.draw()
+        width = max(fig.get_size_inches()[0], fig.get_tightbbox().width)
+        sizes = [
+            t.get_fontsize()
+            for t in fig.findobj(matplotlib.text.Text)
+            if t.get_text()
+        ]
+        plt.close(fig)
+    assert width <= 10.4 and min(sizes) >= 9

@@ -7,6 +7,8 @@ Every comparison loads torch's own randomly initialised weights into the NumPy m
 from __future__ import annotations
 
 import math
+import subprocess
+import sys
 import warnings
 
 import numpy as np
@@ -24,19 +26,23 @@ from lstm_tutorial.numpy_lstm import (
     lstm_layer_forward,
     new_cell_state,
     new_hidden_state,
-    pack_weights,
     packed_gate_rows,
     sigmoid,
     split_gates,
 )
 
 # float32 results agree with torch to ~1e-7 in practice; the brief allows 1e-5.
-TOLERANCE = {np.float32: dict(atol=1e-5, rtol=1e-6), np.float64: dict(atol=1e-10, rtol=1e-10)}
+TOLERANCE = {
+    np.float32: dict(atol=1e-5, rtol=1e-6),
+    np.float64: dict(atol=1e-10, rtol=1e-10),
+}
 TORCH_DTYPE = {np.float32: torch.float32, np.float64: torch.float64}
 
 
 def random_array(shape, dtype=np.float32, seed=0, scale=1.0):
-    return (scale * np.random.default_rng(seed).standard_normal(shape)).astype(dtype)
+    return (scale * np.random.default_rng(seed).standard_normal(shape)).astype(
+        dtype
+    )
 
 
 def torch_lstm_and_ours(dtype=np.float32, **kwargs):
@@ -75,19 +81,25 @@ def assert_close(actual, expected, dtype):
 
 def test_sigmoid_matches_logistic_formula():
     z = np.linspace(-20, 20, 401)
-    np.testing.assert_allclose(sigmoid(z), 1.0 / (1.0 + np.exp(-z)), rtol=1e-12, atol=1e-15)
+    np.testing.assert_allclose(
+        sigmoid(z), 1.0 / (1.0 + np.exp(-z)), rtol=1e-12, atol=1e-15
+    )
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_sigmoid_is_stable_for_large_inputs(dtype):
     finfo = np.finfo(dtype)
-    z = np.array([-finfo.max, -1e4, -100.0, 0.0, 100.0, 1e4, finfo.max], dtype=dtype)
+    z = np.array(
+        [-finfo.max, -1e4, -100.0, 0.0, 100.0, 1e4, finfo.max], dtype=dtype
+    )
     with warnings.catch_warnings(), np.errstate(all="raise"):
         warnings.simplefilter("error")
         s = sigmoid(z)
     assert s.dtype == np.dtype(dtype)
     assert np.all(np.isfinite(s))
-    np.testing.assert_array_equal(s[[0, 1, 3, 5, 6]], np.array([0.0, 0.0, 0.5, 1.0, 1.0], dtype))
+    np.testing.assert_array_equal(
+        s[[0, 1, 3, 5, 6]], np.array([0.0, 0.0, 0.5, 1.0, 1.0], dtype)
+    )
     assert np.all((s >= 0) & (s <= 1))
 
 
@@ -113,11 +125,19 @@ def test_teaching_functions_agree_with_fused_cell_step(dtype):
         random_array((B, H), dtype, 2),
         random_array((B, H), dtype, 3),
     )
-    weight_ih, weight_hh = random_array((4 * H, D), dtype, 4), random_array((4 * H, H), dtype, 5)
-    bias_ih, bias_hh = random_array(4 * H, dtype, 6), random_array(4 * H, dtype, 7)
+    weight_ih, weight_hh = (
+        random_array((4 * H, D), dtype, 4),
+        random_array((4 * H, H), dtype, 5),
+    )
+    bias_ih, bias_hh = (
+        random_array(4 * H, dtype, 6),
+        random_array(4 * H, dtype, 7),
+    )
 
     # One gate at a time, each with its own (W, U, b) taken from torch's row blocks i, f, g, o.
-    W = split_gates(weight_ih.T)  # each (D, H) -> transpose back to (H, D) below
+    W = split_gates(
+        weight_ih.T
+    )  # each (D, H) -> transpose back to (H, D) below
     U = split_gates(weight_hh.T)
     b = split_gates(bias_ih + bias_hh)
     i = gate(x, h, W[0].T, U[0].T, b[0])
@@ -127,17 +147,25 @@ def test_teaching_functions_agree_with_fused_cell_step(dtype):
     c_new = new_cell_state(c, f, i, g)
     h_new = new_hidden_state(o, c_new)
 
-    h_fused, c_fused, gates = lstm_cell_step(x, h, c, weight_ih, weight_hh, bias_ih, bias_hh)
+    h_fused, c_fused, gates = lstm_cell_step(
+        x, h, c, weight_ih, weight_hh, bias_ih, bias_hh
+    )
     tol = TOLERANCE[dtype]
     np.testing.assert_allclose(h_fused, h_new, **tol)
     np.testing.assert_allclose(c_fused, c_new, **tol)
-    np.testing.assert_allclose(gates, np.concatenate([i, f, g, o], axis=-1), **tol)
+    np.testing.assert_allclose(
+        gates, np.concatenate([i, f, g, o], axis=-1), **tol
+    )
     assert h_fused.dtype == c_fused.dtype == gates.dtype == np.dtype(dtype)
 
 
 def test_cell_state_and_hidden_state_formulas():
-    c_prev, f, i, g, o = (np.array([0.5, -2.0]) * k for k in (1, 0.3, 0.7, 0.9, 0.2))
-    np.testing.assert_allclose(new_cell_state(c_prev, f, i, g), f * c_prev + i * g)
+    c_prev, f, i, g, o = (
+        np.array([0.5, -2.0]) * k for k in (1, 0.3, 0.7, 0.9, 0.2)
+    )
+    np.testing.assert_allclose(
+        new_cell_state(c_prev, f, i, g), f * c_prev + i * g
+    )
     np.testing.assert_allclose(new_hidden_state(o, c_prev), o * np.tanh(c_prev))
 
 
@@ -152,7 +180,11 @@ def test_new_cell_state_and_hidden_state_can_write_into_a_buffer():
 
 
 def test_lstm_cell_step_without_bias_matches_zero_bias():
-    x, h, c = random_array((2, 3)), random_array((2, 4), seed=1), random_array((2, 4), seed=2)
+    x, h, c = (
+        random_array((2, 3)),
+        random_array((2, 4), seed=1),
+        random_array((2, 4), seed=2),
+    )
     w_ih, w_hh = random_array((16, 3), seed=3), random_array((16, 4), seed=4)
     zeros = np.zeros(16, np.float32)
     no_bias = lstm_cell_step(x, h, c, w_ih, w_hh)
@@ -178,10 +210,14 @@ def test_cell_matches_torch_lstm_cell(dtype, bias, batch, given_state):
     cell.load_state_dict(reference.state_dict())
     lead = () if batch is None else (batch,)
     x = random_array((*lead, D), dtype, seed=10)
-    hx = (random_array((*lead, H), dtype, 11), random_array((*lead, H), dtype, 12))
+    hx = (
+        random_array((*lead, H), dtype, 11),
+        random_array((*lead, H), dtype, 12),
+    )
     with torch.no_grad():
         expected = reference(
-            torch.from_numpy(x), tuple(map(torch.from_numpy, hx)) if given_state else None
+            torch.from_numpy(x),
+            tuple(map(torch.from_numpy, hx)) if given_state else None,
         )
     h, c = cell(x, hx if given_state else None)
     assert_close(h, expected[0].numpy(), dtype)
@@ -221,9 +257,11 @@ def test_cell_rejects_input_of_wrong_feature_size_and_state_of_wrong_shape():
 @pytest.mark.parametrize("batch_first", [False, True])
 @pytest.mark.parametrize(
     ("input_size", "hidden_size", "T", "B"),
-    [(3, 5, 7, 4), (8, 16, 5, 1), (64, 128, 20, 1)],  # the last one projects x in blocks
+    [(3, 5, 7, 4), (8, 16, 5, 1), (64, 128, 20, 1)],
 )
-def test_forward_matches_torch(dtype, num_layers, batch_first, input_size, hidden_size, T, B):
+def test_forward_matches_torch(
+    dtype, num_layers, batch_first, input_size, hidden_size, T, B
+):
     reference, ours = torch_lstm_and_ours(
         dtype,
         input_size=input_size,
@@ -245,9 +283,14 @@ def test_forward_matches_torch_for_stacked_batch_first_with_given_state(dtype):
         dtype, input_size=4, hidden_size=6, num_layers=3, batch_first=True
     )
     x = random_array((2, 9, 4), dtype, seed=1)
-    hx = (random_array((3, 2, 6), dtype, 2), random_array((3, 2, 6), dtype, 3, scale=2.0))
+    hx = (
+        random_array((3, 2, 6), dtype, 2),
+        random_array((3, 2, 6), dtype, 3, scale=2.0),
+    )
     output, (h_n, c_n) = ours(x, hx)
-    for actual, wanted in zip((output, h_n, c_n), run_torch(reference, x, hx), strict=True):
+    for actual, wanted in zip(
+        (output, h_n, c_n), run_torch(reference, x, hx), strict=True
+    ):
         assert_close(actual, wanted, dtype)
 
 
@@ -259,29 +302,49 @@ def test_forward_matches_torch_without_bias(dtype, num_layers):
     )
     assert list(ours.state_dict()) == list(reference.state_dict())
     x = random_array((6, 2, 5), dtype)
-    for actual, wanted in zip(forward_all(ours, x), run_torch(reference, x), strict=True):
+    for actual, wanted in zip(
+        forward_all(ours, x), run_torch(reference, x), strict=True
+    ):
         assert_close(actual, wanted, dtype)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("given_state", [False, True])
 @pytest.mark.parametrize("batch_first", [False, True])
-def test_forward_matches_torch_for_unbatched_input(dtype, given_state, batch_first):
+def test_forward_matches_torch_for_unbatched_input(
+    dtype, given_state, batch_first
+):
     reference, ours = torch_lstm_and_ours(
-        dtype, input_size=3, hidden_size=4, num_layers=2, batch_first=batch_first
+        dtype,
+        input_size=3,
+        hidden_size=4,
+        num_layers=2,
+        batch_first=batch_first,
     )
-    x = random_array((7, 3), dtype)  # (T, D): batch_first does not apply to unbatched input
-    hx = (random_array((2, 4), dtype, 1), random_array((2, 4), dtype, 2)) if given_state else None
+    x = random_array(
+        (7, 3), dtype
+    )  # (T, D): batch_first does not apply to unbatched input
+    hx = (
+        (random_array((2, 4), dtype, 1), random_array((2, 4), dtype, 2))
+        if given_state
+        else None
+    )
     output, (h_n, c_n) = ours(x, hx)
     assert output.shape == (7, 4) and h_n.shape == c_n.shape == (2, 4)
-    for actual, wanted in zip((output, h_n, c_n), run_torch(reference, x, hx), strict=True):
+    for actual, wanted in zip(
+        (output, h_n, c_n), run_torch(reference, x, hx), strict=True
+    ):
         assert_close(actual, wanted, dtype)
 
 
 def test_forward_with_hidden_size_larger_than_input_and_long_sequence():
-    reference, ours = torch_lstm_and_ours(input_size=2, hidden_size=32, num_layers=2)
+    reference, ours = torch_lstm_and_ours(
+        input_size=2, hidden_size=32, num_layers=2
+    )
     x = random_array((60, 3, 2), scale=3.0)
-    for actual, wanted in zip(forward_all(ours, x), run_torch(reference, x), strict=True):
+    for actual, wanted in zip(
+        forward_all(ours, x), run_torch(reference, x), strict=True
+    ):
         assert_close(actual, wanted, np.float32)
 
 
@@ -301,11 +364,100 @@ def test_model_mirrors_torch_attribute_names_and_repr():
     ours = LSTM(3, 4, num_layers=2, batch_first=True, seed=0)
     assert ours.weight_ih_l1.shape == (16, 4)
     assert ours.bias_hh_l0.shape == (16,)
-    assert ours.input_size == 3 and ours.hidden_size == 4 and ours.num_layers == 2
+    assert (
+        ours.input_size == 3 and ours.hidden_size == 4 and ours.num_layers == 2
+    )
     assert repr(ours) == "LSTM(3, 4, num_layers=2, batch_first=True)"
     names = [name for name, _ in ours.named_parameters()]
     assert names == list(torch.nn.LSTM(3, 4, num_layers=2).state_dict())
-    assert all(p is getattr(ours, n) for n, p in zip(names, ours.parameters(), strict=True))
+    assert all(
+        p is getattr(ours, n)
+        for n, p in zip(names, ours.parameters(), strict=True)
+    )
+
+
+# --------------------------------------------------------------------------------------
+# The plain layer: lstm_cell_step T times, against torch.nn.LSTM
+# --------------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("bias", [True, False])
+@pytest.mark.parametrize(
+    ("T", "B", "D", "H"), [(1, 1, 1, 1), (7, 1, 3, 5), (6, 4, 5, 3)]
+)
+def test_layer_forward_matches_a_one_layer_torch_lstm(dtype, bias, T, B, D, H):
+    torch.manual_seed(0)
+    reference = torch.nn.LSTM(D, H, bias=bias).to(TORCH_DTYPE[dtype])
+    weights = [p.detach().numpy() for p in reference.parameters()]
+    if not bias:
+        weights += [None, None]
+    x = random_array((T, B, D), dtype, seed=1)
+    h0, c0 = (
+        random_array((B, H), dtype, seed=2),
+        random_array((B, H), dtype, seed=3),
+    )
+    cache = lstm_layer_forward(x, h0, c0, *weights)
+    output, h_n, c_n = run_torch(reference, x, (h0[None], c0[None]))
+    assert_close(cache.h, output, dtype)
+    assert_close(cache.h[-1], h_n[0], dtype)
+    assert_close(cache.c[-1], c_n[0], dtype)
+    assert cache.gates.shape == (4, T, B, H) and cache.c.shape == (T, B, H)
+    assert cache.x is x and cache.h0 is h0 and cache.c0 is c0
+
+
+def test_layer_forward_is_lstm_cell_step_applied_T_times_exactly():
+    model = LSTM(3, 4, seed=0)
+    params = model.layer_parameters(0)
+    x = random_array((5, 2, 3))
+    h, c = random_array((2, 4), seed=1), random_array((2, 4), seed=2)
+    cache = lstm_layer_forward(x, h, c, *params)
+    for t in range(5):  # cache index t holds step t + 1
+        h, c, gates = lstm_cell_step(x[t], h, c, *params)
+        i, f, g, o = split_gates(gates)
+        np.testing.assert_array_equal(cache.h[t], h)
+        np.testing.assert_array_equal(cache.c[t], c)
+        np.testing.assert_array_equal(cache.gates[:, t], np.stack([i, f, o, g]))
+
+
+def _python(code):
+    """Run ``code`` in a fresh interpreter; return the completed process."""
+    return subprocess.run(
+        [sys.executable, "-c", code],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_importing_the_forward_modules_does_not_import_bptt():
+    # The backward pass builds on the forward pass, never the other way round.
+    for module in (
+        "lstm_tutorial",
+        "lstm_tutorial.numpy_lstm",
+        "lstm_tutorial.numpy_lstm_fast",
+    ):
+        done = _python(
+            f"import {module}, sys; assert 'lstm_tutorial.bptt' not in sys.modules"
+        )
+        assert done.returncode == 0, (
+            f"importing {module} imports bptt: {done.stderr}"
+        )
+
+
+def test_backward_without_bptt_says_where_it_lives():
+    done = _python(
+        "import numpy as np\n"
+        "from lstm_tutorial.numpy_lstm import LSTM\n"
+        "model = LSTM(2, 3)\n"
+        "output, _ = model(np.zeros((4, 1, 2), np.float32))\n"
+        "model.backward(np.ones_like(output))\n"
+    )
+    assert done.returncode != 0
+    assert (
+        "RuntimeError" in done.stderr
+        and "import lstm_tutorial.bptt" in done.stderr
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -313,7 +465,7 @@ def test_model_mirrors_torch_attribute_names_and_repr():
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("B", [1, 3])  # a single sequence and a batch use different layouts
+@pytest.mark.parametrize("B", [1, 3])
 def test_forward_cache_holds_gates_cell_states_and_inputs_per_layer(B):
     T, D, H = 6, 4, 5
     ours = LSTM(D, H, num_layers=2, batch_first=True, seed=0)
@@ -335,36 +487,39 @@ def test_forward_cache_holds_gates_cell_states_and_inputs_per_layer(B):
         np.testing.assert_array_equal(layer.h[-1], h_n[k])
         np.testing.assert_array_equal(layer.c[-1], c_n[k])
         # Every cached step agrees with the readable single step, gate by gate.
-        weights = [getattr(ours, f"{name}_l{k}") for name in ("weight_ih", "weight_hh")]
-        biases = [getattr(ours, f"{name}_l{k}") for name in ("bias_ih", "bias_hh")]
+        weights = [
+            getattr(ours, f"{name}_l{k}") for name in ("weight_ih", "weight_hh")
+        ]
+        biases = [
+            getattr(ours, f"{name}_l{k}") for name in ("bias_ih", "bias_hh")
+        ]
         h_prev, c_prev = layer.h0, layer.c0
         for t in range(T):
-            h_t, c_t, gates = lstm_cell_step(layer.x[t], h_prev, c_prev, *weights, *biases)
+            h_t, c_t, gates = lstm_cell_step(
+                layer.x[t], h_prev, c_prev, *weights, *biases
+            )
             i, f, g, o = split_gates(gates)
-            np.testing.assert_allclose(layer.gates[:, t], np.stack([i, f, o, g]), atol=1e-6)
+            np.testing.assert_allclose(
+                layer.gates[:, t], np.stack([i, f, o, g]), atol=1e-6
+            )
             np.testing.assert_allclose(layer.c[t], c_t, atol=1e-6)
             np.testing.assert_allclose(layer.h[t], h_t, atol=1e-6)
-            # The loop writes new_cell_state and new_hidden_state out: exactly the same numbers.
+            # The cached gates are the step's own: the same numbers exactly.
             i, f, o, g = layer.gates[:, t]
-            np.testing.assert_array_equal(layer.c[t], new_cell_state(c_prev, f, i, g))
-            np.testing.assert_array_equal(layer.h[t], new_hidden_state(o, layer.c[t]))
+            np.testing.assert_array_equal(
+                layer.c[t], new_cell_state(c_prev, f, i, g)
+            )
+            np.testing.assert_array_equal(
+                layer.h[t], new_hidden_state(o, layer.c[t])
+            )
             h_prev, c_prev = layer.h[t], layer.c[t]
 
 
-def test_forward_reuses_the_previous_gate_buffers_and_stays_exact():
-    reference, ours = torch_lstm_and_ours(input_size=3, hidden_size=4, num_layers=2)
-    first_x, second_x = random_array((5, 2, 3), seed=1), random_array((5, 2, 3), seed=2)
-    first_output, _ = ours(first_x)
-    first_gates = [layer.gates for layer in ours._cache.layers]
-    output, (h_n, c_n) = ours(second_x)
-    assert all(
-        layer.gates is gates for layer, gates in zip(ours._cache.layers, first_gates, strict=True)
-    )
-    for actual, wanted in zip((output, h_n, c_n), run_torch(reference, second_x), strict=True):
-        assert_close(actual, wanted, np.float32)
-    assert_close(first_output, run_torch(reference, first_x)[0], np.float32)  # not reused
-    ours(random_array((6, 2, 3), seed=3))  # another length: new buffers
-    assert ours._cache.layers[0].gates.shape == (4, 6, 2, 4)
+def test_packed_gate_rows_put_the_sigmoid_gates_first():
+    # PyTorch's blocks i, f, g, o of H = 2 rows each, reordered to i, f, o, g
+    rows = packed_gate_rows(2)
+    np.testing.assert_array_equal(rows, [0, 1, 2, 3, 6, 7, 4, 5])
+    assert PACKED_GATE_ORDER == ("i", "f", "o", "g")
 
 
 def test_forward_cache_is_batched_time_major_for_unbatched_input():
@@ -375,33 +530,6 @@ def test_forward_cache_is_batched_time_major_for_unbatched_input():
     assert layer.x.shape == (4, 1, 2) and layer.gates.shape == (4, 4, 1, 3)
     assert layer.h0.shape == layer.c0.shape == (1, 3)
     np.testing.assert_array_equal(layer.h0, 0.0)
-
-
-@pytest.mark.parametrize("order", ["C", "F"])  # PyTorch's row-major weights, ours column-major
-def test_pack_weights_reorders_and_halves_exactly_in_both_layouts(order):
-    D, H = 3, 2
-    weight_ih, weight_hh = random_array((4 * H, D), seed=1), random_array((4 * H, H), seed=2)
-    bias_ih, bias_hh = random_array(4 * H, seed=3), random_array(4 * H, seed=4)
-    rows = packed_gate_rows(H)
-    halves = np.repeat([0.5, 0.5, 0.5, 1.0], H).astype(np.float32)  # packed order i, f, o, g
-    expected_ih_T = (weight_ih[rows] * halves[:, None]).T  # (D, 4H)
-    expected_hh_T = (weight_hh[rows] * halves[:, None]).T  # (H, 4H)
-    expected_b = (bias_ih + bias_hh)[rows] * halves
-    w_ih, w_hh = np.asarray(weight_ih, order=order), np.asarray(weight_hh, order=order)
-
-    W_ih_T, W_hh_T, b = pack_weights(w_ih, w_hh, bias_ih, bias_hh, side_by_side=True)
-    np.testing.assert_array_equal(W_ih_T, expected_ih_T)
-    np.testing.assert_array_equal(W_hh_T, expected_hh_T)
-    np.testing.assert_array_equal(b, expected_b)
-    assert W_hh_T.flags.c_contiguous
-
-    W_ih_T, W_hh_T, b = pack_weights(w_ih, w_hh, bias_ih, bias_hh)
-    assert W_ih_T.shape == (4, D, H) and W_hh_T.shape == (4, H, H) and b.shape == (4, 1, H)
-    np.testing.assert_array_equal(W_ih_T.transpose(1, 0, 2).reshape(D, 4 * H), expected_ih_T)
-    np.testing.assert_array_equal(W_hh_T.transpose(1, 0, 2).reshape(H, 4 * H), expected_hh_T)
-    np.testing.assert_array_equal(b.reshape(4 * H), expected_b)
-    assert W_hh_T.flags.c_contiguous
-    assert pack_weights(w_ih, w_hh)[2] is None
 
 
 @pytest.mark.parametrize("B", [1, 4])
@@ -434,7 +562,9 @@ def test_state_dict_keys_and_shapes_equal_torch():
 def test_state_dict_round_trips_through_torch():
     ours = LSTM(3, 5, num_layers=2, seed=0)
     reference = torch.nn.LSTM(3, 5, num_layers=2)
-    reference.load_state_dict({k: torch.from_numpy(v) for k, v in ours.state_dict().items()})
+    reference.load_state_dict(
+        {k: torch.from_numpy(v) for k, v in ours.state_dict().items()}
+    )
     copy = LSTM(3, 5, num_layers=2, seed=99)
     copy.load_state_dict(reference.state_dict())
     for key, value in ours.state_dict().items():
@@ -502,7 +632,9 @@ def test_seeded_initialisation_is_deterministic():
     a = LSTM(4, 6, num_layers=2, seed=7).state_dict()
     b = LSTM(4, 6, num_layers=2, seed=7).state_dict()
     c = LSTM(4, 6, num_layers=2, seed=8).state_dict()
-    from_rng = LSTM(4, 6, num_layers=2, rng=np.random.default_rng(7)).state_dict()
+    from_rng = LSTM(
+        4, 6, num_layers=2, rng=np.random.default_rng(7)
+    ).state_dict()
     for key in a:
         np.testing.assert_array_equal(a[key], b[key])
         np.testing.assert_array_equal(a[key], from_rng[key])
@@ -511,12 +643,17 @@ def test_seeded_initialisation_is_deterministic():
 
 @pytest.mark.parametrize("hidden_size", [3, 16, 100])
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
-def test_initialisation_is_uniform_within_one_over_sqrt_hidden_size(hidden_size, dtype):
+def test_initialisation_is_uniform_within_one_over_sqrt_hidden_size(
+    hidden_size, dtype
+):
     bound = 1.0 / math.sqrt(hidden_size)
     model = LSTM(50, hidden_size, num_layers=2, dtype=dtype, seed=0)
     values = np.concatenate([p.ravel() for p in model.parameters()])
     assert all(p.dtype == np.dtype(dtype) for p in model.parameters())
-    assert np.all(np.abs(values.astype(np.float64)) <= np.nextafter(bound, 1.0, dtype=dtype))
+    assert np.all(
+        np.abs(values.astype(np.float64))
+        <= np.nextafter(bound, 1.0, dtype=dtype)
+    )
     # Uniform on [-bound, bound]: it reaches near both ends and has variance bound**2 / 3.
     assert values.min() < -0.95 * bound and values.max() > 0.95 * bound
     assert values.var() == pytest.approx(bound**2 / 3, rel=0.1)
@@ -540,7 +677,9 @@ def model():
 
 
 def test_forward_rejects_input_of_wrong_rank(model):
-    with pytest.raises(ValueError, match=r"\(T, B, D\).*\(T, D\).*got shape \(3,\)"):
+    with pytest.raises(
+        ValueError, match=r"\(T, B, D\).*\(T, D\).*got shape \(3,\)"
+    ):
         model(np.zeros(3, np.float32))
     with pytest.raises(ValueError, match=r"\(B, T, D\)"):
         LSTM(3, 4, batch_first=True, seed=0)(np.zeros((1, 2, 3, 3), np.float32))
@@ -566,7 +705,9 @@ def test_forward_rejects_input_of_another_float_dtype_instead_of_casting(model):
         wide(np.zeros((2, 1, 3), np.float32))
 
 
-@pytest.mark.parametrize("bad", [np.zeros((2, 1, 3), np.int64), np.zeros((2, 1, 3), bool)])
+@pytest.mark.parametrize(
+    "bad", [np.zeros((2, 1, 3), np.int64), np.zeros((2, 1, 3), bool)]
+)
 def test_forward_rejects_non_float_input(model, bad):
     with pytest.raises(ValueError, match=r"floating-point.*float32"):
         model(bad)
@@ -624,13 +765,31 @@ def test_forward_rejects_hx_of_wrong_dtype(model):
 @pytest.mark.parametrize(
     ("kwargs", "message"),
     [
-        (dict(input_size=0, hidden_size=4), r"input_size must be an integer >= 1"),
-        (dict(input_size=3, hidden_size=-1), r"hidden_size must be an integer >= 1"),
-        (dict(input_size=3.0, hidden_size=4), r"input_size must be an integer >= 1"),
-        (dict(input_size=True, hidden_size=4), r"input_size must be an integer >= 1"),
-        (dict(input_size=3, hidden_size=4, num_layers=0), r"num_layers must be an integer >= 1"),
+        (
+            dict(input_size=0, hidden_size=4),
+            r"input_size must be an integer >= 1",
+        ),
+        (
+            dict(input_size=3, hidden_size=-1),
+            r"hidden_size must be an integer >= 1",
+        ),
+        (
+            dict(input_size=3.0, hidden_size=4),
+            r"input_size must be an integer >= 1",
+        ),
+        (
+            dict(input_size=True, hidden_size=4),
+            r"input_size must be an integer >= 1",
+        ),
+        (
+            dict(input_size=3, hidden_size=4, num_layers=0),
+            r"num_layers must be an integer >= 1",
+        ),
         (dict(input_size=3, hidden_size=4, bias=1), r"bias.*True or False"),
-        (dict(input_size=3, hidden_size=4, batch_first="yes"), r"batch_first.*True or False"),
+        (
+            dict(input_size=3, hidden_size=4, batch_first="yes"),
+            r"batch_first.*True or False",
+        ),
         (
             dict(input_size=3, hidden_size=4, dtype=np.int32),
             r"dtype must be np.float32 or np.float64",
@@ -639,7 +798,12 @@ def test_forward_rejects_hx_of_wrong_dtype(model):
             dict(input_size=3, hidden_size=4, dtype=np.float16),
             r"dtype must be np.float32 or np.float64",
         ),
-        (dict(input_size=3, hidden_size=4, seed=1, rng=np.random.default_rng()), r"not both"),
+        (
+            dict(
+                input_size=3, hidden_size=4, seed=1, rng=np.random.default_rng()
+            ),
+            r"not both",
+        ),
         (dict(input_size=3, hidden_size=4, rng=1), r"rng.*Generator"),
     ],
 )
@@ -656,7 +820,9 @@ def test_constructor_does_not_accept_unsupported_torch_options():
 
 
 def test_cell_constructor_rejects_invalid_arguments():
-    with pytest.raises(ValueError, match=r"hidden_size must be an integer >= 1"):
+    with pytest.raises(
+        ValueError, match=r"hidden_size must be an integer >= 1"
+    ):
         LSTMCell(3, 0)
     with pytest.raises(ValueError, match=r"dtype"):
         LSTMCell(3, 4, dtype=np.int64)
@@ -668,14 +834,28 @@ def test_cell_constructor_rejects_invalid_arguments():
 
 
 def test_benchmark_runs_on_a_tiny_config_and_reports_ratios():
-    results = bench.benchmark(configs=[dict(T=3, B=2, D=4, H=5, target=2.0)], repeats=1)
+    results = bench.benchmark(
+        configs=[dict(T=3, B=2, D=4, H=5, target=2.0)], repeats=1
+    )
     assert len(results) == 1
     row = results[0]
-    for key in ("numpy_s", "torch_s", "torch_aten_s", "naive_s", "ratio", "naive_ratio"):
+    for key in (
+        "numpy_s",
+        "torch_s",
+        "torch_aten_s",
+        "naive_s",
+        "ratio",
+        "naive_ratio",
+    ):
         assert row[key] > 0, key
     assert row["ratio"] == pytest.approx(row["numpy_s"] / row["torch_s"])
-    assert row["aten_ratio"] == pytest.approx(row["numpy_s"] / row["torch_aten_s"])
-    assert set(row["ablation"]) >= {"naive", "full"}
+    assert row["aten_ratio"] == pytest.approx(
+        row["numpy_s"] / row["torch_aten_s"]
+    )
+    assert list(row["ablation"]) == list(
+        bench.ABLATION
+    )  # naive, then one trick each
+    assert row["ablation"][bench.TUNED] == row["numpy_s"]
     text = bench.format_table(results)
     assert "ratio" in text and "T=3" in text.replace(" ", "")
     assert "no oneDNN" in text
@@ -685,7 +865,9 @@ def test_benchmark_leaves_torchs_onednn_switch_as_it_found_it():
     import torch
 
     before = torch.backends.mkldnn.enabled
-    bench.benchmark(configs=[dict(T=2, B=1, D=3, H=4)], repeats=1, ablation=False)
+    bench.benchmark(
+        configs=[dict(T=2, B=1, D=3, H=4)], repeats=1, ablation=False
+    )
     assert torch.backends.mkldnn.enabled == before
 
 
@@ -736,7 +918,9 @@ def test_hint_names_the_environment_variable_that_forced_the_kernels():
 def test_naive_forward_baseline_matches_the_model():
     model = LSTM(4, 5, seed=0)
     x = random_array((6, 2, 4))
-    np.testing.assert_allclose(bench.naive_forward(model, x), model(x)[0], atol=1e-6)
+    np.testing.assert_allclose(
+        bench.naive_forward(model, x), model(x)[0], atol=1e-6
+    )
 
 
 # --------------------------------------------------------------------------------------
@@ -744,27 +928,43 @@ def test_naive_forward_baseline_matches_the_model():
 # --------------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("dtype", ["float32", "float64", torch.float32, torch.float64, None])
+@pytest.mark.parametrize(
+    "dtype", ["float32", "float64", torch.float32, torch.float64, None]
+)
 @pytest.mark.parametrize("cls", [LSTM, LSTMCell])
-def test_dtype_given_as_a_string_or_a_torch_dtype_is_refused_naming_dtype(cls, dtype):
-    with pytest.raises(TypeError, match=r"dtype must be np.float32 or np.float64"):
+def test_dtype_given_as_a_string_or_a_torch_dtype_is_refused_naming_dtype(
+    cls, dtype
+):
+    with pytest.raises(
+        TypeError, match=r"dtype must be np.float32 or np.float64"
+    ):
         cls(3, 4, dtype=dtype)
 
 
 def test_cell_refuses_state_of_another_batch_size_or_dtype_instead_of_broadcasting():
     cell = LSTMCell(3, 4, seed=0)
     x = np.zeros((2, 3), np.float32)
-    one_row = np.zeros((1, 4), np.float32)  # would broadcast against a batch of 2
-    with pytest.raises(ValueError, match=r"h0 of shape \(2, 4\).*batch = 2 as in x"):
+    one_row = np.zeros(
+        (1, 4), np.float32
+    )  # would broadcast against a batch of 2
+    with pytest.raises(
+        ValueError, match=r"h0 of shape \(2, 4\).*batch = 2 as in x"
+    ):
         cell(x, (one_row, np.zeros((2, 4), np.float32)))
-    with pytest.raises(TypeError, match=r"c0 has dtype float64 but the model is float32"):
+    with pytest.raises(
+        TypeError, match=r"c0 has dtype float64 but the model is float32"
+    ):
         cell(x, (np.zeros((2, 4), np.float32), np.zeros((2, 4))))
 
 
-def test_forward_refuses_state_of_another_batch_size_instead_of_broadcasting(model):
+def test_forward_refuses_state_of_another_batch_size_instead_of_broadcasting(
+    model,
+):
     x = np.zeros((5, 3, 3), np.float32)
     one_row = np.zeros((2, 1, 4), np.float32)
-    with pytest.raises(ValueError, match=r"h0 of shape \(2, 3, 4\).*batch = 3 as in x"):
+    with pytest.raises(
+        ValueError, match=r"h0 of shape \(2, 3, 4\).*batch = 3 as in x"
+    ):
         model(x, (one_row, np.zeros((2, 3, 4), np.float32)))
 
 
@@ -783,10 +983,15 @@ def test_a_refused_forward_call_keeps_the_previous_cache(model):
     [
         (np.nan, r"state_dict\['bias_hh_l1'\] must hold finite numbers"),
         (np.inf, r"state_dict\['bias_hh_l1'\] must hold finite numbers"),
-        (1e300, r"state_dict\['bias_hh_l1'\] holds values too large .* float32"),
+        (
+            1e300,
+            r"state_dict\['bias_hh_l1'\] holds values too large .* float32",
+        ),
     ],
 )
-def test_load_state_dict_refuses_non_finite_or_too_large_values_and_changes_nothing(bad, message):
+def test_load_state_dict_refuses_non_finite_or_too_large_values_and_changes_nothing(
+    bad, message
+):
     model = LSTM(2, 3, num_layers=2, seed=0)
     before = model.state_dict()
     state = LSTM(2, 3, num_layers=2, seed=1).state_dict()
@@ -803,34 +1008,56 @@ def test_load_state_dict_accepts_tensors_of_any_float_dtype_even_bfloat16():
     model = LSTM(2, 3, seed=0)
     model.load_state_dict(reference.state_dict())
     for name, value in reference.state_dict().items():
-        np.testing.assert_array_equal(getattr(model, name), value.float().numpy())
+        np.testing.assert_array_equal(
+            getattr(model, name), value.float().numpy()
+        )
 
 
 def test_load_state_dict_refuses_lists_and_integer_tensors_naming_the_entry():
     model = LSTM(2, 3, seed=0)
     state = model.state_dict()
-    with pytest.raises(TypeError, match=r"state_dict\['weight_ih_l0'\] must be a NumPy array"):
-        model.load_state_dict(state | {"weight_ih_l0": state["weight_ih_l0"].tolist()})
-    with pytest.raises(TypeError, match=r"state_dict\['bias_ih_l0'\] must hold floating-point"):
-        model.load_state_dict(state | {"bias_ih_l0": torch.zeros(12, dtype=torch.int64)})
+    with pytest.raises(
+        TypeError, match=r"state_dict\['weight_ih_l0'\] must be a NumPy array"
+    ):
+        model.load_state_dict(
+            state | {"weight_ih_l0": state["weight_ih_l0"].tolist()}
+        )
+    with pytest.raises(
+        TypeError, match=r"state_dict\['bias_ih_l0'\] must hold floating-point"
+    ):
+        model.load_state_dict(
+            state | {"bias_ih_l0": torch.zeros(12, dtype=torch.int64)}
+        )
 
 
 def test_layer_forward_refuses_arguments_whose_sizes_do_not_fit_together():
     W, U, b_ih, b_hh = LSTM(3, 4, seed=0).layer_parameters(0)
     x = np.zeros((5, 2, 3), np.float32)
     state = np.zeros((2, 4), np.float32)
-    with pytest.raises(ValueError, match=r"h0 must have shape \(B, H\) = \(2, 4\)"):
+    with pytest.raises(
+        ValueError, match=r"h0 must have shape \(B, H\) = \(2, 4\)"
+    ):
         lstm_layer_forward(x, state[:1], state, W, U, b_ih, b_hh)
-    with pytest.raises(ValueError, match=r"weight_ih must have shape \(4H, D=2\)"):
+    with pytest.raises(
+        ValueError, match=r"weight_ih must have shape \(4H, D=2\)"
+    ):
         lstm_layer_forward(x[..., :2], state, state, W, U, b_ih, b_hh)
-    with pytest.raises(ValueError, match=r"bias_ih and bias_hh must both be arrays or both"):
+    with pytest.raises(
+        ValueError, match=r"bias_ih and bias_hh must both be arrays or both"
+    ):
         lstm_layer_forward(x, state, state, W, U, b_ih, None)
-    with pytest.raises(TypeError, match=r"c0 has dtype float64 but x is float32"):
+    with pytest.raises(
+        TypeError, match=r"c0 has dtype float64 but x is float32"
+    ):
         lstm_layer_forward(x, state, state.astype(np.float64), W, U, b_ih, b_hh)
 
 
 def test_layer_parameters_refuses_a_layer_that_does_not_exist(model):
-    with pytest.raises(ValueError, match=r"k must be an integer in \[0, 1\], got 2"):
+    with pytest.raises(
+        ValueError, match=r"k must be an integer in \[0, 1\], got 2"
+    ):
         model.layer_parameters(2)
-    with pytest.raises(ValueError, match=r"k must be an integer in \[0, 1\], got -1"):
+    with pytest.raises(
+        ValueError, match=r"k must be an integer in \[0, 1\], got -1"
+    ):
         model.layer_parameters(-1)  # no wrapping around to the last layer
