@@ -6,7 +6,8 @@ JupyterLab and in the built book (MyST-NB renders ``text/markdown`` outputs).
 
 Checks: :func:`show_source` and :class:`SourceCode` check their arguments with
 :mod:`lstm_tutorial.checks` before any work; an object whose source Python cannot find is
-a ValueError that names it.
+a ValueError that names it, and so is code wider than :data:`SHOWN_WIDTH` columns (the
+book's code column: a wider line would scroll sideways on the page).
 """
 
 from __future__ import annotations
@@ -16,6 +17,9 @@ import inspect
 import textwrap
 
 from lstm_tutorial import checks
+
+#: The widest line a page may show: the book's code column holds 80 characters.
+SHOWN_WIDTH = 80
 
 
 class SourceCode:
@@ -69,6 +73,18 @@ def show_source(obj: object, *, docstring: bool = True) -> SourceCode:
     title = (
         f"{module.__name__}.{obj.__qualname__}" if module else obj.__qualname__
     )
+    wide = [
+        (number, len(line))
+        for number, line in enumerate(code.splitlines(), 1)
+        if len(line) > SHOWN_WIDTH
+    ]
+    if wide:
+        number, width = wide[0]
+        raise ValueError(
+            f"obj {title} has {len(wide)} line(s) wider than the book's "
+            f"{SHOWN_WIDTH} columns (line {number} of the shown code has "
+            f"{width}): wrap them in the package"
+        )
     return SourceCode(code, title=title)
 
 

@@ -22,10 +22,11 @@ _TOKEN = re.compile(r"[A-Za-z]+|[.,!?;:]")
 
 
 def tokenize(text: str) -> list[str]:
-    """Split ``text`` into words and punctuation: ``"a puppy."`` -> ``["a", "puppy", "."]``.
+    """Split ``text`` into words and punctuation marks.
 
-    Raises ValueError for an empty text or characters the book's vocabulary has no token for
-    (digits, quotes, ...), rather than silently dropping them.
+    ``"a puppy."`` -> ``["a", "puppy", "."]``. Raises ValueError for an empty
+    text or characters the book's vocabulary has no token for (digits,
+    quotes, ...), rather than silently dropping them.
     """
     checks.string("text", text, empty=True)
     if not text.strip():

@@ -40,6 +40,23 @@ def test_seed_everything_rejects_non_integer_seeds(bad):
         seed_everything(bad)
 
 
+def test_show_source_refuses_code_wider_than_the_books_column(
+    tmp_path, monkeypatch
+):
+    module = tmp_path / "wide_module.py"
+    module.write_text(
+        "def narrow():\n    return 1\n\n\n"
+        "def wide():\n    return " + " + ".join(["1"] * 30) + "\n",
+        encoding="utf-8",
+    )
+    monkeypatch.syspath_prepend(str(tmp_path))
+    import wide_module
+
+    assert "return 1" in show_source(wide_module.narrow).code
+    with pytest.raises(ValueError, match=r"wide.*80 columns.*line 2"):
+        show_source(wide_module.wide)
+
+
 def test_show_source_returns_the_real_code_as_markdown():
     shown = show_source(seed_everything)
     assert shown.code.startswith("def seed_everything(")
