@@ -36,7 +36,8 @@ def tokenize(text: str) -> list[str]:
     leftover = _TOKEN.sub(" ", text).strip()
     if leftover:
         raise ValueError(
-            f"text may contain only letters, spaces and . , ! ? ; : — found {leftover[:20]!r}"
+            "text may contain only letters, spaces and . , ! ? ; : — "
+            f"found {leftover[:20]!r}"
         )
     return _TOKEN.findall(text)
 
