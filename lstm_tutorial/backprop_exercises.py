@@ -32,31 +32,18 @@ from lstm_tutorial.bptt import (
     lstm_layer_backward,
 )
 from lstm_tutorial.gradcheck import check_gradients
+from lstm_tutorial.grading import (
+    TOLERANCE,
+    as_array,
+    compare,
+    is_tuple,
+    verdict,
+)
 from lstm_tutorial.numpy_lstm import LSTM, lstm_layer_forward
 from lstm_tutorial.rnn import RNN, rnn_state_jacobians
 
-#: Largest difference from the reference still counted as equal (float64 rounding).
-TOLERANCE = 1e-9
 #: Largest relative error against finite differences still counted as correct.
 GRADCHECK_TOLERANCE = 1e-6
-
-
-def _as_array(
-    name: str, value: Any, shape: tuple[int, ...], say: Callable
-) -> Any:
-    """``value`` as a float array of ``shape``, or None after saying what is wrong."""
-    if not isinstance(value, np.ndarray):
-        say(
-            f"{name}: expected a NumPy array of shape {shape}, got {checks.describe(value)}"
-        )
-        return None
-    if value.shape != shape:
-        say(f"{name}: expected shape {shape}, got {value.shape}")
-        return None
-    if not np.issubdtype(value.dtype, np.floating):
-        say(f"{name}: expected a float array, got dtype {value.dtype}")
-        return None
-    return value
 
 
 def _steps_text(steps: list[int]) -> str:
@@ -87,17 +74,6 @@ def _compare_per_step(
     return False
 
 
-def _compare(
-    name: str, got: np.ndarray, want: np.ndarray, say: Callable
-) -> bool:
-    diff = float(np.abs(got - want).max())
-    if diff <= TOLERANCE * max(1.0, float(np.abs(want).max())):
-        say(f"{name}: right (largest difference {diff:.1e})")
-        return True
-    say(f"{name}: wrong (largest difference {diff:.3g})")
-    return False
-
-
 def check_cell_state_backward(fn: Callable[..., Any]) -> bool:
     """Check ``fn(dh, f, o, tanh_c) -> (dc, dc0)`` against ``lstm_layer_backward``.
 
@@ -122,10 +98,10 @@ def check_cell_state_backward(fn: Callable[..., Any]) -> bool:
     result = fn(*(a.copy() for a in inputs))
     lines: list[str] = []
     say = lines.append
-    ok = _check_pair(result, "(dc, dc0)", say)
+    ok = is_tuple(result, "(dc, dc0)", say)
     if ok:
-        dc = _as_array("dc", result[0], (T, B, H), say)
-        dc0 = _as_array("dc0", result[1], (B, H), say)
+        dc = as_array("dc", result[0], (T, B, H), say)
+        dc0 = as_array("dc0", result[1], (B, H), say)
         ok = dc is not None and dc0 is not None
         if dc is not None:
             ok = (
@@ -135,21 +111,8 @@ def check_cell_state_backward(fn: Callable[..., Any]) -> bool:
                 and ok
             )
         if dc0 is not None:
-            ok = _compare("dc0", dc0, grads.c0, say) and ok
-    return _verdict(ok, lines)
-
-
-def _check_pair(result: Any, what: str, say: Callable) -> bool:
-    if isinstance(result, tuple) and len(result) == 2:
-        return True
-    say(f"expected fn to return a pair {what}, got {checks.describe(result)}")
-    return False
-
-
-def _verdict(ok: bool, lines: list[str]) -> bool:
-    lines.append("All correct." if ok else "Not yet: see the lines above.")
-    print("\n".join(lines))
-    return ok
+            ok = compare("dc0", dc0, grads.c0, say) and ok
+    return verdict(ok, lines)
 
 
 def check_rnn_backward(fn: Callable[..., Any]) -> bool:
@@ -173,12 +136,12 @@ def check_rnn_backward(fn: Callable[..., Any]) -> bool:
     want = backpropagate_through_jacobians(jacobians, grad_last)
     result = fn(h.copy(), rnn.weight_hh_l0.copy(), grad_last.copy())
     lines: list[str] = []
-    got = _as_array("grads", result, (T + 1, H), lines.append)
+    got = as_array("grads", result, (T + 1, H), lines.append)
     label = "grads (row t: of h_t)"
     ok = got is not None and _compare_per_step(
         label, got, want, 0, lines.append
     )
-    return _verdict(ok, lines)
+    return verdict(ok, lines)
 
 
 def _gate_loss(x, h, W, U, b, R) -> float:
@@ -215,14 +178,14 @@ def check_gate_gradients(fn: Callable[..., Any]) -> bool:
         say(
             f"expected fn to return a dict of gradients, got {checks.describe(result)}"
         )
-        return _verdict(False, lines)
+        return verdict(False, lines)
     missing = [k for k in params if k not in result]
     if missing:
         say(f"the dict lacks the keys {missing} (expected W, U, b, x and h)")
     grads = {}
     for key, p in params.items():
         if key in result:
-            grad = _as_array(key, result[key], p.shape, say)
+            grad = as_array(key, result[key], p.shape, say)
             if grad is not None:
                 grads[key] = grad.astype(np.float64)
     ok = not missing and len(grads) == len(params)
@@ -245,4 +208,4 @@ def check_gate_gradients(fn: Callable[..., Any]) -> bool:
             f"  at {key}{list(worst.index)}: yours {worst.analytic:+.6f}, "
             f"finite differences {worst.numeric:+.6f}"
         )
-    return _verdict(ok, lines)
+    return verdict(ok, lines)

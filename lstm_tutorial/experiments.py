@@ -51,7 +51,7 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tutorial import checks, story_experiments
+from lstm_tutorial import charlm_experiments, checks, story_experiments
 from lstm_tutorial.store import digest, write_cache, write_json
 from lstm_tutorial.sweep import (
     _read_json,
@@ -94,7 +94,11 @@ LR_GRID = (1e-3, 3e-3, 1e-2, 3e-2, 1e-1, 3e-1)
 #: The long-lag grids: lengths per task and model, tuning length, budget.
 LONG_LAG = {
     "adding": {
-        "T": {"lstm": [10, 30, 100, 200], "gru": [10, 30, 100, 200], "rnn": [10, 30, 100]},
+        "T": {
+            "lstm": [10, 30, 100, 200],
+            "gru": [10, 30, 100, 200],
+            "rnn": [10, 30, 100],
+        },
         "tune_T": {"lstm": 30, "gru": 30, "rnn": 10},
         "budget": 200_000,
         "settings": {"strict_n_val": 2000},
@@ -146,11 +150,18 @@ PROTOCOL = {
 
 
 def _task_configs(
-    task: str, model: str, Ts: Sequence[Any], seeds: Sequence[int], lr: float, **settings
+    task: str,
+    model: str,
+    Ts: Sequence[Any],
+    seeds: Sequence[int],
+    lr: float,
+    **settings,
 ) -> list[dict]:
     start = STARTS[model] if model in STARTS else {}
     return [
-        run_config(task, model, T, seed, lr=lr, **start, **settings) for T in Ts for seed in seeds
+        run_config(task, model, T, seed, lr=lr, **start, **settings)
+        for T in Ts
+        for seed in seeds
     ]
 
 
@@ -173,7 +184,9 @@ def _check_rates(rates: Any, keys: Sequence[tuple[str, str]]) -> None:
     checks.mapping("rates", rates)
     missing = [key for key in keys if key not in rates]
     if missing:
-        raise ValueError(f"rates lacks the tuned rate of {missing}: pass tuned_rates' bests")
+        raise ValueError(
+            f"rates lacks the tuned rate of {missing}: pass tuned_rates' bests"
+        )
     for key in keys:
         checks.positive_number(f"rates[{key!r}]", rates[key])
 
@@ -181,7 +194,14 @@ def _check_rates(rates: Any, keys: Sequence[tuple[str, str]]) -> None:
 def long_lag_runs(rates: Mapping[tuple[str, str], float]) -> list[dict]:
     """The reported runs: every model at every length of its task, five seeds, at its
     tuned rate ``rates[(task, model)]``."""
-    _check_rates(rates, [(task, model) for task, spec in LONG_LAG.items() for model in spec["T"]])
+    _check_rates(
+        rates,
+        [
+            (task, model)
+            for task, spec in LONG_LAG.items()
+            for model in spec["T"]
+        ],
+    )
     configs = []
     for task, spec in LONG_LAG.items():
         for model, Ts in spec["T"].items():
@@ -192,12 +212,22 @@ def long_lag_runs(rates: Mapping[tuple[str, str], float]) -> list[dict]:
     return configs
 
 
-def _ablation_task_configs(task: str, model: str, seeds: Sequence[int], lr: float) -> list[dict]:
+def _ablation_task_configs(
+    task: str, model: str, seeds: Sequence[int], lr: float
+) -> list[dict]:
     """The ablation's configs of one task and model at one rate, one per seed."""
     spec = ABLATION_TASKS[task]
     start = ABLATION_STARTS.get(model, {})
     return [
-        run_config(task, model, spec["T"], seed, lr=lr, max_sequences=spec["budget"], **start)
+        run_config(
+            task,
+            model,
+            spec["T"],
+            seed,
+            lr=lr,
+            max_sequences=spec["budget"],
+            **start,
+        )
         for seed in seeds
     ]
 
@@ -208,11 +238,17 @@ def ablation_tuning() -> list[dict]:
     configs = []
     for task in ABLATION_TASKS:
         for model in ABLATION_MODELS:
-            for lr in (*ABLATION_LR_GRID, *ABLATION_EXTRA_RATES.get((task, model), ())):
+            for lr in (
+                *ABLATION_LR_GRID,
+                *ABLATION_EXTRA_RATES.get((task, model), ()),
+            ):
                 configs += _ablation_task_configs(task, model, TUNE_SEEDS, lr)
     for model in ABLATION_MODELS:  # tuned on stories of another data seed
         for lr in ABLATION_LR_GRID:
-            configs += [story_config(model, seed, lr=lr, data_seed=2) for seed in TUNE_SEEDS]
+            configs += [
+                story_config(model, seed, lr=lr, data_seed=2)
+                for seed in TUNE_SEEDS
+            ]
     return configs
 
 
@@ -220,13 +256,20 @@ def ablation_runs(rates: Mapping[tuple[str, str], float]) -> list[dict]:
     """The ablation's reported runs: every model on both tasks and the stories, five seeds,
     at its tuned rate ``rates[(task, model)]`` (task "stories" for the stories)."""
     tasks = (*ABLATION_TASKS, "stories")
-    _check_rates(rates, [(task, model) for task in tasks for model in ABLATION_MODELS])
+    _check_rates(
+        rates, [(task, model) for task in tasks for model in ABLATION_MODELS]
+    )
     configs = []
     for task in ABLATION_TASKS:
         for model in ABLATION_MODELS:
-            configs += _ablation_task_configs(task, model, SEEDS, rates[task, model])
+            configs += _ablation_task_configs(
+                task, model, SEEDS, rates[task, model]
+            )
     for model in ABLATION_MODELS:
-        configs += [story_config(model, seed, lr=rates["stories", model]) for seed in SEEDS]
+        configs += [
+            story_config(model, seed, lr=rates["stories", model])
+            for seed in SEEDS
+        ]
     return configs
 
 
@@ -240,13 +283,20 @@ START_T = 100
 START_BUDGET = 100_000
 
 
-def starts_runs(rates: Mapping[tuple[str, str], float] | None = None) -> list[dict]:
+def starts_runs(
+    rates: Mapping[tuple[str, str], float] | None = None,
+) -> list[dict]:
     """Why :data:`STARTS`: each start of :data:`START_TRIALS` on the adding problem at
     T = 100, three seeds, at the model's tuned rate of the long-lag records (1e-2 where
     there are none)."""
-    del rates  # this group tunes nothing: it reuses the long-lag chapter's rates
+    del (
+        rates
+    )  # this group tunes nothing: it reuses the long-lag chapter's rates
     try:
-        tuned = {k: v["best"] for k, v in tuned_rates(load_records("long_lag")["tuning"]).items()}
+        tuned = {
+            k: v["best"]
+            for k, v in tuned_rates(load_records("long_lag")["tuning"]).items()
+        }
     except FileNotFoundError:
         tuned = {}
     return [
@@ -267,8 +317,14 @@ def starts_runs(rates: Mapping[tuple[str, str], float] | None = None) -> list[di
 
 #: The groups ``make experiments`` runs: name -> (tuning configs, reported configs, the
 #: modules whose code computes the results, see :func:`code_hash`).
-GROUPS: dict[str, tuple[Callable[[], list[dict]], Callable[[Mapping], list[dict]], tuple]] = {
-    "long_lag": (long_lag_tuning, long_lag_runs, ("tasks", "sweep", "variants", "training")),
+GROUPS: dict[
+    str, tuple[Callable[[], list[dict]], Callable[[Mapping], list[dict]], tuple]
+] = {
+    "long_lag": (
+        long_lag_tuning,
+        long_lag_runs,
+        ("tasks", "sweep", "variants", "training"),
+    ),
     "starts": (list, starts_runs, ("tasks", "sweep", "variants", "training")),
     "ablation": (
         ablation_tuning,
@@ -280,6 +336,20 @@ GROUPS: dict[str, tuple[Callable[[], list[dict]], Callable[[Mapping], list[dict]
         story_experiments.story_runs,
         ("stories", "word_lm", "training", "variants", "story_experiments"),
     ),
+    "charlm": (
+        charlm_experiments.charlm_tuning,
+        charlm_experiments.charlm_runs,
+        (
+            "charlm",
+            "train_numpy",
+            "chardata",
+            "optim",
+            "numpy_lstm",
+            "numpy_lstm_fast",
+            "bptt",
+            "charlm_experiments",
+        ),
+    ),
 }
 
 
@@ -290,6 +360,8 @@ def run_function(config: Mapping[str, Any]) -> Callable[[dict], dict]:
         return train_on_stories
     if config.get("task") == "story_lm":
         return story_experiments.train_story_run
+    if config.get("task") == "charlm":
+        return charlm_experiments.train_charlm_run
     return train_on_task
 
 
@@ -300,7 +372,9 @@ def _name(function: Callable) -> str:
 # ------------------------------------------------------------------------- tuning
 
 
-def tuning_score(config: Mapping[str, Any], metrics: Mapping[str, Any]) -> float:
+def tuning_score(
+    config: Mapping[str, Any], metrics: Mapping[str, Any]
+) -> float:
     """What a tuning run scores (smaller is better): training sequences until solved (an
     unsolved run: :data:`UNSOLVED_PENALTY` x the budget), or the validation loss of a
     language model."""
@@ -311,7 +385,9 @@ def tuning_score(config: Mapping[str, Any], metrics: Mapping[str, Any]) -> float
     if "solved" in metrics:
         checks.boolean("metrics['solved']", metrics["solved"])
         checks.count("metrics['sequences']", metrics.get("sequences"))
-        checks.positive_int("config['max_sequences']", config.get("max_sequences"))
+        checks.positive_int(
+            "config['max_sequences']", config.get("max_sequences")
+        )
         if metrics["solved"]:
             return float(metrics["sequences"])
         return UNSOLVED_PENALTY * float(config["max_sequences"])
@@ -322,26 +398,40 @@ def _group_key(config: Mapping[str, Any]) -> tuple[str, str]:
     return (str(config["task"]), str(config["model"]))
 
 
-def tuned_rates(tuning: Sequence[Mapping[str, Any]]) -> dict[tuple[str, str], dict]:
+def tuned_rates(
+    tuning: Sequence[Mapping[str, Any]],
+) -> dict[tuple[str, str], dict]:
     """For every (task, model) of tuning ``records`` (each ``{"config", "metrics"}``): the
     median score of each rate, the best rate, and whether it lies at the grid's edge."""
     _check_record_list("tuning", tuning)
     for k, record in enumerate(tuning):
-        missing = [key for key in ("task", "model", "lr") if key not in record["config"]]
+        missing = [
+            key
+            for key in ("task", "model", "lr")
+            if key not in record["config"]
+        ]
         if missing:
             raise ValueError(f"tuning[{k}]['config'] lacks {missing}")
     scores: dict[tuple[str, str], dict[float, list[float]]] = {}
     for record in tuning:
         config, metrics = record["config"], record["metrics"]
-        scores.setdefault(_group_key(config), {}).setdefault(config["lr"], []).append(
-            tuning_score(config, metrics)
-        )
+        scores.setdefault(_group_key(config), {}).setdefault(
+            config["lr"], []
+        ).append(tuning_score(config, metrics))
     out = {}
     for key, by_lr in scores.items():
-        medians = {lr: float(np.median(values)) for lr, values in sorted(by_lr.items())}
-        best = min(medians, key=lambda lr: (medians[lr], lr))  # ties: the smaller rate
+        medians = {
+            lr: float(np.median(values)) for lr, values in sorted(by_lr.items())
+        }
+        best = min(
+            medians, key=lambda lr: (medians[lr], lr)
+        )  # ties: the smaller rate
         grid = sorted(medians)
-        out[key] = {"scores": medians, "best": best, "edge": best in (grid[0], grid[-1])}
+        out[key] = {
+            "scores": medians,
+            "best": best,
+            "edge": best in (grid[0], grid[-1]),
+        }
     return out
 
 
@@ -364,7 +454,13 @@ def _canonical(node: Any) -> str:
             value = _joined(value)
         if (
             name == "body"
-            and isinstance(node, ast.Module | ast.ClassDef | ast.FunctionDef | ast.AsyncFunctionDef)
+            and isinstance(
+                node,
+                ast.Module
+                | ast.ClassDef
+                | ast.FunctionDef
+                | ast.AsyncFunctionDef,
+            )
             and isinstance(body, list)
             and body
             and isinstance(body[0], ast.Expr)
@@ -390,7 +486,11 @@ def _joined(values: list) -> list:
                 merged.append(value.value)
         else:
             merged.append(value)
-    return [ast.Constant(value=v) if isinstance(v, str) else v for v in merged if v != ""]
+    return [
+        ast.Constant(value=v) if isinstance(v, str) else v
+        for v in merged
+        if v != ""
+    ]
 
 
 def code_hash(modules: Sequence[str]) -> str:
@@ -401,12 +501,18 @@ def code_hash(modules: Sequence[str]) -> str:
     h = hashlib.sha256()
     for k, name in enumerate(checks.sequence("modules", modules)):
         if not checks.string(f"modules[{k}]", name).isidentifier():
-            raise ValueError(f"modules[{k}] must be a module name such as 'sweep', got {name!r}")
+            raise ValueError(
+                f"modules[{k}] must be a module name such as 'sweep', got {name!r}"
+            )
         path = Path(__file__).with_name(f"{name}.py")
         if not path.exists():
-            raise ValueError(f"modules names {name!r}, which is not a module of the package")
+            raise ValueError(
+                f"modules names {name!r}, which is not a module of the package"
+            )
         h.update(f"{name}\n".encode())
-        h.update(_canonical(ast.parse(path.read_text(encoding="utf-8"))).encode())
+        h.update(
+            _canonical(ast.parse(path.read_text(encoding="utf-8"))).encode()
+        )
     return h.hexdigest()[:16]
 
 
@@ -416,7 +522,9 @@ def _run_one(job: tuple[int, dict]) -> tuple[int, dict, float]:
     start = time.perf_counter()
     try:
         metrics = run_function(config)(config)
-    except TrainingDiverged as err:  # a tuning rate too large: recorded, not fatal
+    except (
+        TrainingDiverged
+    ) as err:  # a tuning rate too large: recorded, not fatal
         metrics = {"diverged": True, "message": str(err)}
     return k, metrics, time.perf_counter() - start
 
@@ -448,18 +556,30 @@ def run_configs(
         path = _cache_path(config, cache_dir)
         stored = _read_json(path, config, log, _name(run_function(config)))
         if stored is not None:
-            done[k] = {"config": config, "metrics": stored, "seconds": stored.get("_seconds")}
+            done[k] = {
+                "config": config,
+                "metrics": stored,
+                "seconds": stored.get("_seconds"),
+            }
         else:
             todo.append(k)
     if log is not None:
-        log(f"{len(configs)} runs: {len(done)} cached, {len(todo)} to run on {jobs} processes")
+        log(
+            f"{len(configs)} runs: {len(done)} cached, {len(todo)} to run on {jobs} processes"
+        )
     start = time.perf_counter()
 
     def finish(k: int, metrics: dict, seconds: float, n: int) -> None:
         config = configs[k]
         metrics = {**metrics, "_seconds": seconds}
-        text = json.dumps(_record(config, metrics, _name(run_function(config))), sort_keys=True)
-        write_cache(_cache_path(config, cache_dir), lambda handle: handle.write(text.encode()))
+        text = json.dumps(
+            _record(config, metrics, _name(run_function(config))),
+            sort_keys=True,
+        )
+        write_cache(
+            _cache_path(config, cache_dir),
+            lambda handle: handle.write(text.encode()),
+        )
         done[k] = {"config": config, "metrics": metrics, "seconds": seconds}
         if log is not None:
             elapsed = time.perf_counter() - start
@@ -481,12 +601,16 @@ def run_configs(
             finish(*_run_one(job), n)
     elif jobs_list:
         with multiprocessing.get_context("spawn").Pool(jobs) as pool:
-            for n, result in enumerate(pool.imap_unordered(_run_one, jobs_list), 1):
+            for n, result in enumerate(
+                pool.imap_unordered(_run_one, jobs_list), 1
+            ):
                 finish(*result, n)
     records = []
     for k in range(len(configs)):
         record = dict(done[k])
-        record["metrics"] = {m: v for m, v in record["metrics"].items() if m != "_seconds"}
+        record["metrics"] = {
+            m: v for m, v in record["metrics"].items() if m != "_seconds"
+        }
         records.append(record)
     return records
 
@@ -502,7 +626,9 @@ def _versions() -> dict[str, str]:
     }
 
 
-def run_group(name: str, *, jobs: int = 2, log: Callable[[str], None] | None = print) -> dict:
+def run_group(
+    name: str, *, jobs: int = 2, log: Callable[[str], None] | None = print
+) -> dict:
     """Run one group of :data:`GROUPS` (tuning, then the tuned runs) and write its records
     file. Returns the file's content."""
     checks.choice("name", name, tuple(GROUPS))
@@ -524,7 +650,9 @@ def run_group(name: str, *, jobs: int = 2, log: Callable[[str], None] | None = p
         "modules": list(modules),
         "versions": _versions(),
         "jobs": jobs,
-        "finished": datetime.datetime.now(datetime.UTC).isoformat(timespec="seconds"),
+        "finished": datetime.datetime.now(datetime.UTC).isoformat(
+            timespec="seconds"
+        ),
         "wall_seconds": time.perf_counter() - started,
         "run_seconds": sum((r["seconds"] or 0.0) for r in tuning + runs),
         "tuning": tuning,
@@ -544,16 +672,24 @@ def load_records(name: str, directory: str | Path = RECORDS_DIR) -> dict:
     made by other code is reported as stale, in one line, but still returned, with
     ``"stale": True``)."""
     if not checks.string("name", name).isidentifier():
-        raise ValueError(f"name must be a group name such as 'long_lag', got {name!r}")
+        raise ValueError(
+            f"name must be a group name such as 'long_lag', got {name!r}"
+        )
     path = checks.path("directory", directory) / f"{name}.json"
     if not path.exists():
-        raise FileNotFoundError(f"no records {path}: run `make experiments` to make them")
+        raise FileNotFoundError(
+            f"no records {path}: run `make experiments` to make them"
+        )
     stored = json.loads(path.read_text(encoding="utf-8"))
     if not isinstance(stored, dict) or stored.get("format") != RECORDS_FORMAT:
-        raise ValueError(f"{path} is not a records file of format {RECORDS_FORMAT}")
+        raise ValueError(
+            f"{path} is not a records file of format {RECORDS_FORMAT}"
+        )
     content = {k: v for k, v in stored.items() if k not in ("format", "digest")}
     if digest(content) != stored.get("digest"):
-        raise ValueError(f"{path} is damaged: its digest does not match its content")
+        raise ValueError(
+            f"{path} is damaged: its digest does not match its content"
+        )
     now = code_hash(stored["modules"])
     stored["stale"] = stored["code_hash"] != now
     if stored["stale"]:
@@ -598,13 +734,19 @@ def verdict(runs: Sequence[Mapping[str, Any]], key: str = "solved") -> bool:
 def select(records: Sequence[Mapping[str, Any]], **fields: Any) -> list[dict]:
     """The records whose config has every ``field == value``."""
     _check_record_list("records", records)
-    return [r for r in records if all(r["config"].get(k) == v for k, v in fields.items())]
+    return [
+        r
+        for r in records
+        if all(r["config"].get(k) == v for k, v in fields.items())
+    ]
 
 
 # ---------------------------------------------------------------------------- checking
 
 
-def check_records(name: str, *, sample: int = 2, log: Callable[[str], None] | None = print):
+def check_records(
+    name: str, *, sample: int = 2, log: Callable[[str], None] | None = print
+):
     """Check group ``name``'s records against the code: not stale (same code hash), the
     same grid (the configs the code would run at the recorded tuned rates), and ``sample``
     of the cheapest recorded runs re-run to the same verdict, with the same count of
@@ -622,17 +764,23 @@ def check_records(name: str, *, sample: int = 2, log: Callable[[str], None] | No
     assert [r["config"] for r in stored["tuning"]] == tuning_configs(), (
         f"the tuning grid of {name} changed since the records were made: run `make experiments`"
     )
-    rates = {key: row["best"] for key, row in tuned_rates(stored["tuning"]).items()}
+    rates = {
+        key: row["best"] for key, row in tuned_rates(stored["tuning"]).items()
+    }
     assert [r["config"] for r in stored["runs"]] == main_configs(rates), (
         f"the grid of {name} changed since the records were made: run `make experiments`"
     )
-    cheapest = sorted(stored["runs"], key=lambda r: r["seconds"] or math.inf)[:sample]
+    cheapest = sorted(stored["runs"], key=lambda r: r["seconds"] or math.inf)[
+        :sample
+    ]
     for record in cheapest:
         config, old = record["config"], record["metrics"]
         new = run_function(config)(config)
         where = describe_run(config)
         if "solved" in old:
-            assert new["solved"] == old["solved"], f"{where}: solved {new['solved']} now"
+            assert new["solved"] == old["solved"], (
+                f"{where}: solved {new['solved']} now"
+            )
             interval = config["eval_every"]
             assert abs(new["sequences"] - old["sequences"]) <= interval, (
                 f"{where}: {new['sequences']} sequences now, {old['sequences']} recorded"
@@ -654,9 +802,14 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m lstm_tutorial.experiments",
         description="Run the book's multi-seed experiments and write their records.",
     )
-    parser.add_argument("--jobs", type=int, default=2, help="worker processes (default 2)")
     parser.add_argument(
-        "--only", nargs="+", choices=list(GROUPS), help="run only these groups (default: all)"
+        "--jobs", type=int, default=2, help="worker processes (default 2)"
+    )
+    parser.add_argument(
+        "--only",
+        nargs="+",
+        choices=list(GROUPS),
+        help="run only these groups (default: all)",
     )
     args = parser.parse_args(argv)
     if args.jobs < 1:

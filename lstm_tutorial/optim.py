@@ -55,9 +55,12 @@ class Adam:
         self.lr = checks.positive_number("lr", lr)
         betas = checks.sequence("betas", betas)
         if len(betas) != 2:
-            raise ValueError(f"betas must be two numbers (beta1, beta2), got {betas!r}")
+            raise ValueError(
+                f"betas must be two numbers (beta1, beta2), got {betas!r}"
+            )
         self.beta1, self.beta2 = (
-            checks.fraction(f"betas[{k}]", beta, open_high=True) for k, beta in enumerate(betas)
+            checks.fraction(f"betas[{k}]", beta, open_high=True)
+            for k, beta in enumerate(betas)
         )
         self.eps = checks.positive_number("eps", eps)
         self.t = 0  # number of steps taken
@@ -94,7 +97,11 @@ class Adam:
             )
         for name, p in self.params.items():
             checks.array(
-                f"grads[{name!r}]", grads[name], dtype=p.dtype, shape=p.shape, nonempty=False
+                f"grads[{name!r}]",
+                grads[name],
+                dtype=p.dtype,
+                shape=p.shape,
+                nonempty=False,
             )
             if not np.isfinite(grads[name]).all():
                 raise ValueError(
@@ -152,14 +159,18 @@ def _check_params(params: Any) -> dict[str, Array]:
     """A non-empty mapping of names to distinct, writeable, finite float arrays."""
     params = dict(checks.mapping("params", params))
     if not params:
-        raise ValueError("params must be a non-empty dict of name -> parameter array, got {}")
+        raise ValueError(
+            "params must be a non-empty dict of name -> parameter array, got {}"
+        )
     arrays: list[tuple[str, Array]] = []
     for name, p in params.items():
         checks.string("each key of params (a parameter's name)", name)
         where = f"params[{name!r}]"
         checks.array(where, p, kind="float", nonempty=False, finite=True)
         if not p.flags.writeable:
-            raise ValueError(f"{where} must be writeable: Adam updates it in place")
+            raise ValueError(
+                f"{where} must be writeable: Adam updates it in place"
+            )
         for other, q in arrays:
             if np.shares_memory(p, q):
                 raise ValueError(

@@ -5,13 +5,17 @@
 1. read the text (CPython's pydoc topics, or any UTF-8 file: ``config.text_path``), build
    the vocabulary and split it into a training head and a validation tail;
 2. cut the training text into ``batch_size`` streams and walk along them ``seq_len``
-   characters at a time (``chardata.bptt_batches``). The state (h, c) at the end of one
-   batch is the initial state of the next: the model reads each stream as one long text,
-   but the gradient stops at the batch boundary (truncated BPTT);
+   characters at a time (``chardata.bptt_batches``, full batches only: each stream's ragged
+   end is left out of training, and the first progress line says how much). The state
+   (h, c) at the end of one batch is the initial state of the next: the model reads each
+   stream as one long text, but the gradient stops at the batch boundary (truncated BPTT).
+   The inputs are the true characters of the text, never the model's own guesses (teacher
+   forcing);
 3. at every step: loss and gradients (``CharLM.loss_and_grads``), gradient clipping by
    global norm (``bptt.clip_grad_norm``), one Adam update (``optim.Adam``);
 4. every ``eval_every`` steps, one plain-text progress line (training and validation bits
-   per character, characters per second); every ``sample_every`` steps, a short sample;
+   per character, characters per second); every ``sample_every`` steps, a short sample.
+   Evaluation reads every character of the validation text (``evaluate``);
 5. if the loss becomes non-finite or jumps far above the best loss so far, training stops
    with ``TrainingDiverged``, which says what to try, instead of carrying NaNs along.
 
@@ -46,8 +50,14 @@ from numpy.typing import NDArray
 
 from lstm_tutorial import checks
 from lstm_tutorial.bptt import clip_grad_norm
-from lstm_tutorial.chardata import CharVocab, bptt_batches, load_text, split
-from lstm_tutorial.charlm import CharLM, State, bits_per_char
+from lstm_tutorial.chardata import (
+    CharVocab,
+    bptt_batches,
+    dropped_characters,
+    load_text,
+    split,
+)
+from lstm_tutorial.charlm import MODELS, CharLM, State, bits_per_char
 from lstm_tutorial.decoding import sample
 from lstm_tutorial.optim import Adam
 from lstm_tutorial.store import (
@@ -60,8 +70,9 @@ from lstm_tutorial.store import (
 )
 
 #: Bumped when training or the file layout changes so that old checkpoints are stale
-#: (2: sealed files, see ``lstm_tutorial.store.seal``).
-CHECKPOINT_FORMAT = 2
+#: (2: sealed files, see ``lstm_tutorial.store.seal``; 3: the cell is stored, the
+#: evaluation reads every character, the history counts the batches of an epoch).
+CHECKPOINT_FORMAT = 3
 
 
 class TrainingDiverged(RuntimeError):
@@ -72,8 +83,9 @@ class TrainingDiverged(RuntimeError):
 class TrainConfig:
     """Everything that determines a training run; the same config gives the same model.
 
-    Model: ``hidden_size`` H, ``embed_size`` E (None: one-hot input), ``num_layers`` L,
-    ``dtype`` ("float32" or "float64").
+    Model: ``cell`` ("lstm": ``CharLM``; "rnn": ``CharRNN``, a plain tanh RNN),
+    ``hidden_size`` H, ``embed_size`` E (None: one-hot input), ``num_layers`` L, ``dtype``
+    ("float32" or "float64").
     Data: ``text_path`` (None: the pydoc topics that ship with Python), ``max_chars`` (use
     only the first characters of the text; None: all), ``val_fraction`` (the tail kept for
     validation), ``val_chars`` (evaluate on the first characters of that tail only; None: all).
@@ -85,6 +97,7 @@ class TrainConfig:
     characters after ``sample_prompt`` every ``sample_every`` steps (0: never).
     """
 
+    cell: str = "lstm"
     hidden_size: int = 128
     embed_size: int | None = 32
     num_layers: int = 1
@@ -107,18 +120,30 @@ class TrainConfig:
 
     def __post_init__(self) -> None:
         # Every field at once, before anything is read or trained.
-        optional_positive = lambda name, v: checks.optional(checks.positive_int, name, v)  # noqa: E731
+        def optional_positive(name: str, v: Any) -> int | None:
+            return checks.optional(checks.positive_int, name, v)
+
         checks.config_fields(
             self,
             {
+                "cell": lambda name, v: checks.choice(name, v, tuple(MODELS)),
                 "hidden_size": checks.positive_int,
                 "embed_size": optional_positive,
                 "num_layers": checks.positive_int,
-                "dtype": lambda name, v: checks.choice(name, v, ("float32", "float64")),
-                "text_path": lambda name, v: checks.optional(checks.string, name, v),
+                "dtype": lambda name, v: checks.choice(
+                    name, v, ("float32", "float64")
+                ),
+                "text_path": lambda name, v: checks.optional(
+                    checks.string, name, v
+                ),
                 "max_chars": optional_positive,
                 "val_fraction": lambda name, v: checks.number(
-                    name, v, minimum=0.0, maximum=1.0, min_open=True, max_open=True
+                    name,
+                    v,
+                    minimum=0.0,
+                    maximum=1.0,
+                    min_open=True,
+                    max_open=True,
                 ),
                 "val_chars": optional_positive,
                 "steps": checks.positive_int,
@@ -178,6 +203,7 @@ class History:
     (training characters seen), ``train_bpc`` (mean over the steps since the previous line;
     NaN at step 0) and ``val_bpc``. Per step: ``loss`` (nats) and ``grad_norm`` (before
     clipping). ``samples``: (step, text) pairs. ``seconds``: the training time.
+    ``batches_per_epoch``: the full batches of one pass over the training text.
     """
 
     step: list[int] = field(default_factory=list)
@@ -188,6 +214,16 @@ class History:
     grad_norm: list[float] = field(default_factory=list)
     samples: list[tuple[int, str]] = field(default_factory=list)
     seconds: float = 0.0
+    batches_per_epoch: int = 0
+
+    @property
+    def epochs(self) -> float:
+        """The passes over the training text made so far (steps / batches per epoch)."""
+        return (
+            len(self.loss) / self.batches_per_epoch
+            if self.batches_per_epoch
+            else 0.0
+        )
 
 
 @dataclass
@@ -257,6 +293,10 @@ def evaluate(
     No gradients. The text is read as ``batch_size`` streams with the
     state carried from batch to batch, as in training, so each character
     after the first batch is predicted with all of its stream's past.
+    Every character after the first is predicted once: the ragged ends
+    of the streams too, and the few characters after the last stream
+    (``bptt_batches`` with ``drop_last=False``), so the result does not
+    depend on ``seq_len`` beyond rounding.
     """
     checks.instance("model", model, CharLM, "a CharLM")
     checks.ids("ids", ids, model.vocab_size, ndim=1, lists=False)
@@ -268,7 +308,12 @@ def evaluate(
             f"x seq_len={seq_len} (at least {batch_size * seq_len + 1})"
         )
     total, count, state = 0.0, 0, None
+    width = batch_size  # the number of streams the state holds
     for inputs, targets in bptt_batches(ids, batch_size, seq_len):
+        if state is not None and inputs.shape[1] < width:
+            # the characters after the streams continue the last stream
+            state = model.select_state(state, np.array([width - 1]))
+            width = 1
         loss, state = model.loss(inputs, targets, state)
         total += loss * targets.size
         count += targets.size
@@ -335,12 +380,19 @@ def train_step(
 
 
 def progress_line(
-    step: int, steps: int, chars: int, train_bpc: float, val_bpc: float, speed: float
+    step: int,
+    steps: int,
+    chars: int,
+    train_bpc: float,
+    val_bpc: float,
+    speed: float,
 ) -> str:
     """One line of training progress, at most 76 characters."""
     for name, value in (("step", step), ("steps", steps), ("chars", chars)):
         checks.count(name, value)
-    if not (isinstance(train_bpc, float) and math.isnan(train_bpc)):  # NaN: no step yet
+    if not (
+        isinstance(train_bpc, float) and math.isnan(train_bpc)
+    ):  # NaN: no step yet
         checks.number("train_bpc", train_bpc)
     checks.number("val_bpc", val_bpc)
     checks.number("speed", speed, minimum=0.0)
@@ -356,8 +408,9 @@ def train(
     *,
     log: Callable[[str], None] | None = print,
 ) -> TrainResult:
-    """Train a ``CharLM`` as ``config`` says; print progress with ``log``
-    (None: silent). Raises ``TrainingDiverged`` if the loss explodes.
+    """Train the model ``config`` describes (a ``CharLM``, or a ``CharRNN``
+    for cell "rnn"); print progress with ``log`` (None: silent). Raises
+    ``TrainingDiverged`` if the loss explodes.
 
     Deterministic: the same config gives the same model (up to the last
     bits of float32 rounding, which can depend on the number of threads
@@ -365,7 +418,7 @@ def train(
     """
     checks.optional(checks.function, "log", log)
     vocab, train_ids, val_ids = prepare_data(config)
-    model = CharLM(
+    model = MODELS[config.cell](  # CharLM, or CharRNN for "rnn"
         vocab.size,
         config.embed_size,
         config.hidden_size,
@@ -374,12 +427,13 @@ def train(
         seed=config.seed,
     )
     optimizer = Adam(model.parameters(), lr=config.lr)
-    monitor = Monitor(model, vocab, val_ids, config, log)
+    monitor = Monitor(model, vocab, val_ids, config, log, len(train_ids))
+    B, T = config.batch_size, config.seq_len
     step, best = 0, math.inf
     while step < config.steps:
         state = None  # every epoch starts each stream from zeros
-        B, T = config.batch_size, config.seq_len
-        for inputs, targets in bptt_batches(train_ids, B, T):
+        # full batches only: every update averages B * T positions
+        for inputs, targets in bptt_batches(train_ids, B, T, drop_last=True):
             step += 1
             loss, grad_norm, state = train_step(
                 model, optimizer, inputs, targets, state, config, step, best
@@ -391,7 +445,9 @@ def train(
     return TrainResult(model, vocab, config, monitor.history, optimizer)
 
 
-def _check_finite_weights(model: CharLM, step: int, config: TrainConfig) -> None:
+def _check_finite_weights(
+    model: CharLM, step: int, config: TrainConfig
+) -> None:
     """Raise ``TrainingDiverged`` if an update left NaN or inf in the weights: the last
     update can break a model whose loss and gradients were finite just before it."""
     for name, value in model.parameters().items():
@@ -406,6 +462,8 @@ def _check_finite_weights(model: CharLM, step: int, config: TrainConfig) -> None
 class Monitor:
     """Keeps the ``History`` of a run and prints its progress lines and samples.
 
+    It first prints how the training text is cut (``train_chars`` characters): batches per
+    epoch, the characters an epoch leaves out, the number of epochs the steps make.
     ``record`` is called after every step. Every ``config.eval_every`` steps (and at the
     last) it evaluates on the validation text and prints a ``progress_line``; every
     ``config.sample_every`` steps it prints a short sample. The speed counts only the time
@@ -419,10 +477,29 @@ class Monitor:
         val_ids: NDArray[np.int64],
         config: TrainConfig,
         log: Callable[[str], None] | None,
+        train_chars: int,
     ) -> None:
-        self.model, self.vocab, self.val_ids, self.config = model, vocab, val_ids, config
+        self.model, self.vocab, self.val_ids, self.config = (
+            model,
+            vocab,
+            val_ids,
+            config,
+        )
         self.say = log if log is not None else (lambda line: None)
-        self.history = History()
+        B, T = config.batch_size, config.seq_len
+        batches = (train_chars - 1) // B // T
+        self.history = History(batches_per_epoch=batches)
+        left_out = dropped_characters(train_chars, B, T)
+        targets = train_chars - 1
+        self.say(
+            f"one epoch = {batches:,} batches of {B} streams x {T} characters;"
+        )
+        self.say(
+            f"it leaves out {left_out:,} of the {targets:,} training targets"
+        )
+        self.say(
+            f"{config.steps:,} steps = {config.steps / batches:.2f} epochs"
+        )
         self.rng = np.random.default_rng(config.seed + 1)  # for samples only
         self.losses: list[float] = []  # since the last progress line
         self.seconds = 0.0
@@ -452,28 +529,43 @@ class Monitor:
                 f"training diverged by step {step}: the validation loss is {val}; try a "
                 f"smaller learning rate (lr is {config.lr:g}) or stronger gradient clipping"
             )
-        train = bits_per_char(float(np.mean(self.losses))) if self.losses else math.nan
-        speed = len(self.losses) * B * T / self.seconds if self.seconds > 0 else 0.0
+        train = (
+            bits_per_char(float(np.mean(self.losses)))
+            if self.losses
+            else math.nan
+        )
+        speed = (
+            len(self.losses) * B * T / self.seconds if self.seconds > 0 else 0.0
+        )
         history.step.append(step)
         history.chars.append(step * B * T)
         history.train_bpc.append(train)
         history.val_bpc.append(val)
         history.seconds += self.seconds
-        self.say(progress_line(step, config.steps, step * B * T, train, val, speed))
+        self.say(
+            progress_line(step, config.steps, step * B * T, train, val, speed)
+        )
         self.losses, self.seconds = [], 0.0
 
 
 def generate_sample(
-    model: CharLM, vocab: CharVocab, config: TrainConfig, rng: np.random.Generator
+    model: CharLM,
+    vocab: CharVocab,
+    config: TrainConfig,
+    rng: np.random.Generator,
 ) -> str:
     """A short sample (temperature 0.8) after ``config.sample_prompt``, prompt included."""
     checks.instance("config", config, TrainConfig, "a TrainConfig")
     checks.rng("rng", rng)
     missing = sorted(set(config.sample_prompt) - set(vocab.chars))
     if missing:
-        raise ValueError(f"config.sample_prompt holds characters the vocabulary lacks: {missing}")
+        raise ValueError(
+            f"config.sample_prompt holds characters the vocabulary lacks: {missing}"
+        )
     prompt_ids = vocab.encode(config.sample_prompt)
-    ids = sample(model, prompt_ids, config.sample_length, rng=rng, temperature=0.8)
+    ids = sample(
+        model, prompt_ids, config.sample_length, rng=rng, temperature=0.8
+    )
     return config.sample_prompt + vocab.decode(ids)
 
 
@@ -496,15 +588,20 @@ def _checkpoint_arrays(result: TrainResult) -> dict[str, np.ndarray]:
         "config": np.array(result.config.to_json()),
         "model_config": np.array(json.dumps(result.model.config)),
         "text_sha256": np.array(text_fingerprint(result.config)),
-        "vocab": np.array([ord(ch) for ch in result.vocab.chars], dtype=np.int32),
+        "vocab": np.array(
+            [ord(ch) for ch in result.vocab.chars], dtype=np.int32
+        ),
         "history/samples": np.array(json.dumps(history.samples)),
         "history/seconds": np.array(history.seconds),
+        "history/batches_per_epoch": np.array(history.batches_per_epoch),
     }
     for name in ("step", "chars", "train_bpc", "val_bpc", "loss", "grad_norm"):
         arrays[f"history/{name}"] = np.array(getattr(history, name))
     arrays |= {f"param/{k}": v for k, v in result.model.parameters().items()}
     if result.optimizer is not None:
-        arrays |= {f"adam/{k}": v for k, v in result.optimizer.state_dict().items()}
+        arrays |= {
+            f"adam/{k}": v for k, v in result.optimizer.state_dict().items()
+        }
     return arrays
 
 
@@ -528,7 +625,9 @@ def save_checkpoint(path: str | Path, result: TrainResult) -> Path:
             f"{result.model.vocab_size}"
         )
     _check_finite_weights(
-        result.model, result.history.step[-1] if result.history.step else 0, result.config
+        result.model,
+        result.history.step[-1] if result.history.step else 0,
+        result.config,
     )
     arrays = _checkpoint_arrays(result)
     atomic_write(path, sealed_writer(lambda buffer: np.savez(buffer, **arrays)))
@@ -541,14 +640,28 @@ def _read_arrays(path: Path) -> dict[str, np.ndarray]:
     try:
         with np.load(io.BytesIO(data), allow_pickle=False) as archive:
             arrays = {name: archive[name] for name in archive.files}
-    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, RuntimeError) as err:
-        reason = str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
+    except (
+        OSError,
+        ValueError,
+        EOFError,
+        KeyError,
+        zipfile.BadZipFile,
+        RuntimeError,
+    ) as err:
+        reason = (
+            str(err).strip().splitlines()[0][:120] if str(err).strip() else ""
+        )
         raise CorruptFile(
             f"{path} cannot be read as a checkpoint ({type(err).__name__}: {reason})"
         ) from None
     if "format" not in arrays:
-        raise CorruptFile(f"{path} is not a checkpoint of this module (it has no format entry)")
-    if arrays["format"].shape != () or int(arrays["format"]) != CHECKPOINT_FORMAT:
+        raise CorruptFile(
+            f"{path} is not a checkpoint of this module (it has no format entry)"
+        )
+    if (
+        arrays["format"].shape != ()
+        or int(arrays["format"]) != CHECKPOINT_FORMAT
+    ):
         raise CorruptFile(
             f"{path} has checkpoint format {arrays['format']}, this version reads format "
             f"{CHECKPOINT_FORMAT} (an older file: delete it, or let train_or_load retrain)"
@@ -568,14 +681,16 @@ def load_checkpoint(path: str | Path) -> TrainResult:
     try:
         config = TrainConfig.from_json(str(data["config"]))
         model_config = json.loads(str(data["model_config"]))
-        model = CharLM(
+        model = MODELS[model_config["cell"]](
             model_config["vocab_size"],
             model_config["embed_size"],
             model_config["hidden_size"],
             model_config["num_layers"],
             dtype=np.dtype(model_config["dtype"]),
         )
-        model.load_state_dict({k[6:]: data[k] for k in data if k.startswith("param/")})
+        model.load_state_dict(
+            {k[6:]: data[k] for k in data if k.startswith("param/")}
+        )
         vocab = CharVocab(tuple(chr(int(code)) for code in data["vocab"]))
         optimizer = None
         adam_keys = [k for k in data if k.startswith("adam/")]
@@ -589,8 +704,12 @@ def load_checkpoint(path: str | Path) -> TrainResult:
             val_bpc=data["history/val_bpc"].tolist(),
             loss=data["history/loss"].tolist(),
             grad_norm=data["history/grad_norm"].tolist(),
-            samples=[(int(s), str(t)) for s, t in json.loads(str(data["history/samples"]))],
+            samples=[
+                (int(s), str(t))
+                for s, t in json.loads(str(data["history/samples"]))
+            ],
             seconds=float(data["history/seconds"]),
+            batches_per_epoch=int(data["history/batches_per_epoch"]),
         )
     except (KeyError, TypeError, ValueError, IndexError, OverflowError) as err:
         raise CorruptFile(
@@ -617,7 +736,10 @@ def _check_cached(path: Path, config: TrainConfig) -> TrainResult:
 
 
 def train_or_load(
-    config: TrainConfig, path: str | Path, *, log: Callable[[str], None] | None = print
+    config: TrainConfig,
+    path: str | Path,
+    *,
+    log: Callable[[str], None] | None = print,
 ) -> TrainResult:
     """Load the model trained with ``config`` from ``path`` if it is there, else train and save.
 
@@ -637,7 +759,9 @@ def train_or_load(
             cache_problem(path, err, log)
         else:
             if log is not None:
-                log(f"loaded the model trained for {config.steps} steps from {path.name}")
+                log(
+                    f"loaded the model trained for {config.steps} steps from {path.name}"
+                )
             return result
     result = train(config, log=log)
     arrays = _checkpoint_arrays(result)

@@ -29,8 +29,14 @@ Mutation = Callable[[Any], list[tuple[str, Any]]]
 
 def _ints(minimum: int, optional: bool = False) -> Mutation:
     def bad(valid: Any) -> list[tuple[str, Any]]:
-        base = minimum + 1 if valid is None else valid  # an optional argument given as None
-        out = [("bool", True), ("float", float(base) + 0.5), ("whole float", float(base))]
+        base = (
+            minimum + 1 if valid is None else valid
+        )  # an optional argument given as None
+        out = [
+            ("bool", True),
+            ("float", float(base) + 0.5),
+            ("whole float", float(base)),
+        ]
         out += [("str", str(base)), ("below minimum", minimum - 1)]
         if not optional:
             out.append(("None", None))
@@ -39,13 +45,22 @@ def _ints(minimum: int, optional: bool = False) -> Mutation:
     return bad
 
 
-def _floats(minimum: float | None, maximum: float | None, open_low: bool) -> Mutation:
+def _floats(
+    minimum: float | None, maximum: float | None, open_low: bool
+) -> Mutation:
     def bad(valid: Any) -> list[tuple[str, Any]]:
-        out = [("bool", True), ("str", str(valid)), ("None", None), ("nan", math.nan)]
+        out = [
+            ("bool", True),
+            ("str", str(valid)),
+            ("None", None),
+            ("nan", math.nan),
+        ]
         out += [("inf", math.inf), ("-inf", -math.inf), ("list", [valid])]
         out.append(("int too large for a float", 10**400))
         if minimum is not None:
-            out.append(("below minimum", minimum if open_low else minimum - 0.5))
+            out.append(
+                ("below minimum", minimum if open_low else minimum - 0.5)
+            )
         if maximum is not None:
             out.append(("above maximum", maximum + 0.5))
         return out
@@ -54,7 +69,9 @@ def _floats(minimum: float | None, maximum: float | None, open_low: bool) -> Mut
 
 
 def _optional(mutation: Mutation) -> Mutation:
-    return lambda valid: [(label, v) for label, v in mutation(valid) if v is not None]
+    return lambda valid: [
+        (label, v) for label, v in mutation(valid) if v is not None
+    ]
 
 
 def _float_array(valid: np.ndarray) -> list[tuple[str, Any]]:
@@ -74,7 +91,11 @@ def _float_array(valid: np.ndarray) -> list[tuple[str, Any]]:
 
 def _float_array_any_dtype(valid: np.ndarray) -> list[tuple[str, Any]]:
     """A float array whose dtype is free (float32 or float64)."""
-    return [(label, v) for label, v in _float_array(valid) if label not in ("other float dtype",)]
+    return [
+        (label, v)
+        for label, v in _float_array(valid)
+        if label not in ("other float dtype",)
+    ]
 
 
 def _id_array(vocab_size: int) -> Mutation:
@@ -135,8 +156,16 @@ MUTATIONS: dict[str, Mutation] = {
     "optional_number": _optional(_floats(None, None, open_low=False)),
     "fraction": _floats(0.0, 1.0, open_low=False),
     "open_fraction": _floats(0.0, 1.0, open_low=True),
-    "bool": lambda valid: [("int", int(valid)), ("str", str(valid)), ("None", None)],
-    "str": lambda valid: [("int", 3), ("None", None), ("bytes", str(valid).encode())],
+    "bool": lambda valid: [
+        ("int", int(valid)),
+        ("str", str(valid)),
+        ("None", None),
+    ],
+    "str": lambda valid: [
+        ("int", 3),
+        ("None", None),
+        ("bytes", str(valid).encode()),
+    ],
     "rng": lambda valid: [
         ("str", "rng"),
         ("None", None),
@@ -205,11 +234,17 @@ def cases(calls: list[Call]) -> list[Any]:
         for arg, kind in call.kinds.items():
             mutate = MUTATIONS[kind] if isinstance(kind, str) else kind
             if arg not in valid:
-                raise KeyError(f"{call.id}: {arg!r} is not among the valid call's arguments")
+                raise KeyError(
+                    f"{call.id}: {arg!r} is not among the valid call's arguments"
+                )
             for label, _ in mutate(valid[arg]):
                 if f"{arg}:{label}" in call.skip:
                     continue
-                out.append(pytest.param(call, arg, label, id=f"{call.id}-{arg}-{label}"))
+                out.append(
+                    pytest.param(
+                        call, arg, label, id=f"{call.id}-{arg}-{label}"
+                    )
+                )
     return out
 
 
@@ -245,10 +280,15 @@ def public_api(module):
     """The public functions and classes defined in ``module``, and the classes' methods."""
     names = []
     for name, obj in vars(module).items():
-        if name.startswith("_") or getattr(obj, "__module__", None) != module.__name__:
+        if (
+            name.startswith("_")
+            or getattr(obj, "__module__", None) != module.__name__
+        ):
             continue
         if isinstance(obj, type):
-            if obj.__dict__.get("_is_protocol"):  # an interface: nothing to call
+            if obj.__dict__.get(
+                "_is_protocol"
+            ):  # an interface: nothing to call
                 continue
             names.append(name)
             for attr, member in vars(obj).items():

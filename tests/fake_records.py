@@ -34,12 +34,16 @@ def task_record(
         "parameters": parameters,
         "curve": [[sequences, error]],
         "strict_solved": solved if strict_solved is None else strict_solved,
-        "strict_sequences": sequences if strict_sequences is None else strict_sequences,
+        "strict_sequences": sequences
+        if strict_sequences is None
+        else strict_sequences,
     }
     return {"config": config, "metrics": metrics, "seconds": 1.0}
 
 
-def by_distance(right: dict[str, list[int]], count: list[int]) -> dict[str, list[int]]:
+def by_distance(
+    right: dict[str, list[int]], count: list[int]
+) -> dict[str, list[int]]:
     """The ``by_distance`` metric of a story run: distances 0, 1, ... with ``count``
     stories each and ``right[kind]`` right answers."""
     return {"distance": list(range(len(count))), "count": count, **right}
@@ -65,12 +69,15 @@ def story_record(
         "test_ppl": test_ppl,
         "bound_ppl": bound_ppl,
         "loss": 1.0,
-        "by_distance": distances or by_distance({"agreement": [9, 8], "recall": [5, 4]}, [10, 10]),
+        "by_distance": distances
+        or by_distance({"agreement": [9, 8], "recall": [5, 4]}, [10, 10]),
     }
     return {"config": config, "metrics": metrics, "seconds": 1.0}
 
 
-def records_file(runs: list[dict], tuning: list[dict] | None = None, **extra: Any) -> dict:
+def records_file(
+    runs: list[dict], tuning: list[dict] | None = None, **extra: Any
+) -> dict:
     """The content of a records file holding ``runs`` (as :func:`experiments.run_group`
     writes it, digest included)."""
     content = {
@@ -86,4 +93,8 @@ def records_file(runs: list[dict], tuning: list[dict] | None = None, **extra: An
         "runs": runs,
         **extra,
     }
-    return {"format": experiments.RECORDS_FORMAT, **content, "digest": store.digest(content)}
+    return {
+        "format": experiments.RECORDS_FORMAT,
+        **content,
+        "digest": store.digest(content),
+    }

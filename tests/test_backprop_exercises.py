@@ -91,7 +91,7 @@ def test_a_transposed_gradient_is_found_in_its_array_with_the_entry(capsys):
 @pytest.mark.parametrize(
     "returned, message",
     [
-        (None, "expected fn to return a pair (dc, dc0), got None"),
+        (None, "expected a tuple (dc, dc0), got None"),
         (
             (np.zeros((6, 2)), np.zeros((2, 4))),
             "dc: expected shape (6, 2, 4), got (6, 2)",

@@ -23,7 +23,7 @@ from badinput import (
 
 from lstm_tutorial import chardata, charlm, decoding, optim
 from lstm_tutorial.chardata import CharVocab
-from lstm_tutorial.charlm import CharLM
+from lstm_tutorial.charlm import CharLM, CharRNN
 from lstm_tutorial.decoding import BigramModel
 
 V, E, H, L, T, B = 7, 5, 6, 2, 4, 3
@@ -78,7 +78,12 @@ def numpy_dtype(valid):
 
 
 def nats(valid):
-    return [("bool", True), ("str", "1.0"), ("None", None), ("list", [valid])] + [
+    return [
+        ("bool", True),
+        ("str", "1.0"),
+        ("None", None),
+        ("list", [valid]),
+    ] + [
         ("negative", -0.5),
         ("-inf", -math.inf),
     ]
@@ -102,7 +107,10 @@ def chars(valid):
 
 
 def text(valid):
-    return MUTATIONS["str"](valid) + [("empty", ""), ("list of chars", list(valid))]
+    return MUTATIONS["str"](valid) + [
+        ("empty", ""),
+        ("list of chars", list(valid)),
+    ]
 
 
 def text_allowing_empty(valid):
@@ -120,7 +128,13 @@ def state_pair(valid):
         ("other float dtype", (h.astype(other), c.astype(other))),
         ("c of other dtype", (h, c.astype(other))),
         ("one sequence fewer", (h[:, 1:], c[:, 1:])),
-        ("one sequence more", (np.concatenate([h, h[:, :1]], 1), np.concatenate([c, c[:, :1]], 1))),
+        (
+            "one sequence more",
+            (
+                np.concatenate([h, h[:, :1]], 1),
+                np.concatenate([c, c[:, :1]], 1),
+            ),
+        ),
         ("one layer fewer", (h[1:], c[1:])),
         ("no layer axis", (h[0], c[0])),
         ("nan", (h, nan)),
@@ -134,7 +148,13 @@ def state_pair(valid):
 
 def any_state_pair(valid):
     """A state for select_state, which does not know the model: only its structure counts."""
-    kept = ("one array", "three arrays", "c of other dtype", "no layer axis", "lists")
+    kept = (
+        "one array",
+        "three arrays",
+        "c of other dtype",
+        "no layer axis",
+        "lists",
+    )
     kept += ("tensors", "int dtype", "str", "array of both")
     return [(label, bad) for label, bad in state_pair(valid) if label in kept]
 
@@ -204,7 +224,10 @@ def grads_dict(valid):
         ("missing key", {k: v for k, v in valid.items() if k != name}),
         ("extra key", valid | {"extra": g}),
         ("wrong shape", valid | {name: g[..., :-1]}),
-        ("transposed", valid | {name: g.T} if g.ndim == 2 else valid | {name: g[None]}),
+        (
+            "transposed",
+            valid | {name: g.T} if g.ndim == 2 else valid | {name: g[None]},
+        ),
         ("other float dtype", valid | {name: g.astype(other)}),
         ("int dtype", valid | {name: g.astype(np.int64)}),
         ("list entry", valid | {name: g.tolist()}),
@@ -271,8 +294,16 @@ def step_model(valid):
         ("int", 3),
         ("str", "model"),
         ("without step", NoStep()),
-        ("the table, not a model", valid.log_probs if isinstance(valid, BigramModel) else 3),
-        ("vocab_size 0", EmptyVocabModel(valid.log_probs) if isinstance(valid, BigramModel) else 0),
+        (
+            "the table, not a model",
+            valid.log_probs if isinstance(valid, BigramModel) else 3,
+        ),
+        (
+            "vocab_size 0",
+            EmptyVocabModel(valid.log_probs)
+            if isinstance(valid, BigramModel)
+            else 0,
+        ),
     ]
 
 
@@ -290,7 +321,11 @@ def char_vocab(size):
 
 
 def vocab_alone(valid):
-    return [("tuple of chars", valid.chars), ("str", "".join(valid.chars)), ("None", None)]
+    return [
+        ("tuple of chars", valid.chars),
+        ("str", "".join(valid.chars)),
+        ("None", None),
+    ]
 
 
 def prompt(valid):
@@ -298,7 +333,12 @@ def prompt(valid):
 
 
 def method(valid):
-    return [("unknown", "nucleus"), ("capitalised", "Greedy"), ("int", 1), ("None", None)]
+    return [
+        ("unknown", "nucleus"),
+        ("capitalised", "Greedy"),
+        ("int", 1),
+        ("None", None),
+    ]
 
 
 def end_id(vocab_size):
@@ -328,7 +368,10 @@ def texts(valid):
 
 
 def short_text(valid):
-    return MUTATIONS["str"](valid) + [("too short", valid[:1]), ("list of chars", list(valid))]
+    return MUTATIONS["str"](valid) + [
+        ("too short", valid[:1]),
+        ("list of chars", list(valid)),
+    ]
 
 
 def prompts(valid):
@@ -356,7 +399,12 @@ def continuations(valid):
 
 
 def text_list(valid):
-    return [("str", "abc"), ("None", None), ("int items", [1]), ("empty text", [""])]
+    return [
+        ("str", "abc"),
+        ("None", None),
+        ("int items", [1]),
+        ("empty text", [""]),
+    ]
 
 
 def log_probs_extra(valid):
@@ -390,7 +438,13 @@ def beam_ids(valid):
 
 
 def log_prob(valid):
-    return [("bool", True), ("str", "-1"), ("None", None), ("nan", math.nan), ("inf", math.inf)]
+    return [
+        ("bool", True),
+        ("str", "-1"),
+        ("None", None),
+        ("nan", math.nan),
+        ("inf", math.inf),
+    ]
 
 
 def table(valid):
@@ -419,7 +473,9 @@ with np.errstate(divide="ignore"):
             ]
         )
     )
-FULL_TABLE = np.log(np.random.default_rng(0).dirichlet(np.ones(4), size=4))  # no -inf
+FULL_TABLE = np.log(
+    np.random.default_rng(0).dirichlet(np.ones(4), size=4)
+)  # no -inf
 BIGRAM_VOCAB = CharVocab(tuple("sabcd"))
 
 
@@ -437,13 +493,70 @@ def lm(dtype=np.float64):
 
 def lm_state(model):
     rng = np.random.default_rng(1)
-    return tuple(rng.uniform(-0.5, 0.5, (L, B, H)).astype(model.dtype) for _ in range(2))
+    return tuple(
+        rng.uniform(-0.5, 0.5, (L, B, H)).astype(model.dtype) for _ in range(2)
+    )
 
 
 def after_forward():
     model = lm()
     model.forward(batch_ids())
     return {"model": model, "grad_logits": np.zeros((T, B, V))}
+
+
+def rnn_lm(dtype=np.float64):
+    return CharRNN(V, E, H, num_layers=L, dtype=dtype, seed=0)
+
+
+def rnn_after_forward():
+    model = rnn_lm()
+    model.forward(batch_ids())
+    return {"model": model, "grad_logits": np.zeros((T, B, V))}
+
+
+def rnn_state(model):
+    return (
+        np.random.default_rng(1)
+        .uniform(-0.5, 0.5, (L, B, H))
+        .astype(model.dtype)
+    )
+
+
+def rnn_state_array(valid):
+    """The plain RNN's state: one array h (L, B, H), not a pair."""
+    other = np.float64 if valid.dtype == np.float32 else np.float32
+    nan = valid.copy()
+    nan[0, 0, 0] = np.nan
+    return [
+        ("a pair", (valid, valid)),
+        ("other float dtype", valid.astype(other)),
+        ("int dtype", valid.astype(np.int64)),
+        ("one sequence fewer", valid[:, 1:]),
+        ("one layer fewer", valid[1:]),
+        ("no layer axis", valid[0]),
+        ("nan", nan),
+        ("list", valid.tolist()),
+        ("tensor", torch.from_numpy(valid.copy())),
+    ]
+
+
+def rnn_layer_arrays(seed=0):
+    rng = np.random.default_rng(seed)
+    return {
+        "x": rng.normal(size=(T, B, E)),
+        "h0": rng.normal(size=(B, H)),
+        "weight_ih": rng.normal(size=(H, E)),
+        "weight_hh": rng.normal(size=(H, H)),
+        "bias_ih": rng.normal(size=H),
+        "bias_hh": rng.normal(size=H),
+    }
+
+
+def rnn_backward_arrays():
+    arrays = rnn_layer_arrays()
+    h = charlm.rnn_layer_forward(**arrays)
+    del arrays["bias_ih"], arrays["bias_hh"]
+    return arrays | {"h": h, "dh": np.ones_like(h)}
 
 
 def adam_params():
@@ -485,7 +598,11 @@ CHARDATA = [
     Call(
         lambda vocab, text: vocab.encode(text),
         lambda: {"vocab": VOCAB, "text": "the cat"},
-        {"text": lambda v: text_allowing_empty(v) + [("unknown character", "the cow!")]},
+        {
+            "text": lambda v: (
+                text_allowing_empty(v) + [("unknown character", "the cow!")]
+            )
+        },
         label="CharVocab.encode",
     ),
     Call(
@@ -502,13 +619,36 @@ CHARDATA = [
     ),
     Call(
         chardata.bptt_batches,
-        lambda: {"ids": TEXT_IDS.copy(), "batch_size": 2, "seq_len": 5},
+        lambda: {
+            "ids": TEXT_IDS.copy(),
+            "batch_size": 2,
+            "seq_len": 5,
+            "drop_last": False,
+        },
         {
             "ids": stream_ids,
-            "batch_size": lambda v: MUTATIONS["positive_int"](v) + [("too large", 100)],
-            "seq_len": lambda v: MUTATIONS["positive_int"](v) + [("too large", 100)],
+            "batch_size": lambda v: (
+                MUTATIONS["positive_int"](v) + [("too large", 100)]
+            ),
+            "seq_len": lambda v: (
+                MUTATIONS["positive_int"](v) + [("too large", 100)]
+            ),
+            "drop_last": "bool",
         },
         names={"batch_size": "batch_size", "seq_len": "seq_len"},
+    ),
+    Call(
+        chardata.dropped_characters,
+        lambda: {"n_ids": 41, "batch_size": 2, "seq_len": 5},
+        {
+            "n_ids": lambda v: MUTATIONS["positive_int"](v) + [("too few", 10)],
+            "batch_size": lambda v: (
+                MUTATIONS["positive_int"](v) + [("too large", 100)]
+            ),
+            "seq_len": lambda v: (
+                MUTATIONS["positive_int"](v) + [("too large", 100)]
+            ),
+        },
     ),
     Call(
         chardata.unigram_bits_per_char,
@@ -563,14 +703,24 @@ CHARLM = [
             "seed": "seed",
         },
     ),
-    Call(lambda model: model.parameters(), lambda: {"model": lm()}, {}, label="CharLM.parameters"),
+    Call(
+        lambda model: model.parameters(),
+        lambda: {"model": lm()},
+        {},
+        label="CharLM.parameters",
+    ),
     Call(
         lambda model: model.num_parameters(),
         lambda: {"model": lm()},
         {},
         label="CharLM.num_parameters",
     ),
-    Call(lambda model: model.state_dict(), lambda: {"model": lm()}, {}, label="CharLM.state_dict"),
+    Call(
+        lambda model: model.state_dict(),
+        lambda: {"model": lm()},
+        {},
+        label="CharLM.state_dict",
+    ),
     Call(
         lambda model, state_dict: model.load_state_dict(state_dict),
         lambda: {"model": lm(), "state_dict": lm().state_dict()},
@@ -585,7 +735,11 @@ CHARLM = [
     ),
     Call(
         lambda model, ids, state: model.forward(ids, state),
-        lambda: {"model": (m := lm()), "ids": batch_ids(), "state": lm_state(m)},
+        lambda: {
+            "model": (m := lm()),
+            "ids": batch_ids(),
+            "state": lm_state(m),
+        },
         {"ids": id_array(V), "state": state_pair},
         label="CharLM.forward",
     ),
@@ -596,7 +750,9 @@ CHARLM = [
         label="CharLM.backward",
     ),
     Call(
-        lambda model, inputs, targets, state: model.loss(inputs, targets, state),
+        lambda model, inputs, targets, state: model.loss(
+            inputs, targets, state
+        ),
         lambda: {
             "model": (m := lm()),
             "inputs": batch_ids(0),
@@ -607,7 +763,9 @@ CHARLM = [
         label="CharLM.loss",
     ),
     Call(
-        lambda model, inputs, targets, state: model.loss_and_grads(inputs, targets, state),
+        lambda model, inputs, targets, state: model.loss_and_grads(
+            inputs, targets, state
+        ),
         lambda: {
             "model": (m := lm()),
             "inputs": batch_ids(0),
@@ -625,7 +783,11 @@ CHARLM = [
     ),
     Call(
         lambda model, ids, state: model.step(ids, state),
-        lambda: {"model": (m := lm()), "ids": batch_ids(shape=(B,)), "state": lm_state(m)},
+        lambda: {
+            "model": (m := lm()),
+            "ids": batch_ids(shape=(B,)),
+            "state": lm_state(m),
+        },
         {"ids": id_array(V), "state": state_pair},
         label="CharLM.step",
     ),
@@ -635,13 +797,135 @@ CHARLM = [
         {"state": any_state_pair, "rows": rows(B)},
         label="CharLM.select_state",
     ),
+    Call(
+        CharRNN,
+        lambda: {
+            "vocab_size": V,
+            "embed_size": E,
+            "hidden_size": H,
+            "num_layers": L,
+            "dtype": np.float32,
+            "seed": 0,
+        },
+        {
+            "vocab_size": "positive_int",
+            "embed_size": "optional_positive_int",
+            "hidden_size": "positive_int",
+            "num_layers": "positive_int",
+            "dtype": numpy_dtype,
+            "seed": "seed",
+        },
+    ),
+    Call(
+        lambda model, ids, state: model.forward(ids, state),
+        lambda: {
+            "model": (m := rnn_lm()),
+            "ids": batch_ids(),
+            "state": rnn_state(m),
+        },
+        {"ids": id_array(V), "state": rnn_state_array},
+        label="CharRNN.forward",
+    ),
+    Call(
+        lambda model, grad_logits: model.backward(grad_logits),
+        rnn_after_forward,
+        {"grad_logits": "float_array"},
+        label="CharRNN.backward",
+    ),
+    Call(
+        lambda model, inputs, targets, state: model.loss_and_grads(
+            inputs, targets, state
+        ),
+        lambda: {
+            "model": (m := rnn_lm()),
+            "inputs": batch_ids(0),
+            "targets": batch_ids(1),
+            "state": rnn_state(m),
+        },
+        {
+            "inputs": id_array(V),
+            "targets": id_array(V),
+            "state": rnn_state_array,
+        },
+        label="CharRNN.loss_and_grads",
+    ),
+    Call(
+        lambda model, batch_size: model.start_state(batch_size),
+        lambda: {"model": rnn_lm(), "batch_size": 2},
+        {"batch_size": "positive_int"},
+        label="CharRNN.start_state",
+    ),
+    Call(
+        lambda model, ids, state: model.step(ids, state),
+        lambda: {
+            "model": (m := rnn_lm()),
+            "ids": batch_ids(shape=(B,)),
+            "state": rnn_state(m),
+        },
+        {
+            "ids": id_array(V),
+            "state": lambda v: rnn_state_array(v) + [("None", None)],
+        },
+        label="CharRNN.step",
+    ),
+    Call(
+        CharRNN.select_state,
+        lambda: {"state": rnn_state(rnn_lm()), "rows": np.array([2, 0])},
+        {
+            "state": lambda v: [
+                ("list", v.tolist()),
+                ("tensor", torch.from_numpy(v.copy())),
+                ("int dtype", v.astype(np.int64)),
+                ("no layer axis", v[0]),
+                ("None", None),
+            ],
+            "rows": rows(B),
+        },
+        label="CharRNN.select_state",
+    ),
+    Call(
+        charlm.rnn_layer_forward,
+        rnn_layer_arrays,
+        {
+            name: "float_array"
+            for name in (
+                "x",
+                "h0",
+                "weight_ih",
+                "weight_hh",
+                "bias_ih",
+                "bias_hh",
+            )
+        },
+        skip=("x:one row fewer",),  # any T is fine
+    ),
+    Call(
+        charlm.rnn_layer_backward,
+        rnn_backward_arrays,
+        {
+            name: "float_array"
+            for name in ("x", "h0", "h", "weight_ih", "weight_hh", "dh")
+        },
+        skip=("x:one row fewer",),  # then h and dh are blamed: also fine
+        names={"x": "x"},
+    ),
 ]
 
 OPTIM = [
     Call(
         optim.Adam,
-        lambda: {"params": adam_params(), "lr": 0.01, "betas": (0.9, 0.999), "eps": 1e-8},
-        {"params": params_dict, "lr": "positive", "betas": betas, "eps": "positive"},
+        lambda: {
+            "params": adam_params(),
+            "lr": 0.01,
+            "betas": (0.9, 0.999),
+            "eps": 1e-8,
+        },
+        {
+            "params": params_dict,
+            "lr": "positive",
+            "betas": betas,
+            "eps": "positive",
+        },
     ),
     Call(
         lambda opt, grads: opt.step(grads),
@@ -653,18 +937,28 @@ OPTIM = [
         label="Adam.step",
     ),
     Call(
-        lambda opt: opt.state_dict(), lambda: {"opt": adam_after_two_steps()}, {}, "Adam.state_dict"
+        lambda opt: opt.state_dict(),
+        lambda: {"opt": adam_after_two_steps()},
+        {},
+        "Adam.state_dict",
     ),
     Call(
         lambda opt, state: opt.load_state_dict(state),
-        lambda: {"opt": optim.Adam(adam_params()), "state": adam_after_two_steps().state_dict()},
+        lambda: {
+            "opt": optim.Adam(adam_params()),
+            "state": adam_after_two_steps().state_dict(),
+        },
         {"state": adam_state},
         label="Adam.load_state_dict",
     ),
 ]
 
 DECODING = [
-    Call(BigramModel, lambda: {"log_probs": FULL_TABLE.copy()}, {"log_probs": table}),
+    Call(
+        BigramModel,
+        lambda: {"log_probs": FULL_TABLE.copy()},
+        {"log_probs": table},
+    ),
     Call(
         lambda model, batch_size: model.start_state(batch_size),
         lambda: {"model": bigram(), "batch_size": 3},
@@ -673,7 +967,11 @@ DECODING = [
     ),
     Call(
         lambda model, ids, state: model.step(ids, state),
-        lambda: {"model": bigram(), "ids": np.array([0, 1, 4]), "state": np.zeros(3, np.int64)},
+        lambda: {
+            "model": bigram(),
+            "ids": np.array([0, 1, 4]),
+            "state": np.zeros(3, np.int64),
+        },
         {
             "ids": id_array(5),
             "state": lambda v: [
@@ -687,24 +985,46 @@ DECODING = [
     ),
     Call(
         lambda model, state, rows: model.select_state(state, rows),
-        lambda: {"model": bigram(), "state": np.zeros(3, np.int64), "rows": np.array([2, 0])},
-        {"state": lambda v: [("list", v.tolist()), ("None", None)], "rows": rows(3)},
+        lambda: {
+            "model": bigram(),
+            "state": np.zeros(3, np.int64),
+            "rows": np.array([2, 0]),
+        },
+        {
+            "state": lambda v: [("list", v.tolist()), ("None", None)],
+            "rows": rows(3),
+        },
         label="BigramModel.select_state",
     ),
     Call(
         decoding.prime,
-        lambda: {"model": bigram(), "prompt_ids": np.array([0, 1]), "batch_size": 2},
-        {"model": step_model, "prompt_ids": id_array(5), "batch_size": "positive_int"},
+        lambda: {
+            "model": bigram(),
+            "prompt_ids": np.array([0, 1]),
+            "batch_size": 2,
+        },
+        {
+            "model": step_model,
+            "prompt_ids": id_array(5),
+            "batch_size": "positive_int",
+        },
     ),
     Call(
         decoding.adjust_log_probs,
-        lambda: {"log_probs": np.log(np.full((2, 4), 0.25)), "temperature": 0.8, "top_k": 2},
+        lambda: {
+            "log_probs": np.log(np.full((2, 4), 0.25)),
+            "temperature": 0.8,
+            "top_k": 2,
+        },
         {
             "log_probs": float_array_any_and(log_probs_extra),
             "temperature": "positive",
             "top_k": "optional_positive_int",
         },
-        skip=("log_probs:extra dimension", "log_probs:one row fewer"),  # any (..., V) is fine
+        skip=(
+            "log_probs:extra dimension",
+            "log_probs:one row fewer",
+        ),  # any (..., V) is fine
     ),
     Call(
         decoding.draw,
@@ -715,7 +1035,11 @@ DECODING = [
     Call(
         decoding.greedy,
         lambda: {"model": bigram(), "prompt_ids": np.array([0]), "length": 3},
-        {"model": step_model, "prompt_ids": id_array(5), "length": "positive_int"},
+        {
+            "model": step_model,
+            "prompt_ids": id_array(5),
+            "length": "positive_int",
+        },
     ),
     Call(
         decoding.sample,
@@ -745,7 +1069,10 @@ DECODING = [
     ),
     Call(
         lambda beam, length_normalize: beam.score(length_normalize),
-        lambda: {"beam": decoding.Beam(np.array([1, 2]), -1.5), "length_normalize": True},
+        lambda: {
+            "beam": decoding.Beam(np.array([1, 2]), -1.5),
+            "length_normalize": True,
+        },
         {"length_normalize": "bool"},
         label="Beam.score",
     ),
@@ -807,7 +1134,12 @@ DECODING = [
             "length": 4,
             "method": "greedy",
         },
-        {"model": lambda v: [("None", None), ("the vocabulary", CharVocab(tuple("abc")))]},
+        {
+            "model": lambda v: [
+                ("None", None),
+                ("the vocabulary", CharVocab(tuple("abc"))),
+            ]
+        },
         label="generate with a CharLM",
     ),
     Call(
@@ -849,19 +1181,32 @@ DECODING = [
     ),
     Call(
         decoding.mean_log_prob,
-        lambda: {"model": bigram(), "prompt_ids": np.array([0]), "ids": np.array([[2, 3], [1, 3]])},
+        lambda: {
+            "model": bigram(),
+            "prompt_ids": np.array([0]),
+            "ids": np.array([[2, 3], [1, 3]]),
+        },
         {
             "model": step_model,
             "prompt_ids": id_array(5),
             "ids": lambda v: (
-                [(label, bad) for label, bad in id_array(5)(v) if label != "extra dimension"]
+                [
+                    (label, bad)
+                    for label, bad in id_array(5)(v)
+                    if label != "extra dimension"
+                ]
                 + [("3-D", v[None])]
             ),
         },
     ),
     Call(
         decoding.TextStats,
-        lambda: {"bits_per_char": 1.2, "distinct": 0.5, "repeated": 0.1, "texts": ["ab"]},
+        lambda: {
+            "bits_per_char": 1.2,
+            "distinct": 0.5,
+            "repeated": 0.1,
+            "texts": ["ab"],
+        },
         {
             "bits_per_char": lambda v: [
                 ("bool", True),
@@ -890,16 +1235,30 @@ DECODING = [
             "vocab": char_vocab(5),
             "prompts": prompts,
             "continuations": continuations,
-            "distinct_order": lambda v: MUTATIONS["positive_int"](v) + [("too long", 5)],
-            "repeat_order": lambda v: MUTATIONS["positive_int"](v) + [("too long", 5)],
+            "distinct_order": lambda v: (
+                MUTATIONS["positive_int"](v) + [("too long", 5)]
+            ),
+            "repeat_order": lambda v: (
+                MUTATIONS["positive_int"](v) + [("too long", 5)]
+            ),
         },
     ),
     Call(
         decoding.text_windows,
-        lambda: {"text": TEXT, "count": 3, "prompt_length": 4, "length": 5, "rng": rng()},
+        lambda: {
+            "text": TEXT,
+            "count": 3,
+            "prompt_length": 4,
+            "length": 5,
+            "rng": rng(),
+        },
         {
-            "text": lambda v: MUTATIONS["str"](v) + [("too short", v[:8]), ("empty", "")],
-            "count": lambda v: MUTATIONS["positive_int"](v) + [("more than the windows", 40)],
+            "text": lambda v: (
+                MUTATIONS["str"](v) + [("too short", v[:8]), ("empty", "")]
+            ),
+            "count": lambda v: (
+                MUTATIONS["positive_int"](v) + [("more than the windows", 40)]
+            ),
             "prompt_length": "positive_int",
             "length": "positive_int",
             "rng": "rng",
@@ -921,7 +1280,9 @@ def test_bad_input_is_refused_naming_the_argument(call, arg, label):
     check_case(call, arg, label)
 
 
-@pytest.mark.parametrize("module", [chardata, charlm, optim, decoding], ids=lambda m: m.__name__)
+@pytest.mark.parametrize(
+    "module", [chardata, charlm, optim, decoding], ids=lambda m: m.__name__
+)
 def test_every_public_function_class_and_method_has_a_call(module):
     missing = set(public_api(module)) - {call.id for call in CALLS}
     assert not missing, f"no Call in this file for {sorted(missing)}"

@@ -73,7 +73,9 @@ def _kinds(*pairs):
     return lambda valid: list(pairs)
 
 
-DEVICE = _kinds(("garbage str", "not-a-device"), ("float", 1.5), ("list", ["cpu"]))
+DEVICE = _kinds(
+    ("garbage str", "not-a-device"), ("float", 1.5), ("list", ["cpu"])
+)
 MODULE_FLAGS = {"bias": "bool", "device": DEVICE, "dtype": "torch_dtype"}
 
 
@@ -81,8 +83,16 @@ def _ints_from(minimum, maximum=None):
     """An integer in [minimum, maximum]: the usual mistakes, and the first value outside."""
 
     def bad(valid):
-        out = [("bool", True), ("float", valid + 0.5), ("whole float", float(valid))]
-        out += [("str", str(valid)), ("None", None), ("below minimum", minimum - 1)]
+        out = [
+            ("bool", True),
+            ("float", valid + 0.5),
+            ("whole float", float(valid)),
+        ]
+        out += [
+            ("str", str(valid)),
+            ("None", None),
+            ("below minimum", minimum - 1),
+        ]
         if maximum is not None:
             out.append(("above maximum", maximum + 1))
         return out
@@ -118,7 +128,11 @@ def _encoded(vocab_size=None):
     """Encoded stories (N, L) made wrong in type, dtype, shape, range and layout."""
 
     def bad(valid):
-        negative, padded_inside, too_short = valid.clone(), valid.clone(), valid.clone()
+        negative, padded_inside, too_short = (
+            valid.clone(),
+            valid.clone(),
+            valid.clone(),
+        )
         negative[0, 0] = -1
         padded_inside[0, 1] = 0
         too_short[0, 1:] = 0
@@ -165,7 +179,11 @@ def _model():
 
 def _batch(valid):
     inputs, targets = valid
-    far, ignored, ragged = targets.clone(), torch.full_like(targets, word_lm.IGNORE), targets[1:]
+    far, ignored, ragged = (
+        targets.clone(),
+        torch.full_like(targets, word_lm.IGNORE),
+        targets[1:],
+    )
     far[0, 0] = V
     too_big = inputs.clone()
     too_big[0, 0] = V
@@ -199,7 +217,10 @@ def _scores(valid):
         ("float distances", changed(distance=valid["distance"].astype(float))),
         ("negative distance", changed(distance=valid["distance"] - 5)),
         ("empty", changed(distance=valid["distance"][:0])),
-        ("agreement of another shape", changed(agreement=valid["agreement"][1:])),
+        (
+            "agreement of another shape",
+            changed(agreement=valid["agreement"][1:]),
+        ),
         ("agreement not 0/1", changed(agreement=valid["agreement"] * 0.5)),
         ("recall as a list", changed(recall=valid["recall"].tolist())),
     ]
@@ -227,8 +248,18 @@ FLOAT = lambda *shape: torch.zeros(*shape)  # noqa: E731
 TORCH_CALLS = [
     Call(
         torch_lstm.LSTMCell,
-        lambda: {"input_size": 3, "hidden_size": 4, "bias": True, "device": None, "dtype": None},
-        {"input_size": "positive_int", "hidden_size": "positive_int", **MODULE_FLAGS},
+        lambda: {
+            "input_size": 3,
+            "hidden_size": 4,
+            "bias": True,
+            "device": None,
+            "dtype": None,
+        },
+        {
+            "input_size": "positive_int",
+            "hidden_size": "positive_int",
+            **MODULE_FLAGS,
+        },
     ),
     Call(
         torch_lstm.LSTM,
@@ -252,7 +283,9 @@ TORCH_CALLS = [
             "bidirectional": "bool",
             "dropout": "fraction",
             **MODULE_FLAGS,
-            "proj_size": _kinds(("bool", False), ("float", 0.0), ("str", "0"), ("set", 2)),
+            "proj_size": _kinds(
+                ("bool", False), ("float", 0.0), ("str", "0"), ("set", 2)
+            ),
         },  # fmt: skip
         # dropout=1.0 ("above maximum" is 1.5) is refused, [valid] too; 0.0 ... 1.0 are valid
     ),
@@ -278,21 +311,37 @@ TORCH_CALLS = [
     ),
     Call(
         lambda model, k, direction: model.layer_parameters(k, direction),
-        lambda: {"model": torch_lstm.LSTM(3, 4, num_layers=2), "k": 1, "direction": 0},
+        lambda: {
+            "model": torch_lstm.LSTM(3, 4, num_layers=2),
+            "k": 1,
+            "direction": 0,
+        },
         {"k": _ints_from(0, 1), "direction": _ints_from(0, 0)},
         label="LSTM.layer_parameters",
     ),
     Call(
         torch_lstm.autograd_graph,
         lambda: {"tensor": torch.ones(2, requires_grad=True) * 2},
-        {"tensor": _kinds(("numpy", np.zeros(2)), ("list", [1.0]), ("None", None))},
+        {
+            "tensor": _kinds(
+                ("numpy", np.zeros(2)), ("list", [1.0]), ("None", None)
+            )
+        },
     ),
     Call(
         torch_lstm.median_seconds,
-        lambda: {"functions": {"a": lambda: None}, "repeats": 1, "number": 1, "threads": 1},
+        lambda: {
+            "functions": {"a": lambda: None},
+            "repeats": 1,
+            "number": 1,
+            "threads": 1,
+        },
         {
             "functions": _kinds(
-                ("empty", {}), ("not callable", {"a": 3}), ("list", [lambda: None]), ("None", None)
+                ("empty", {}),
+                ("not callable", {"a": 3}),
+                ("list", [lambda: None]),
+                ("None", None),
             ),
             "repeats": "positive_int",
             "number": "positive_int",
@@ -348,12 +397,21 @@ VARIANT_CALLS = [
             "return_gates": True,
             "cell_hook": lambda t, c: c,
         },
-        {"input": "float_tensor", "hx": _hx, "return_gates": "bool", "cell_hook": "callable"},
+        {
+            "input": "float_tensor",
+            "hx": _hx,
+            "return_gates": "bool",
+            "cell_hook": "callable",
+        },
         label="VariantLSTM.forward",
     ),
     Call(
         lambda model, k, direction: model.layer_parameters(k, direction),
-        lambda: {"model": variants.VariantLSTM(3, 4, bidirectional=True), "k": 0, "direction": 1},
+        lambda: {
+            "model": variants.VariantLSTM(3, 4, bidirectional=True),
+            "k": 0,
+            "direction": 1,
+        },
         {"k": _ints_from(0, 0), "direction": _ints_from(0, 1)},
         label="VariantLSTM.layer_parameters",
     ),
@@ -362,9 +420,16 @@ VARIANT_CALLS = [
         lambda: {"module": nn.LSTM(3, 4), "gate": "f", "value": 1.0},
         {
             "module": _kinds(
-                ("GRU", nn.GRU(3, 4)), ("None", None), ("no bias", nn.LSTM(3, 4, bias=False))
+                ("GRU", nn.GRU(3, 4)),
+                ("None", None),
+                ("no bias", nn.LSTM(3, 4, bias=False)),
             ),
-            "gate": _kinds(("unknown", "x"), ("int", 1), ("None", None), ("upper case", "F")),
+            "gate": _kinds(
+                ("unknown", "x"),
+                ("int", 1),
+                ("None", None),
+                ("upper case", "F"),
+            ),
             "value": "number",
         },
     ),
@@ -381,7 +446,10 @@ VARIANT_CALLS = [
         },  # fmt: skip
         {
             "kind": _kinds(
-                ("unknown", "transformer"), ("int", 3), ("None", None), ("upper", "LSTM")
+                ("unknown", "transformer"),
+                ("int", 3),
+                ("None", None),
+                ("upper", "LSTM"),
             ),
             "input_size": "positive_int",
             "hidden_size": "positive_int",
@@ -393,26 +461,45 @@ VARIANT_CALLS = [
     ),
     Call(
         variants.make_recurrent,
-        lambda: {"kind": "gru", "input_size": 3, "hidden_size": 4, "update_bias": 3.0},
+        lambda: {
+            "kind": "gru",
+            "input_size": 3,
+            "hidden_size": 4,
+            "update_bias": 3.0,
+        },
         {"update_bias": "optional_number"},
         label="make_recurrent(gru, update_bias)",
     ),
     Call(
         variants.make_recurrent,
-        lambda: {"kind": "rnn", "input_size": 3, "hidden_size": 4, "orthogonal": True},
+        lambda: {
+            "kind": "rnn",
+            "input_size": 3,
+            "hidden_size": 4,
+            "orthogonal": True,
+        },
         {"orthogonal": "bool"},
         label="make_recurrent(rnn, orthogonal)",
     ),
     Call(
         variants.make_recurrent,
-        lambda: {"kind": "variant", "input_size": 3, "hidden_size": 4, "peepholes": True},
+        lambda: {
+            "kind": "variant",
+            "input_size": 3,
+            "hidden_size": 4,
+            "peepholes": True,
+        },
         {"peepholes": "bool"},
         label="make_recurrent(variant)",
     ),
     Call(
         variants.count_parameters,
         lambda: {"module": nn.LSTM(3, 4)},
-        {"module": _kinds(("None", None), ("str", "lstm"), ("tensor", torch.zeros(3)))},
+        {
+            "module": _kinds(
+                ("None", None), ("str", "lstm"), ("tensor", torch.zeros(3))
+            )
+        },
     ),
     Call(
         variants.matching_hidden_size,
@@ -420,7 +507,9 @@ VARIANT_CALLS = [
         {
             "kind": _kinds(("unknown", "cnn"), ("None", None)),
             "input_size": "positive_int",
-            "n_parameters": _kinds(*_ints_from(1)(1000), ("more than H=1024 has", 10**9)),
+            "n_parameters": _kinds(
+                *_ints_from(1)(1000), ("more than H=1024 has", 10**9)
+            ),
         },
     ),
     Call(
@@ -432,16 +521,22 @@ VARIANT_CALLS = [
         },
         {
             "recurrent": _kinds(
-                ("not batch first", nn.LSTM(6, 5)), ("None", None), ("Linear", nn.Linear(6, 5))
+                ("not batch first", nn.LSTM(6, 5)),
+                ("None", None),
+                ("Linear", nn.Linear(6, 5)),
             ),
             "output_size": "positive_int",
-            "vocab_size": _kinds(*_ints_from(1)(6)[:-2], ("not the input size", 7)),
+            "vocab_size": _kinds(
+                *_ints_from(1)(6)[:-2], ("not the input size", 7)
+            ),
         },
     ),
     Call(
         lambda model, x: model(x),
         lambda: {
-            "model": variants.SequenceModel(variants.make_recurrent("lstm", 6, 5), 3, 6),
+            "model": variants.SequenceModel(
+                variants.make_recurrent("lstm", 6, 5), 3, 6
+            ),
             "x": torch.tensor([[1, 2, 3, 0]]),
         },
         {"x": id_tensor(6)},
@@ -450,7 +545,9 @@ VARIANT_CALLS = [
     Call(
         lambda model, x: model(x),
         lambda: {
-            "model": variants.SequenceModel(variants.make_recurrent("gru", 2, 5), 1),
+            "model": variants.SequenceModel(
+                variants.make_recurrent("gru", 2, 5), 1
+            ),
             "x": FLOAT(3, 7, 2),
         },
         {"x": "float_tensor"},
@@ -512,7 +609,10 @@ VARIANT_CALLS = [
     ),
     Call(
         variants.label_correlation,
-        lambda: {"states": FLOAT(6, 3), "labels": torch.tensor([0, 1, 1, 0, 1, 0])},
+        lambda: {
+            "states": FLOAT(6, 3),
+            "labels": torch.tensor([0, 1, 1, 0, 1, 0]),
+        },
         {
             "states": "float_tensor",
             "labels": _kinds(
@@ -547,7 +647,11 @@ WORD_LM_CALLS = [
     Call(
         WordVocab.from_story_vocab,
         lambda: {"vocab": DEFAULT_VOCAB},
-        {"vocab": _kinds(("str", "words"), ("None", None), ("WordVocab", VOCAB))},
+        {
+            "vocab": _kinds(
+                ("str", "words"), ("None", None), ("WordVocab", VOCAB)
+            )
+        },
     ),
     Call(
         lambda vocab, tokens: vocab.encode(tokens),
@@ -588,7 +692,9 @@ WORD_LM_CALLS = [
         lambda: {"recurrent": nn.LSTM(3, 4), "value": 2.0},
         {
             "recurrent": _kinds(
-                ("RNN", nn.RNN(3, 4)), ("no bias", nn.LSTM(3, 4, bias=False)), ("None", None)
+                ("RNN", nn.RNN(3, 4)),
+                ("no bias", nn.LSTM(3, 4, bias=False)),
+                ("None", None),
             ),
             "value": "number",
         },
@@ -604,7 +710,9 @@ WORD_LM_CALLS = [
         },
         {
             "vocab_size": "positive_int",
-            "cell": _kinds(("unknown", "cnn"), ("None", None), ("upper", "LSTM")),
+            "cell": _kinds(
+                ("unknown", "cnn"), ("None", None), ("upper", "LSTM")
+            ),
             "embed_size": "positive_int",
             "hidden_size": "positive_int",
             "keep_bias": "number",
@@ -626,7 +734,9 @@ WORD_LM_CALLS = [
         {
             "stories": _stories,
             "vocab": _kinds(
-                ("None", None), ("StoryVocab", DEFAULT_VOCAB), ("no <eos>", WordVocab((PAD, "a")))
+                ("None", None),
+                ("StoryVocab", DEFAULT_VOCAB),
+                ("no <eos>", WordVocab((PAD, "a"))),
             ),
         },
     ),
@@ -637,7 +747,11 @@ WORD_LM_CALLS = [
     ),
     Call(
         word_lm.story_batches,
-        lambda: {"ids": word_lm.encode_stories(STORIES(), VOCAB), "batch_size": 2, "shuffle": True},
+        lambda: {
+            "ids": word_lm.encode_stories(STORIES(), VOCAB),
+            "batch_size": 2,
+            "shuffle": True,
+        },
         {"ids": _encoded(), "batch_size": "positive_int", "shuffle": "bool"},
     ),
     Call(
@@ -682,16 +796,28 @@ WORD_LM_CALLS = [
     ),
     Call(
         word_lm.score_probes,
-        lambda: {"model": _model(), "vocab": VOCAB, "stories": STORIES(), "batch_size": 3},
+        lambda: {
+            "model": _model(),
+            "vocab": VOCAB,
+            "stories": STORIES(),
+            "batch_size": 3,
+        },
         {
-            "vocab": _kinds(("smaller", WordVocab(VOCAB.words[:-1])), ("None", None)),
+            "vocab": _kinds(
+                ("smaller", WordVocab(VOCAB.words[:-1])), ("None", None)
+            ),
             "stories": _stories,
             "batch_size": "positive_int",
         },
     ),
     Call(
         word_lm.probe_choices,
-        lambda: {"model": _model(), "vocab": VOCAB, "stories": STORIES(), "kind": "agreement"},
+        lambda: {
+            "model": _model(),
+            "vocab": VOCAB,
+            "stories": STORIES(),
+            "kind": "agreement",
+        },
         {
             "vocab": _kinds(("smaller", WordVocab(VOCAB.words[:-1]))),
             "stories": _stories,
@@ -709,7 +835,9 @@ WORD_LM_CALLS = [
             "seed": 1,
         },  # fmt: skip
         {
-            "vocab": _kinds(("smaller", WordVocab(VOCAB.words[:-1])), ("None", None)),
+            "vocab": _kinds(
+                ("smaller", WordVocab(VOCAB.words[:-1])), ("None", None)
+            ),
             "prompt": _kinds(
                 ("empty", ""),
                 ("blank", "   "),
@@ -747,30 +875,52 @@ WORD_LM_CALLS = [
     Call(
         StoryLMConfig.tuned,
         lambda: {"cell": "gru", "epochs": 2},
-        {"cell": _kinds(("unknown", "cnn"), ("None", None)), "epochs": "positive_int"},
+        {
+            "cell": _kinds(("unknown", "cnn"), ("None", None)),
+            "epochs": "positive_int",
+        },
     ),
     Call(
         StoryLMConfig,
-        lambda: dataclasses.asdict(StoryLMConfig()) | {"min_distance": 2, "attractors": 1},
+        lambda: (
+            dataclasses.asdict(StoryLMConfig())
+            | {"min_distance": 2, "attractors": 1}
+        ),
         {
             "min_distance": lambda v: (
-                MUTATIONS["count"](v) + [("above max_distance", StoryLMConfig().max_distance + 1)]
+                MUTATIONS["count"](v)
+                + [("above max_distance", StoryLMConfig().max_distance + 1)]
             ),
             "distractor": "bool",
-            "attractors": lambda v: MUTATIONS["count"](v) + [("above min_distance", v + 2)],
+            "attractors": lambda v: (
+                MUTATIONS["count"](v) + [("above min_distance", v + 2)]
+            ),
         },
         label="StoryLMConfig(min_distance, distractor, attractors)",
     ),
     Call(
         word_lm.story_options,
-        lambda: {"config": StoryLMConfig(min_distance=2, distractor=True, attractors=1)},
-        {"config": _kinds(("dict", dataclasses.asdict(StoryLMConfig())), ("None", None))},
+        lambda: {
+            "config": StoryLMConfig(
+                min_distance=2, distractor=True, attractors=1
+            )
+        },
+        {
+            "config": _kinds(
+                ("dict", dataclasses.asdict(StoryLMConfig())), ("None", None)
+            )
+        },
     ),
     Call(
         word_lm.story_data,
-        lambda: {"config": StoryLMConfig(train_stories=8, val_stories=4), "vocab": VOCAB},
+        lambda: {
+            "config": StoryLMConfig(train_stories=8, val_stories=4),
+            "vocab": VOCAB,
+        },
         {
-            "config": _kinds(("dict", dataclasses.asdict(StoryLMConfig())), ("None", None)),
+            "config": _kinds(
+                ("dict", dataclasses.asdict(StoryLMConfig())), ("None", None)
+            ),
             "vocab": _kinds(("StoryVocab", DEFAULT_VOCAB), ("None", None)),
         },
     ),
@@ -788,8 +938,12 @@ TRAINING_CALLS = [
             "log": None,
         },
         {
-            "config": _kinds(("dict", dataclasses.asdict(StoryLMConfig())), ("None", None)),
-            "directory": _kinds(("int", 3), ("empty", ""), ("list", ["checkpoints"])),
+            "config": _kinds(
+                ("dict", dataclasses.asdict(StoryLMConfig())), ("None", None)
+            ),
+            "directory": _kinds(
+                ("int", 3), ("empty", ""), ("list", ["checkpoints"])
+            ),
             "device": DEVICE,
             "log": _kinds(("int", 3), ("str", "print")),
         },
@@ -827,11 +981,18 @@ def _story_list(valid):
 
 PLAIN = lambda: generate_stories(6, range(1, 4), seed=0)  # noqa: E731 - fresh per case
 A_STORY = lambda: generate_story(np.random.default_rng(0), 3)  # noqa: E731
-STORY_FIELDS = lambda: {f.name: getattr(A_STORY(), f.name) for f in dataclasses.fields(Story)}  # noqa: E731
+
+
+def STORY_FIELDS():  # noqa: N802 - named like the constants beside it
+    return {
+        f.name: getattr(A_STORY(), f.name) for f in dataclasses.fields(Story)
+    }
 
 
 def _attractors(distance):
-    return lambda v: MUTATIONS["count"](v) + [("more than the distance", distance + 1)]
+    return lambda v: (
+        MUTATIONS["count"](v) + [("more than the distance", distance + 1)]
+    )
 
 
 STORIES_CALLS = [
@@ -850,7 +1011,13 @@ STORIES_CALLS = [
     ),
     Call(
         stories.generate_stories,
-        lambda: {"n": 3, "distances": range(2, 4), "seed": 0, "distractor": True, "attractors": 2},
+        lambda: {
+            "n": 3,
+            "distances": range(2, 4),
+            "seed": 0,
+            "distractor": True,
+            "attractors": 2,
+        },
         {"distractor": "bool", "attractors": _attractors(2)},
         label="generate_stories with distractor and attractors",
     ),
@@ -864,7 +1031,8 @@ STORIES_CALLS = [
         },
         {
             "stories": lambda v: (
-                _story_list(v) + [("no log_prob", [dataclasses.replace(v[0], log_prob=None)])]
+                _story_list(v)
+                + [("no log_prob", [dataclasses.replace(v[0], log_prob=None)])]
             ),
             "distances": _kinds(
                 ("float", 2.0),
@@ -895,11 +1063,17 @@ STORIES_CALLS = [
             "verb_singular": "bleats",
             "verb_plural": "bleat",
         },
-        dict.fromkeys(("singular", "plural", "verb_singular", "verb_plural"), "str"),
+        dict.fromkeys(
+            ("singular", "plural", "verb_singular", "verb_plural"), "str"
+        ),
     ),
     Call(
         StoryVocab,
-        lambda: {"people": ("Ada", "Bob"), "pet_names": ("Pip", "Zed"), "fillers": ("woolly",)},
+        lambda: {
+            "people": ("Ada", "Bob"),
+            "pet_names": ("Pip", "Zed"),
+            "fillers": ("woolly",),
+        },
         dict.fromkeys(
             ("people", "pet_names", "fillers"),
             lambda valid: [
@@ -915,12 +1089,21 @@ STORIES_CALLS = [
     Call(
         StoryVocab,
         lambda: {"animals": (Animal("lamb", "lambs", "bleats", "bleat"),)},
-        {"animals": _kinds(("str", "lamb"), ("empty", ()), ("a str inside", ("lamb",)))},
+        {
+            "animals": _kinds(
+                ("str", "lamb"), ("empty", ()), ("a str inside", ("lamb",))
+            )
+        },
         label="StoryVocab(animals)",
     ),
     Call(
         Probe,
-        lambda: {"position": 5, "antecedent": 2, "correct": "barks", "wrong": ("bark",)},
+        lambda: {
+            "position": 5,
+            "antecedent": 2,
+            "correct": "barks",
+            "wrong": ("bark",),
+        },
         {
             "position": _kinds(*_ints_from(3)(5)),
             "antecedent": "count",
@@ -937,12 +1120,16 @@ STORIES_CALLS = [
         Story,
         STORY_FIELDS,
         {
-            "tokens": _kinds(("str", "John gave"), ("empty", ()), ("int inside", ("John", 3))),
+            "tokens": _kinds(
+                ("str", "John gave"), ("empty", ()), ("int inside", ("John", 3))
+            ),
             "distance": "count",
             "plural": "bool",
             "name": "str",
             "agreement": _kinds(
-                ("None", None), ("str", "barks"), ("past the end", Probe(99, 2, "a", ("b",)))
+                ("None", None),
+                ("str", "barks"),
+                ("past the end", Probe(99, 2, "a", ("b",))),
             ),
             "recall": _kinds(("None", None)),
             "fillers": _kinds(("str", "small"), ("int inside", (3,))),
@@ -965,7 +1152,12 @@ STORIES_CALLS = [
     ),
     Call(
         generate_stories,
-        lambda: {"n": 3, "distances": range(4), "seed": 0, "vocab": DEFAULT_VOCAB},
+        lambda: {
+            "n": 3,
+            "distances": range(4),
+            "seed": 0,
+            "vocab": DEFAULT_VOCAB,
+        },
         {
             "n": "positive_int",
             "distances": _kinds(
@@ -991,7 +1183,9 @@ STORIES_CALLS = [
             "vocab": _kinds(("None", None)),
         },
     ),
-    Call(corpus_statistics, lambda: {"stories": STORIES()}, {"stories": _stories}),
+    Call(
+        corpus_statistics, lambda: {"stories": STORIES()}, {"stories": _stories}
+    ),
     Call(
         bigram_scores,
         lambda: {"train": STORIES(), "test": STORIES()},
@@ -1027,7 +1221,10 @@ TASK_CALLS = [
     ),
     Call(
         tasks.adding_correct,
-        lambda: {"prediction": np.full(4, 0.5, np.float32), "target": np.full(4, 0.5, np.float32)},
+        lambda: {
+            "prediction": np.full(4, 0.5, np.float32),
+            "target": np.full(4, 0.5, np.float32),
+        },
         {
             "prediction": "float_array_any",
             "target": _kinds(
@@ -1040,7 +1237,11 @@ TASK_CALLS = [
             ),
         },  # fmt: skip
     ),
-    Call(tasks.reber_string, lambda: {"rng": np.random.default_rng(0)}, {"rng": "rng"}),
+    Call(
+        tasks.reber_string,
+        lambda: {"rng": np.random.default_rng(0)},
+        {"rng": "rng"},
+    ),
     Call(
         tasks.embedded_reber,
         lambda: {"n": 2, "rng": np.random.default_rng(0)},
@@ -1048,7 +1249,11 @@ TASK_CALLS = [
     ),
     Call(
         tasks.embedded_reber,
-        lambda: {"n": 2, "rng": np.random.default_rng(0), "exclude": {"BTBTXSETE"}},
+        lambda: {
+            "n": 2,
+            "rng": np.random.default_rng(0),
+            "exclude": {"BTBTXSETE"},
+        },
         {
             "exclude": _kinds(
                 ("str", "BTBTXSETE"),
@@ -1063,7 +1268,14 @@ TASK_CALLS = [
     Call(
         tasks.reber_legal_next,
         lambda: {"string": "BTBTXSETE"},
-        {"string": _kinds(("int", 3), ("None", None), ("not Reber", "BTX"), ("list", ["B", "T"]))},
+        {
+            "string": _kinds(
+                ("int", 3),
+                ("None", None),
+                ("not Reber", "BTX"),
+                ("list", ["B", "T"]),
+            )
+        },
     ),
     Call(
         tasks.encode_reber,
@@ -1105,7 +1317,13 @@ TASK_CALLS = [
     ),
     Call(
         tasks.copy_memory,
-        lambda: {"n": 2, "T": 5, "rng": np.random.default_rng(0), "n_symbols": 4, "length": 3},
+        lambda: {
+            "n": 2,
+            "T": 5,
+            "rng": np.random.default_rng(0),
+            "n_symbols": 4,
+            "length": 3,
+        },
         {
             "n": "positive_int",
             "T": "positive_int",
@@ -1144,7 +1362,10 @@ HELPER_CALLS = [
     Call(
         display.SourceCode,
         lambda: {"code": "x = 1", "title": "t"},
-        {"code": _kinds(("int", 3), ("None", None), ("bytes", b"x")), "title": _kinds(("int", 3))},
+        {
+            "code": _kinds(("int", 3), ("None", None), ("bytes", b"x")),
+            "title": _kinds(("int", 3)),
+        },
     ),
     Call(
         story.tokenize,
@@ -1185,7 +1406,9 @@ HELPER_CALLS = [
             "ax": None,
         },
         {
-            "tokens": _kinds(("str", story.STORY), ("empty", []), ("shorter", TOKENS[:3])),
+            "tokens": _kinds(
+                ("str", story.STORY), ("empty", []), ("shorter", TOKENS[:3])
+            ),
             "dependencies": _kinds(("str", "deps"), ("tuple inside", [(3, 1)])),
             "long_from": "positive_int",
             "ax": _kinds(("str", "ax")),
@@ -1194,7 +1417,14 @@ HELPER_CALLS = [
     ),
 ]
 
-CALLS = TORCH_CALLS + VARIANT_CALLS + WORD_LM_CALLS + STORIES_CALLS + TASK_CALLS + HELPER_CALLS
+CALLS = (
+    TORCH_CALLS
+    + VARIANT_CALLS
+    + WORD_LM_CALLS
+    + STORIES_CALLS
+    + TASK_CALLS
+    + HELPER_CALLS
+)
 
 
 @pytest.mark.parametrize("call", valid_calls(CALLS))
@@ -1211,33 +1441,57 @@ def test_bad_input_is_refused_naming_the_argument(call, arg, label):
 
 
 def test_a_state_of_the_wrong_batch_is_refused_not_broadcast():
-    cell, lstm = torch_lstm.LSTMCell(3, 4), variants.VariantLSTM(3, 4, batch_first=True)
+    cell, lstm = (
+        torch_lstm.LSTMCell(3, 4),
+        variants.VariantLSTM(3, 4, batch_first=True),
+    )
     with pytest.raises(ValueError, match=r"hx\[0\] \(h0\) of shape \(2, 4\)"):
-        cell(FLOAT(2, 3), (FLOAT(1, 4), FLOAT(1, 4)))  # one row would broadcast to two
-    with pytest.raises(ValueError, match=r"hx\[1\] \(c0\) of shape \(1, 2, 4\)"):
+        cell(
+            FLOAT(2, 3), (FLOAT(1, 4), FLOAT(1, 4))
+        )  # one row would broadcast to two
+    with pytest.raises(
+        ValueError, match=r"hx\[1\] \(c0\) of shape \(1, 2, 4\)"
+    ):
         lstm(FLOAT(2, 5, 3), (FLOAT(1, 2, 4), FLOAT(1, 1, 4)))
-    with pytest.raises(ValueError, match=r"state\[1\] \(c\) must have shape \(1, 2, 4\)"):
-        _model()(torch.ones(2, 3, dtype=torch.int64), (FLOAT(1, 2, 4), FLOAT(1, 1, 4)))
+    with pytest.raises(
+        ValueError, match=r"state\[1\] \(c\) must have shape \(1, 2, 4\)"
+    ):
+        _model()(
+            torch.ones(2, 3, dtype=torch.int64),
+            (FLOAT(1, 2, 4), FLOAT(1, 1, 4)),
+        )
     gru = WordLM(V, cell="gru", embed_size=4, hidden_size=4)
     with pytest.raises(ValueError, match="state must be a torch.Tensor"):
-        gru(torch.ones(2, 3, dtype=torch.int64), (FLOAT(1, 2, 4), FLOAT(1, 2, 4)))
+        gru(
+            torch.ones(2, 3, dtype=torch.int64),
+            (FLOAT(1, 2, 4), FLOAT(1, 2, 4)),
+        )
 
 
 def test_a_state_of_another_dtype_is_refused_not_upcast():
     lstm = torch_lstm.LSTM(3, 4, dtype=torch.float64)
-    with pytest.raises(TypeError, match=r"hx\[0\] \(h0\) has dtype torch.float32"):
+    with pytest.raises(
+        TypeError, match=r"hx\[0\] \(h0\) has dtype torch.float32"
+    ):
         lstm(FLOAT(5, 2, 3).double(), (FLOAT(1, 2, 4), FLOAT(1, 2, 4).double()))
 
 
-@pytest.mark.parametrize("dtype", ["float32", np.float32, np.dtype("float64"), torch.int64])
+@pytest.mark.parametrize(
+    "dtype", ["float32", np.float32, np.dtype("float64"), torch.int64]
+)
 def test_a_dtype_that_is_not_a_floating_torch_dtype_is_refused(dtype):
     for build in (torch_lstm.LSTMCell, torch_lstm.LSTM, variants.VariantLSTM):
-        with pytest.raises((TypeError, ValueError), match="dtype must be a floating torch dtype"):
+        with pytest.raises(
+            (TypeError, ValueError),
+            match="dtype must be a floating torch dtype",
+        ):
             build(3, 4, dtype=dtype)
 
 
 def test_lstm_and_variant_share_one_set_of_checks():
-    assert not hasattr(torch_lstm, "_check_positive_int") and not hasattr(torch_lstm, "_check_bool")
+    assert not hasattr(torch_lstm, "_check_positive_int") and not hasattr(
+        torch_lstm, "_check_bool"
+    )
     assert variants.VariantLSTM._check_input is torch_lstm.LSTM._check_input
     for build in (torch_lstm.LSTM, variants.VariantLSTM):
         for kwargs, match in (
@@ -1251,17 +1505,27 @@ def test_lstm_and_variant_share_one_set_of_checks():
 
 def test_clamp_cells_checks_the_cell_it_meets_before_writing():
     model, x = variants.VariantLSTM(3, 4, batch_first=True), FLOAT(2, 5, 3)
-    with pytest.raises(ValueError, match=r"units \[4\] out of range for a cell of size 4"):
+    with pytest.raises(
+        ValueError, match=r"units \[4\] out of range for a cell of size 4"
+    ):
         model(x, cell_hook=variants.clamp_cells([4], 0.5))
-    with pytest.raises(ValueError, match="values has 3 rows but the batch has 2"):
+    with pytest.raises(
+        ValueError, match="values has 3 rows but the batch has 2"
+    ):
         model(x, cell_hook=variants.clamp_cells([1], torch.zeros(3, 1)))
-    with pytest.raises(ValueError, match="start has 3 rows but the batch has 2"):
-        model(x, cell_hook=variants.clamp_cells([1], 0.0, torch.tensor([0, 1, 2])))
+    with pytest.raises(
+        ValueError, match="start has 3 rows but the batch has 2"
+    ):
+        model(
+            x, cell_hook=variants.clamp_cells([1], 0.0, torch.tensor([0, 1, 2]))
+        )
 
 
 def test_a_cell_hook_must_return_a_cell_state_of_the_same_shape():
     model, x = variants.VariantLSTM(3, 4), FLOAT(5, 2, 3)
-    with pytest.raises(ValueError, match="cell_hook must return a tensor shaped like c_t"):
+    with pytest.raises(
+        ValueError, match="cell_hook must return a tensor shaped like c_t"
+    ):
         model(x, cell_hook=lambda t, c: c[:1])
     with pytest.raises(TypeError, match="cell_hook returned"):
         model(x, cell_hook=lambda t, c: c.detach().numpy())
@@ -1278,13 +1542,17 @@ def test_token_ids_out_of_range_are_refused_before_the_embedding():
 
 
 def test_numpy_ids_get_a_hint_instead_of_a_confusing_message():
-    with pytest.raises(TypeError, match=r"ids must be a torch.Tensor.*torch.from_numpy\(ids\)"):
+    with pytest.raises(
+        TypeError, match=r"ids must be a torch.Tensor.*torch.from_numpy\(ids\)"
+    ):
         _model()(np.ones((16, 64), dtype=np.int64))
 
 
 def test_a_vocabulary_that_does_not_fit_the_model_is_refused():
     small = WordVocab(VOCAB.words[:-1])
-    with pytest.raises(ValueError, match=f"vocab has {V - 1} words but the model reads {V}"):
+    with pytest.raises(
+        ValueError, match=f"vocab has {V - 1} words but the model reads {V}"
+    ):
         word_lm.generate(_model(), small, "John gave Mary a puppy.")
     with pytest.raises(ValueError, match="vocab has"):
         word_lm.score_probes(_model(), small, STORIES())
@@ -1293,10 +1561,16 @@ def test_a_vocabulary_that_does_not_fit_the_model_is_refused():
 def test_ids_out_of_range_inside_stories_and_probes_are_refused():
     good = STORIES()[0]
     odd_word = dataclasses.replace(good, tokens=(*good.tokens[:-1], "dragon"))
-    with pytest.raises(ValueError, match=r"stories\[0\].tokens has words not in the vocabulary"):
+    with pytest.raises(
+        ValueError, match=r"stories\[0\].tokens has words not in the vocabulary"
+    ):
         word_lm.encode_stories([odd_word], VOCAB)
-    odd_probe = dataclasses.replace(good, recall=dataclasses.replace(good.recall, wrong=("Rexy",)))
-    with pytest.raises(ValueError, match=r"stories\[1\].recall has words not in the vocabulary"):
+    odd_probe = dataclasses.replace(
+        good, recall=dataclasses.replace(good.recall, wrong=("Rexy",))
+    )
+    with pytest.raises(
+        ValueError, match=r"stories\[1\].recall has words not in the vocabulary"
+    ):
         word_lm.probe_scores(_model(), VOCAB, [good, odd_probe], "recall")
 
 
@@ -1309,7 +1583,9 @@ def test_empty_inputs_raise_a_clear_error_not_a_reduction_error():
     with pytest.raises(ValueError, match="must not be empty"):
         word_lm.lm_loss(_model(), (inputs[:, :0], inputs[:, :0]))
     with pytest.raises(ValueError, match="scores"):
-        accuracy_by_distance({"distance": np.zeros(0, int), "agreement": [], "recall": []})
+        accuracy_by_distance(
+            {"distance": np.zeros(0, int), "agreement": [], "recall": []}
+        )
     with pytest.raises(ValueError, match="prediction must not be empty"):
         tasks.adding_correct(np.zeros(0), np.zeros(0))
 
@@ -1323,7 +1599,9 @@ def test_the_config_is_checked_whole_when_it_is_built():
         ({"epochs": 2.0}, "epochs"),
         ({"clip_norm": -1.0}, "clip_norm"),
     ):
-        with pytest.raises((TypeError, ValueError), match=f"StoryLMConfig.{name}"):
+        with pytest.raises(
+            (TypeError, ValueError), match=f"StoryLMConfig.{name}"
+        ):
             dataclasses.replace(config, **change)
     with pytest.raises(ValueError, match="changes has unknown keys"):
         StoryLMConfig.tuned("lstm", epoch=3)
@@ -1333,7 +1611,9 @@ def test_the_config_is_checked_whole_when_it_is_built():
 
 def test_tuning_checks_every_config_before_training_the_first(monkeypatch):
     trained = []
-    monkeypatch.setattr(word_lm, "train_story_lm", lambda *a, **k: trained.append(a))
+    monkeypatch.setattr(
+        word_lm, "train_story_lm", lambda *a, **k: trained.append(a)
+    )
     with pytest.raises(ValueError, match=r"grid\[1\]"):
         word_lm.tune_learning_rate("rnn", grid=(1e-2, 0.0))
     with pytest.raises((TypeError, ValueError), match="StoryLMConfig.epochs"):
@@ -1343,7 +1623,9 @@ def test_tuning_checks_every_config_before_training_the_first(monkeypatch):
     assert trained == []
 
 
-def test_training_a_config_changed_behind_its_back_is_refused_before_training(tmp_path):
+def test_training_a_config_changed_behind_its_back_is_refused_before_training(
+    tmp_path,
+):
     config = StoryLMConfig()
     object.__setattr__(config, "lr", -1.0)  # frozen, but not locked
     with pytest.raises(ValueError, match="StoryLMConfig.lr"):
@@ -1353,18 +1635,26 @@ def test_training_a_config_changed_behind_its_back_is_refused_before_training(tm
 
 def test_story_batches_checks_before_the_first_batch_is_asked_for():
     with pytest.raises(ValueError, match="batch_size"):
-        word_lm.story_batches(word_lm.encode_stories(STORIES(), VOCAB), 0)  # not iterated
+        word_lm.story_batches(
+            word_lm.encode_stories(STORIES(), VOCAB), 0
+        )  # not iterated
 
 
 def test_scorers_refuse_arrays_whose_shapes_disagree():
-    with pytest.raises(ValueError, match=r"predicted and y must both have shape \(n, N\)"):
+    with pytest.raises(
+        ValueError, match=r"predicted and y must both have shape \(n, N\)"
+    ):
         tasks.copy_correct(np.zeros((3, 8), int), np.zeros((3, 7), int), 2)
     with pytest.raises(ValueError, match="length must be an integer in"):
         tasks.copy_correct(np.zeros((3, 8), int), np.zeros((3, 8), int), 9)
     with pytest.raises(ValueError, match="scores and legal"):
-        tasks.reber_correct(REBER.legal[1:].astype(float), REBER.legal, REBER.lengths)
+        tasks.reber_correct(
+            REBER.legal[1:].astype(float), REBER.legal, REBER.lengths
+        )
     with pytest.raises(ValueError, match="lengths must have shape"):
-        tasks.reber_correct(REBER.legal.astype(float), REBER.legal, REBER.lengths[:2])
+        tasks.reber_correct(
+            REBER.legal.astype(float), REBER.legal, REBER.lengths[:2]
+        )
 
 
 def test_the_reber_predicate_answers_false_and_does_not_raise():
@@ -1380,10 +1670,14 @@ def test_matching_hidden_size_refuses_a_size_out_of_reach_without_building_1024_
 
 
 def test_a_probe_must_come_after_its_antecedent_and_stay_inside_the_story():
-    with pytest.raises(ValueError, match="Probe.position must be an integer >= 3"):
+    with pytest.raises(
+        ValueError, match="Probe.position must be an integer >= 3"
+    ):
         Probe(2, 2, "barks", ("bark",))
     good = A_STORY()
-    with pytest.raises(ValueError, match="Story.agreement.position must index a token"):
+    with pytest.raises(
+        ValueError, match="Story.agreement.position must index a token"
+    ):
         dataclasses.replace(good, tokens=good.tokens[:5])
 
 
@@ -1409,10 +1703,24 @@ UNCHECKED = {
 
 @pytest.mark.parametrize(
     "module",
-    [torch_lstm, variants, word_lm, stories, story, tasks, seeding, display, plotting],
+    [
+        torch_lstm,
+        variants,
+        word_lm,
+        stories,
+        story,
+        tasks,
+        seeding,
+        display,
+        plotting,
+    ],
     ids=lambda m: m.__name__,
 )
 def test_every_public_function_class_and_method_has_a_call(module):
     calls = CALLS + TRAINING_CALLS
-    missing = set(public_api(module)) - {call.id for call in calls} - set(UNCHECKED)
-    assert not missing, f"no Call (and no stated exemption) for {sorted(missing)}"
+    missing = (
+        set(public_api(module)) - {call.id for call in calls} - set(UNCHECKED)
+    )
+    assert not missing, (
+        f"no Call (and no stated exemption) for {sorted(missing)}"
+    )

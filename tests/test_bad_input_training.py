@@ -96,7 +96,11 @@ def _config_fields() -> dict[str, str]:
             ("float16", "float16"),
             ("None", None),
         ],
-        "divergence_factor": lambda valid: [("one", 1.0), ("nan", float("nan")), ("bool", True)],
+        "divergence_factor": lambda valid: [
+            ("one", 1.0),
+            ("nan", float("nan")),
+            ("bool", True),
+        ],
     }
 
 
@@ -109,7 +113,9 @@ def _small_config(tmp: Path) -> TrainConfig:
     )  # fmt: skip
 
 
-TMP = Path(tempfile.mkdtemp(prefix="bad-input-training-"))  # the valid calls' files
+TMP = Path(
+    tempfile.mkdtemp(prefix="bad-input-training-")
+)  # the valid calls' files
 atexit.register(shutil.rmtree, TMP, ignore_errors=True)
 VALID_CONFIG = dataclasses.asdict(_small_config(TMP)) | {
     "max_chars": 1800,
@@ -126,9 +132,20 @@ CALLS = [
     Call(TrainConfig, lambda: dict(VALID_CONFIG), _config_fields()),
     Call(
         train_numpy.evaluate,
-        lambda: {"model": _lm(), "ids": np.arange(40) % 5, "batch_size": 2, "seq_len": 4},
-        {"ids": ids(5), "batch_size": "positive_int", "seq_len": "positive_int"},
-        skip=("ids:empty",),  # an empty text is refused as too short, naming ids
+        lambda: {
+            "model": _lm(),
+            "ids": np.arange(40) % 5,
+            "batch_size": 2,
+            "seq_len": 4,
+        },
+        {
+            "ids": ids(5),
+            "batch_size": "positive_int",
+            "seq_len": "positive_int",
+        },
+        skip=(
+            "ids:empty",
+        ),  # an empty text is refused as too short, naming ids
     ),
     Call(
         training.fit,
@@ -142,7 +159,11 @@ CALLS = [
             "loss": "callable",
             "schedule": "callable",
             "log": lambda valid: [("int", 3), ("str", "print")],
-            "diverge_factor": lambda valid: [("one", 1.0), ("bool", True), ("inf", float("inf"))],
+            "diverge_factor": lambda valid: [
+                ("one", 1.0),
+                ("bool", True),
+                ("inf", float("inf")),
+            ],
             "model": lambda valid: [("function", lambda x: x), ("None", None)],
             "train": lambda valid: [("int", 3), ("None", None)],
         },
@@ -151,13 +172,21 @@ CALLS = [
     Call(
         training.evaluate_loss,
         lambda: {"model": nn.Linear(3, 1), "batches": _batches(), "loss": _mse},
-        {"loss": "callable", "model": lambda valid: [("None", None), ("str", "model")]},
+        {
+            "loss": "callable",
+            "model": lambda valid: [("None", None), ("str", "model")],
+        },
     ),
     Call(
         training.checkpoint_path,
         lambda: {"name": "reg", "config": {"seed": 0}, "directory": str(TMP)},
         {
-            "name": lambda valid: [("int", 3), ("empty", ""), ("slash", "a/b"), ("None", None)],
+            "name": lambda valid: [
+                ("int", 3),
+                ("empty", ""),
+                ("slash", "a/b"),
+                ("None", None),
+            ],
             "config": lambda valid: [("list", [1]), ("None", None)],
             "directory": lambda valid: [("int", 3), ("empty", "")],
         },
@@ -167,17 +196,27 @@ CALLS = [
         lambda: {"path": _saved_checkpoint(), "model": nn.Linear(3, 1)},
         {
             "path": lambda valid: [("int", 3), ("None", None), ("empty", "")],
-            "model": lambda valid: [("str", "model"), ("other model", nn.Linear(2, 1))],
+            "model": lambda valid: [
+                ("str", "model"),
+                ("other model", nn.Linear(2, 1)),
+            ],
         },
         names={"model": "model"},
     ),
     Call(
         training.save_checkpoint,
-        lambda: {"path": TMP / "s.pt", "model": nn.Linear(3, 1), "config": {"a": 1}},
+        lambda: {
+            "path": TMP / "s.pt",
+            "model": nn.Linear(3, 1),
+            "config": {"a": 1},
+        },
         {
             "path": lambda valid: [("int", 3), ("None", None)],
             "model": lambda valid: [("dict", {}), ("None", None)],
-            "config": lambda valid: [("list", [1]), ("not JSON", {"a": object()})],
+            "config": lambda valid: [
+                ("list", [1]),
+                ("not JSON", {"a": object()}),
+            ],
         },
     ),
     Call(
@@ -197,13 +236,20 @@ CALLS = [
             "build": "callable",
             "train": "callable",
             "device": lambda valid: [("int", 3), ("unknown device", "gpu7")],
-            "config": lambda valid: [("seed -1", {"seed": -1}), ("seed float", {"seed": 1.5})],
+            "config": lambda valid: [
+                ("seed -1", {"seed": -1}),
+                ("seed float", {"seed": 1.5}),
+            ],
         },
         names={"config": "seed"},
     ),
     Call(
         train_numpy.train_or_load,
-        lambda: {"config": _small_config(TMP), "path": TMP / "np.npz", "log": None},
+        lambda: {
+            "config": _small_config(TMP),
+            "path": TMP / "np.npz",
+            "log": None,
+        },
         {
             "config": lambda valid: [("dict", {}), ("None", None)],
             "path": lambda valid: [("int", 3), ("None", None)],
@@ -250,7 +296,13 @@ CALLS = [
     ),  # fmt: skip
     Call(
         sweep.story_config,
-        lambda: {"model": "lstm", "seed": 0, "epochs": 1, "lr": 1e-2, "max_distance": 4},
+        lambda: {
+            "model": "lstm",
+            "seed": 0,
+            "epochs": 1,
+            "lr": 1e-2,
+            "max_distance": 4,
+        },
         {
             "model": lambda valid: [("unknown", "x")],
             "seed": "seed",
@@ -269,7 +321,11 @@ CALLS = [
             "skip_harder": False,
         },
         {
-            "configs": lambda valid: [("dict", valid[0]), ("empty", []), ("str", "adding")],
+            "configs": lambda valid: [
+                ("dict", valid[0]),
+                ("empty", []),
+                ("str", "adding"),
+            ],
             "run": "callable",
             "cache_dir": lambda valid: [("int", 3), ("None", None)],
             "skip_harder": "bool",
@@ -309,7 +365,11 @@ CALLS = [
             "run": lambda nb: 1.0,
             "log": None,
         },
-        {"budget": "positive", "run": "callable", "notebooks": lambda valid: [("str", "a.ipynb")]},
+        {
+            "budget": "positive",
+            "run": "callable",
+            "notebooks": lambda valid: [("str", "a.ipynb")],
+        },
     ),
 ]
 
@@ -325,7 +385,9 @@ def _saved_checkpoint() -> Path:
 def _saved_numpy_checkpoint() -> Path:
     path = TMP / "lm.npz"
     if not path.exists():
-        train_numpy.save_checkpoint(path, train_numpy.train(_small_config(TMP), log=None))
+        train_numpy.save_checkpoint(
+            path, train_numpy.train(_small_config(TMP), log=None)
+        )
     return path
 
 
@@ -341,16 +403,22 @@ def test_bad_input_is_refused_naming_the_argument(call, arg, label):
 
 def test_a_sweep_config_is_checked_whole_before_training(tmp_path):
     config = sweep.run_config("adding", "lstm", 10) | {"lr": float("inf")}
-    with pytest.raises(ValueError, match=r"config\['lr'\] must be a finite number > 0"):
+    with pytest.raises(
+        ValueError, match=r"config\['lr'\] must be a finite number > 0"
+    ):
         sweep.train_on_task(config)
     with pytest.raises(ValueError, match="applies to model 'lstm' only"):
         sweep.run_config("adding", "gru", 10, forget_bias=1.0)
     with pytest.raises(ValueError, match="unknown keys"):
-        sweep.train_on_task(sweep.run_config("adding", "lstm", 10) | {"lr_typo": 1})
+        sweep.train_on_task(
+            sweep.run_config("adding", "lstm", 10) | {"lr_typo": 1}
+        )
 
 
 def test_a_story_config_is_checked_whole_before_training():
-    with pytest.raises(ValueError, match=r"config\['embed_size'\] must be an integer >= 1"):
+    with pytest.raises(
+        ValueError, match=r"config\['embed_size'\] must be an integer >= 1"
+    ):
         sweep.train_on_stories(sweep.story_config("lstm") | {"embed_size": 0})
 
 
@@ -400,19 +468,34 @@ HELPER_CALLS = [
             "per_model": {"lstm": {"forget_bias": 1.0}},
         },
         {
-            "T_by_model": lambda v: [("int lengths", {"lstm": 10}), ("list", [10])],
+            "T_by_model": lambda v: [
+                ("int lengths", {"lstm": 10}),
+                ("list", [10]),
+            ],
             "seeds": lambda v: [("int", 3), ("negative", [-1])],
-            "per_model": lambda v: [("absent model", {"gru": {}}), ("list", [1])],
+            "per_model": lambda v: [
+                ("absent model", {"gru": {}}),
+                ("list", [1]),
+            ],
         },
     ),  # fmt: skip
     Call(
         sweep.build_model,
         lambda: {"config": sweep.run_config("adding", "lstm", 10)},
-        {"config": lambda v: [("empty", {}), ("bogus task", v | {"task": "bogus"})]},
+        {
+            "config": lambda v: [
+                ("empty", {}),
+                ("bogus task", v | {"task": "bogus"}),
+            ]
+        },
     ),
     Call(
         sweep.StoryLM,
-        lambda: {"vocab_size": 7, "recurrent": nn.LSTM(4, 5, batch_first=True), "embed_size": 4},
+        lambda: {
+            "vocab_size": 7,
+            "recurrent": nn.LSTM(4, 5, batch_first=True),
+            "embed_size": 4,
+        },
         {
             "vocab_size": "positive_int",
             "embed_size": "positive_int",
@@ -427,13 +510,22 @@ HELPER_CALLS = [
     Call(
         sweep.largest_solved,
         lambda: {"results": _results()},
-        {"results": lambda v: [("str", "abc"), ("missing keys", [{}]), ("not dicts", [1])]},
+        {
+            "results": lambda v: [
+                ("str", "abc"),
+                ("missing keys", [{}]),
+                ("not dicts", [1]),
+            ]
+        },
     ),
     Call(
         sweep.summarise,
         lambda: {"results": _results(), "task": "adding"},
         {
-            "results": lambda v: [("missing keys", [{"task": "adding"}]), ("dict", v[0])],
+            "results": lambda v: [
+                ("missing keys", [{"task": "adding"}]),
+                ("dict", v[0]),
+            ],
             "task": "str",
         },
     ),  # fmt: skip
@@ -445,7 +537,13 @@ HELPER_CALLS = [
     Call(
         training.to_device,
         lambda: {"batch": torch.ones(2), "device": "cpu"},
-        {"device": lambda v: [("int", 3), ("nonsense", "nonsense"), ("None", None)]},
+        {
+            "device": lambda v: [
+                ("int", 3),
+                ("nonsense", "nonsense"),
+                ("None", None),
+            ]
+        },
     ),
     Call(
         training.model_device,
@@ -477,17 +575,28 @@ HELPER_CALLS = [
     Call(
         store.atomic_write,
         lambda: {"path": TMP / "w.bin", "write": lambda h: h.write(b"x")},
-        {"path": lambda v: [("int", 3), ("empty", ""), ("None", None)], "write": "callable"},
+        {
+            "path": lambda v: [("int", 3), ("empty", ""), ("None", None)],
+            "write": "callable",
+        },
     ),
     Call(
         store.write_json,
         lambda: {"path": TMP / "w.json", "data": {"a": 1}},
-        {"data": lambda v: [("object", {"a": object()})], "path": lambda v: [("int", 3)]},
+        {
+            "data": lambda v: [("object", {"a": object()})],
+            "path": lambda v: [("int", 3)],
+        },
     ),
     Call(
         store.seal,
         lambda: {"data": _zip_bytes()},
-        {"data": lambda v: [("str", "PK"), ("not a zip", b"hello world, not a zip file")]},
+        {
+            "data": lambda v: [
+                ("str", "PK"),
+                ("not a zip", b"hello world, not a zip file"),
+            ]
+        },
     ),
     Call(
         store.read_bytes,
@@ -554,7 +663,11 @@ HELPER_CALLS = [
     Call(bench.onednn, lambda: {"enabled": True}, {"enabled": "bool"}),
     Call(
         bench.coretype_hint,
-        lambda: {"core": "Haswell", "cpu_flags": {"avx512f"}, "coretype_env": None},
+        lambda: {
+            "core": "Haswell",
+            "cpu_flags": {"avx512f"},
+            "coretype_env": None,
+        },
         {
             "core": lambda v: [("int", 5)],
             "cpu_flags": lambda v: [("str", "avx512f"), ("None", None)],
@@ -563,14 +676,23 @@ HELPER_CALLS = [
     Call(
         bench.format_table,
         lambda: {"results": []},
-        {"results": lambda v: [("str", "abc"), ("None", None), ("not dicts", [1])]},
+        {
+            "results": lambda v: [
+                ("str", "abc"),
+                ("None", None),
+                ("not dicts", [1]),
+            ]
+        },
         skip=(),
     ),
     Call(
         timings.run_cold,
         lambda: {"notebook": Path("missing.ipynb"), "timeout": 10.0},
         {
-            "notebook": lambda v: [("int", 3), ("not a notebook", Path(__file__))],
+            "notebook": lambda v: [
+                ("int", 3),
+                ("not a notebook", Path(__file__)),
+            ],
             "timeout": "positive",
         },
         skip=(),
@@ -578,13 +700,17 @@ HELPER_CALLS = [
     Call(
         timings.format_report,
         lambda: {"timings": [timings.Timing("a", 1.0, "ok")], "budget": 90.0},
-        {"timings": lambda v: [("empty", []), ("str", "a")], "budget": "positive"},
+        {
+            "timings": lambda v: [("empty", []), ("str", "a")],
+            "budget": "positive",
+        },
     ),
 ]
 
 
 @pytest.mark.parametrize(
-    "call", valid_calls([c for c in HELPER_CALLS if c.fn is not timings.run_cold])
+    "call",
+    valid_calls([c for c in HELPER_CALLS if c.fn is not timings.run_cold]),
 )
 def test_valid_helper_calls_work(call):
     if call.fn is bench.onednn:
@@ -629,7 +755,13 @@ MORE_CALLS = [
     Call(
         training.config_key,
         lambda: {"config": {"seed": 0}},
-        {"config": lambda v: [("list", [1]), ("int key", {1: "a"}), ("nan", {"a": math.nan})]},
+        {
+            "config": lambda v: [
+                ("list", [1]),
+                ("int key", {1: "a"}),
+                ("nan", {"a": math.nan}),
+            ]
+        },
     ),
     Call(
         TrainConfig.from_json,
@@ -659,7 +791,9 @@ MORE_CALLS = [
         lambda: {
             "model": train_numpy.train(_small_config(TMP), log=None).model,
             "vocab": train_numpy.prepare_data(_small_config(TMP))[0],
-            "config": dataclasses.replace(_small_config(TMP), sample_prompt="the "),
+            "config": dataclasses.replace(
+                _small_config(TMP), sample_prompt="the "
+            ),
             "rng": np.random.default_rng(0),
         },
         {"config": lambda v: [("dict", {})], "rng": "rng"},
@@ -678,7 +812,12 @@ MORE_CALLS = [
     Call(
         sweep.check_story_config,
         lambda: {"config": sweep.story_config("lstm")},
-        {"config": lambda v: [("epochs 0", v | {"epochs": 0}), ("task", v | {"task": "adding"})]},
+        {
+            "config": lambda v: [
+                ("epochs 0", v | {"epochs": 0}),
+                ("task", v | {"task": "adding"}),
+            ]
+        },
     ),
     Call(
         sweep.train_on_task,
@@ -691,25 +830,45 @@ MORE_CALLS = [
     Call(
         sweep.train_on_stories,
         lambda: {"config": sweep.story_config("lstm")},
-        {"config": lambda v: [("lr inf", v | {"lr": math.inf}), ("None", None)]},
+        {
+            "config": lambda v: [
+                ("lr inf", v | {"lr": math.inf}),
+                ("None", None),
+            ]
+        },
     ),
     Call(
         lambda model, ids: model(ids),
-        lambda: {"model": _story_model(), "ids": torch.zeros(2, 3, dtype=torch.int64)},
+        lambda: {
+            "model": _story_model(),
+            "ids": torch.zeros(2, 3, dtype=torch.int64),
+        },
         {"ids": id_tensor(7)},
         label="StoryLM.forward",
     ),
     Call(
         sweep.plot_against_T,
         lambda: {"results": _results(), "task": "adding"},
-        {"results": lambda v: [("missing keys", [{"task": "adding"}]), ("str", "abc")]},
+        {
+            "results": lambda v: [
+                ("missing keys", [{"task": "adding"}]),
+                ("str", "abc"),
+            ]
+        },
     ),
     Call(
         sweep.plot_curves,
-        lambda: {"results": [{"model": "lstm", "curve": [[1, 0.5]]}], "threshold": 0.9},
+        lambda: {
+            "results": [{"model": "lstm", "curve": [[1, 0.5]]}],
+            "threshold": 0.9,
+        },
         {
             "results": lambda v: [("missing keys", [{"model": "lstm"}])],
-            "threshold": lambda v: [("bool", True), ("above 1", 1.5), ("str", "0.9")],
+            "threshold": lambda v: [
+                ("bool", True),
+                ("above 1", 1.5),
+                ("str", "0.9"),
+            ],
         },
     ),
     Call(
@@ -724,14 +883,29 @@ MORE_CALLS = [
     ),
     Call(
         store.check_digest,
-        lambda: {"path": "p", "stored": store.digest({"a": 1}), "content": {"a": 1}},
-        {"stored": lambda v: [("other", store.digest({"a": 2})), ("None", None)]},
+        lambda: {
+            "path": "p",
+            "stored": store.digest({"a": 1}),
+            "content": {"a": 1},
+        },
+        {
+            "stored": lambda v: [
+                ("other", store.digest({"a": 2})),
+                ("None", None),
+            ]
+        },
         names={"stored": "digest"},
     ),
     Call(
         timings.find_notebooks,
         lambda: {"paths": [Path(__file__).parents[1] / "book"]},
-        {"paths": lambda v: [("str", "book"), ("empty", []), ("missing", [TMP / "none.ipynb"])]},
+        {
+            "paths": lambda v: [
+                ("str", "book"),
+                ("empty", []),
+                ("missing", [TMP / "none.ipynb"]),
+            ]
+        },
     ),
 ]
 
@@ -743,9 +917,17 @@ def _records_dir() -> Path:
     """A folder holding a valid records file ``tiny.json`` (made by the current code)."""
     folder = TMP / "records"
     folder.mkdir(exist_ok=True)
-    content = {"group": "tiny", "modules": ["tasks"], "code_hash": experiments.code_hash(["tasks"])}
+    content = {
+        "group": "tiny",
+        "modules": ["tasks"],
+        "code_hash": experiments.code_hash(["tasks"]),
+    }
     content |= {"tuning": [], "runs": []}
-    record = {"format": experiments.RECORDS_FORMAT, **content, "digest": store.digest(content)}
+    record = {
+        "format": experiments.RECORDS_FORMAT,
+        **content,
+        "digest": store.digest(content),
+    }
     store.write_json(folder / "tiny.json", record)
     return folder
 
@@ -780,12 +962,18 @@ def _bad_records(v):
 
 
 def _long_lag_rates():
-    return {(task, m): 1e-2 for task, spec in experiments.LONG_LAG.items() for m in spec["T"]}
+    return {
+        (task, m): 1e-2
+        for task, spec in experiments.LONG_LAG.items()
+        for m in spec["T"]
+    }
 
 
 def _ablation_rates():
     tasks = (*experiments.ABLATION_TASKS, "stories")
-    return {(task, m): 1e-2 for task in tasks for m in experiments.ABLATION_MODELS}
+    return {
+        (task, m): 1e-2 for task in tasks for m in experiments.ABLATION_MODELS
+    }
 
 
 def _story_rates():
@@ -826,13 +1014,24 @@ EXPERIMENT_CALLS = [
         lambda: {"train": ["BTBTXSETE", "BPBPVVEPE"], "test": ["BTBPVVETE"]},
         dict.fromkeys(
             ("train", "test"),
-            lambda v: [("str", v[0]), ("None", None), ("empty", []), ("int inside", [v[0], 3])],
+            lambda v: [
+                ("str", v[0]),
+                ("None", None),
+                ("empty", []),
+                ("int inside", [v[0], 3]),
+            ],
         ),
     ),
     Call(
         experiments.run_function,
         lambda: {"config": sweep.run_config("adding", "lstm", 10)},
-        {"config": lambda v: [("None", None), ("list", [1]), ("str", "adding")]},
+        {
+            "config": lambda v: [
+                ("None", None),
+                ("list", [1]),
+                ("str", "adding"),
+            ]
+        },
     ),
     Call(
         experiments.tuned_rates,
@@ -894,25 +1093,39 @@ EXPERIMENT_CALLS = [
         lambda: {"runs": _story_runs(), "key": "solved"},
         {
             "runs": _bad_records,  # an empty list is valid: no seed solved, so False
-            "key": lambda v: [("int", 3), ("None", None), ("empty", ""), ("bytes", b"solved")],
+            "key": lambda v: [
+                ("int", 3),
+                ("None", None),
+                ("empty", ""),
+                ("bytes", b"solved"),
+            ],
         },
     ),
     Call(
         experiments.select,
-        lambda: {"records": _tuning_records(), "task": "adding", "model": "lstm"},
+        lambda: {
+            "records": _tuning_records(),
+            "task": "adding",
+            "model": "lstm",
+        },
         {"records": _bad_records},
     ),
     Call(
         experiments.tuning_score,
         lambda: {
-            "config": sweep.run_config("adding", "lstm", 10, max_sequences=1000),
+            "config": sweep.run_config(
+                "adding", "lstm", 10, max_sequences=1000
+            ),
             "metrics": {"solved": True, "sequences": 300},
         },
         {
             "config": lambda v: [
                 ("None", None),
                 ("list", [1]),
-                ("no budget", {k: x for k, x in v.items() if k != "max_sequences"}),
+                (
+                    "no budget",
+                    {k: x for k, x in v.items() if k != "max_sequences"},
+                ),
                 ("budget 0", v | {"max_sequences": 0}),
                 ("budget float", v | {"max_sequences": 1000.0}),
             ],
@@ -937,12 +1150,22 @@ EXPERIMENT_CALLS = [
             "config": story_experiments.story_run_config("lstm", 0, 1e-2),
             "metrics": {"loss": 1.5},
         },
-        {"metrics": lambda v: [("loss None", {"loss": None}), ("loss inf", {"loss": math.inf})]},
+        {
+            "metrics": lambda v: [
+                ("loss None", {"loss": None}),
+                ("loss inf", {"loss": math.inf}),
+            ]
+        },
         label="tuning_score",
     ),  # fmt: skip
     Call(
         experiments.run_configs,
-        lambda: {"configs": [], "jobs": 1, "cache_dir": TMP / "run_configs", "log": None},
+        lambda: {
+            "configs": [],
+            "jobs": 1,
+            "cache_dir": TMP / "run_configs",
+            "log": None,
+        },
         {
             "configs": lambda v: [
                 ("None", None),
@@ -966,12 +1189,20 @@ EXPERIMENT_CALLS = [
         lambda: {"rates": _ablation_rates()},
         {"rates": lambda v: _bad_rates(v) + _bad_rate_values(v)},
     ),
-    Call(story_experiments.story_runs, lambda: {"rates": _story_rates()}, {"rates": _bad_rates}),
+    Call(
+        story_experiments.story_runs,
+        lambda: {"rates": _story_rates()},
+        {"rates": _bad_rates},
+    ),
     Call(
         experiments.run_group,
         lambda: {"name": "long_lag", "jobs": 1, "log": None},
         {
-            "name": lambda v: [("unknown", "bogus"), ("int", 3), ("None", None)],
+            "name": lambda v: [
+                ("unknown", "bogus"),
+                ("int", 3),
+                ("None", None),
+            ],
             "jobs": "positive_int",
             "log": _log_kind,
         },
@@ -980,7 +1211,11 @@ EXPERIMENT_CALLS = [
         experiments.check_records,
         lambda: {"name": "long_lag", "sample": 1, "log": None},
         {
-            "name": lambda v: [("unknown", "bogus"), ("int", 3), ("None", None)],
+            "name": lambda v: [
+                ("unknown", "bogus"),
+                ("int", 3),
+                ("None", None),
+            ],
             "sample": "count",
             "log": _log_kind,
         },
@@ -1011,7 +1246,11 @@ EXPERIMENT_CALLS = [
             ],
             "seed": "seed",
             "lr": "positive",
-            "max_distance": lambda v: [("negative", -1), ("float", 2.0), ("str", "3")],
+            "max_distance": lambda v: [
+                ("negative", -1),
+                ("float", 2.0),
+                ("str", "3"),
+            ],
         },
     ),
     Call(
@@ -1034,7 +1273,12 @@ EXPERIMENT_CALLS = [
     Call(
         story_experiments.train_story_run,
         lambda: {"config": story_experiments.story_run_config("lstm", 0, 1e-2)},
-        {"config": lambda v: [("lr negative", v | {"lr": -1.0}), ("lr str", v | {"lr": "a"})]},
+        {
+            "config": lambda v: [
+                ("lr negative", v | {"lr": -1.0}),
+                ("lr str", v | {"lr": "a"}),
+            ]
+        },
         names={"config": "StoryLMConfig.lr"},
         label="train_story_run-fields",
     ),
@@ -1098,14 +1342,21 @@ REPORT_CALLS = [
     Call(
         report.cells,
         lambda: {"records": _task_records(), "task": "adding"},
-        {"records": _bad_report_records, "task": lambda v: [*_str(v), ("empty", "")]},
+        {
+            "records": _bad_report_records,
+            "task": lambda v: [*_str(v), ("empty", "")],
+        },
     ),
     Call(
         report.cell_summary,
         lambda: {"runs": _task_records(), "key": "solved"},
         {
             "runs": _bad_report_records,
-            "key": lambda v: [("another metric", "error"), ("int", 3), ("None", None)],
+            "key": lambda v: [
+                ("another metric", "error"),
+                ("int", 3),
+                ("None", None),
+            ],
         },
     ),
     Call(
@@ -1120,7 +1371,11 @@ REPORT_CALLS = [
     ),
     Call(
         report.verdict_table,
-        lambda: {"records": _task_records(), "tasks": ["adding"], "models": ["lstm", "gru"]},
+        lambda: {
+            "records": _task_records(),
+            "tasks": ["adding"],
+            "models": ["lstm", "gru"],
+        },
         {"records": _bad_report_records},
     ),
     Call(
@@ -1138,7 +1393,11 @@ REPORT_CALLS = [
         lambda: {"runs": _story_records(), "kind": "recall"},
         {
             "runs": _bad_report_records,
-            "kind": lambda v: [("another metric", "test_ppl"), ("int", 3), ("None", None)],
+            "kind": lambda v: [
+                ("another metric", "test_ppl"),
+                ("int", 3),
+                ("None", None),
+            ],
         },
     ),
     Call(
@@ -1150,7 +1409,11 @@ REPORT_CALLS = [
                 ("above total", 11),
                 ("one above total", np.array([5, 11])),
             ],
-            "total": lambda v: [("zero", 0), ("negative", -1), ("below right", 4)],
+            "total": lambda v: [
+                ("zero", 0),
+                ("negative", -1),
+                ("below right", 4),
+            ],
         },
         names={"total": "total"},
     ),
@@ -1162,7 +1425,11 @@ REPORT_CALLS = [
     Call(
         _closing(report.plot_story_probes),
         lambda: {"groups": {"lstm": _story_records()}},
-        {"groups": lambda v: [g for g in _bad_groups(v) if not g[0].startswith("runs")]},
+        {
+            "groups": lambda v: [
+                g for g in _bad_groups(v) if not g[0].startswith("runs")
+            ]
+        },
     ),
     Call(
         report.shortcut_table,
@@ -1172,7 +1439,11 @@ REPORT_CALLS = [
             "indent": "  ",
         },
         {
-            "train": lambda v: [("empty", []), ("str", "a story"), ("None", None)],
+            "train": lambda v: [
+                ("empty", []),
+                ("str", "a story"),
+                ("None", None),
+            ],
             "test": lambda v: [("empty", []), ("None inside", [v[0], None])],
             "indent": lambda v: [("None", None), ("int", 2)],
         },
@@ -1180,11 +1451,21 @@ REPORT_CALLS = [
     Call(
         report.run_minutes,
         lambda: {"record": records_file(_task_records())},
-        {"record": lambda v: [("None", None), ("list", [v]), ("str", "long_lag")]},
+        {
+            "record": lambda v: [
+                ("None", None),
+                ("list", [v]),
+                ("str", "long_lag"),
+            ]
+        },
     ),
     Call(
         report.chapter_config,
-        lambda: {"records": records_file(_story_records()), "model": "lstm", "seed": 1},
+        lambda: {
+            "records": records_file(_story_records()),
+            "model": "lstm",
+            "seed": 1,
+        },
         {
             "records": lambda v: [
                 ("None", None),
@@ -1209,7 +1490,9 @@ NO_VALID_CALL = {
 }
 
 
-@pytest.mark.parametrize("call", valid_calls([c for c in MORE_CALLS if c.fn not in NO_VALID_CALL]))
+@pytest.mark.parametrize(
+    "call", valid_calls([c for c in MORE_CALLS if c.fn not in NO_VALID_CALL])
+)
 def test_more_valid_calls_work(call):
     check_valid(call)
 
@@ -1220,21 +1503,29 @@ def test_bad_input_to_the_rest_is_refused_naming_the_argument(call, arg, label):
 
 
 def test_verdict_names_a_key_the_metrics_lack():
-    with pytest.raises(ValueError, match=r"runs\[0\]\['metrics'\] has no 'strict_solved'"):
+    with pytest.raises(
+        ValueError, match=r"runs\[0\]\['metrics'\] has no 'strict_solved'"
+    ):
         experiments.verdict(_story_runs(), "strict_solved")
     assert experiments.verdict([], "solved") is False  # no seeds: not solved
 
 
 def test_story_run_config_checks_the_model_first_and_refuses_unknown_fields():
-    with pytest.raises(ValueError, match="model must be one of 'lstm', 'gru', 'rnn'"):
-        story_experiments.story_run_config("cnn", -1, -1.0)  # model first, not seed or lr
+    with pytest.raises(
+        ValueError, match="model must be one of 'lstm', 'gru', 'rnn'"
+    ):
+        story_experiments.story_run_config(
+            "cnn", -1, -1.0
+        )  # model first, not seed or lr
     with pytest.raises(ValueError, match=r"fields has unknown keys \['T'\]"):
         story_experiments.story_run_config("lstm", 0, 1e-2, T=3)
     with pytest.raises(ValueError, match=r"unknown keys \['task'\]"):
         story_experiments.story_run_config("lstm", 0, 1e-2, task="adding")
 
 
-def test_run_group_and_check_records_refuse_bad_arguments_before_any_work(monkeypatch):
+def test_run_group_and_check_records_refuse_bad_arguments_before_any_work(
+    monkeypatch,
+):
     """Nothing runs, no records are read or written and nothing is logged first."""
 
     def fail(*args, **kwargs):
@@ -1242,7 +1533,11 @@ def test_run_group_and_check_records_refuse_bad_arguments_before_any_work(monkey
 
     for name in ("run_configs", "load_records", "code_hash", "write_json"):
         monkeypatch.setattr(experiments, name, fail)
-    for kwargs in ({"jobs": 0, "log": fail}, {"jobs": 1.0, "log": fail}, {"log": 3}):
+    for kwargs in (
+        {"jobs": 0, "log": fail},
+        {"jobs": 1.0, "log": fail},
+        {"log": 3},
+    ):
         arg = "jobs" if "jobs" in kwargs else "log"
         with pytest.raises((TypeError, ValueError), match=rf"\b{arg}\b"):
             experiments.run_group("long_lag", **kwargs)
@@ -1253,7 +1548,11 @@ def test_run_group_and_check_records_refuse_bad_arguments_before_any_work(monkey
 
 
 def test_the_benchmark_command_refuses_bad_arguments_before_timing(capsys):
-    for argv in (["--repeats", "0"], ["--threads", "0"], ["--threads", str(10**12)]):
+    for argv in (
+        ["--repeats", "0"],
+        ["--threads", "0"],
+        ["--threads", str(10**12)],
+    ):
         with pytest.raises(SystemExit) as info:
             bench.main(argv)
         assert info.value.code == 2
@@ -1272,7 +1571,12 @@ UNCHECKED = {
         "an exception",
     ),
     **dict.fromkeys(
-        ["training.History", "train_numpy.History", "train_numpy.TrainResult", "timings.Timing"],
+        [
+            "training.History",
+            "train_numpy.History",
+            "train_numpy.TrainResult",
+            "timings.Timing",
+        ],
         "a result container (History.from_dict, the door for outside data, is checked)",
     ),
     **dict.fromkeys(
@@ -1293,7 +1597,11 @@ UNCHECKED = {
         "a teaching step shown by the book; train checks the config and data first",
     ),
     **dict.fromkeys(
-        ["train_numpy.Monitor", "train_numpy.Monitor.record", "train_numpy.Monitor.report"],
+        [
+            "train_numpy.Monitor",
+            "train_numpy.Monitor.record",
+            "train_numpy.Monitor.report",
+        ],
         "train's progress reporter, built by train from a checked config",
     ),
     **dict.fromkeys(
@@ -1339,7 +1647,12 @@ TODO_CALLS = [
     Call(
         report.cells,
         lambda: {"records": _task_records(), "task": "adding"},
-        {"records": lambda v: [("config an int", [{**v[0], "config": 3}]), *_without("task")(v)]},
+        {
+            "records": lambda v: [
+                ("config an int", [{**v[0], "config": 3}]),
+                *_without("task")(v),
+            ]
+        },
     ),  # fmt: skip
     Call(
         report.story_cells,
@@ -1357,7 +1670,11 @@ TODO_CALLS = [
                     [
                         {
                             **v[0],
-                            "metrics": {k: x for k, x in v[0]["metrics"].items() if k != "error"},
+                            "metrics": {
+                                k: x
+                                for k, x in v[0]["metrics"].items()
+                                if k != "error"
+                            },
                         }
                     ],
                 ),
@@ -1371,10 +1688,22 @@ TODO_CALLS = [
     ),
     Call(
         report.verdict_table,
-        lambda: {"records": _task_records(), "tasks": ["adding"], "models": ["lstm"]},
+        lambda: {
+            "records": _task_records(),
+            "tasks": ["adding"],
+            "models": ["lstm"],
+        },
         {
-            "tasks": lambda v: [("str", "adding"), ("None", None), ("int inside", [3])],
-            "models": lambda v: [("str", "lstm"), ("None", None), ("int inside", [3])],
+            "tasks": lambda v: [
+                ("str", "adding"),
+                ("None", None),
+                ("int inside", [3]),
+            ],
+            "models": lambda v: [
+                ("str", "lstm"),
+                ("None", None),
+                ("int inside", [3]),
+            ],
         },
     ),
     Call(
@@ -1385,15 +1714,33 @@ TODO_CALLS = [
     Call(
         report.by_distance,
         lambda: {"runs": _story_records(), "kind": "recall"},
-        {"runs": lambda v: [("empty", []), ("no by_distance", [{**v[0], "metrics": {}}])]},
+        {
+            "runs": lambda v: [
+                ("empty", []),
+                ("no by_distance", [{**v[0], "metrics": {}}]),
+            ]
+        },
     ),
     Call(
         report.wilson,
         lambda: {"right": 5, "total": 10, "z": 1.96},
         {
-            "right": lambda v: [("None", None), ("nan", math.nan), ("str", "5"), ("bool", True)],
-            "total": lambda v: [("None", None), ("nan", math.nan), ("str", "10")],
-            "z": lambda v: [("str", "1.96"), ("nan", math.nan), ("negative", -1.0)],
+            "right": lambda v: [
+                ("None", None),
+                ("nan", math.nan),
+                ("str", "5"),
+                ("bool", True),
+            ],
+            "total": lambda v: [
+                ("None", None),
+                ("nan", math.nan),
+                ("str", "10"),
+            ],
+            "z": lambda v: [
+                ("str", "1.96"),
+                ("nan", math.nan),
+                ("negative", -1.0),
+            ],
         },
     ),
     Call(
@@ -1403,9 +1750,15 @@ TODO_CALLS = [
     ),
     Call(
         _closing(report.plot_story_probes),
-        lambda: {"groups": {"lstm": _story_records()}, "axes": None, "chance": (0.5, 0.125)},
+        lambda: {
+            "groups": {"lstm": _story_records()},
+            "axes": None,
+            "chance": (0.5, 0.125),
+        },
         {
-            "groups": lambda v: [g for g in _bad_groups(v) if g[0].startswith("runs")],
+            "groups": lambda v: [
+                g for g in _bad_groups(v) if g[0].startswith("runs")
+            ],
             "axes": lambda v: [("str", "ax")],
             "chance": lambda v: [("str", "half"), ("one", (0.5,))],
         },
@@ -1416,13 +1769,20 @@ TODO_CALLS = [
         {
             "record": lambda v: [
                 ("empty", {}),
-                ("no run_seconds", {k: x for k, x in v.items() if k != "run_seconds"}),
+                (
+                    "no run_seconds",
+                    {k: x for k, x in v.items() if k != "run_seconds"},
+                ),
             ]
         },
     ),  # fmt: skip
     Call(
         report.chapter_config,
-        lambda: {"records": records_file(_story_records()), "model": "lstm", "seed": 1},
+        lambda: {
+            "records": records_file(_story_records()),
+            "model": "lstm",
+            "seed": 1,
+        },
         {"records": lambda v: [("empty", {})]},
     ),
 ]
@@ -1434,13 +1794,17 @@ TODO_CALLS = [
         pytest.param(
             *case.values,
             id=case.id,
-            marks=pytest.mark.xfail(strict=True, reason="TODO: unchecked in the package"),
+            marks=pytest.mark.xfail(
+                strict=True, reason="TODO: unchecked in the package"
+            ),
         )
         for case in cases(TODO_CALLS)
         if case.values[0].fn is story_experiments.story_runs
     ],
 )
-@pytest.mark.filterwarnings("ignore::RuntimeWarning")  # numpy on the empty lists
+@pytest.mark.filterwarnings(
+    "ignore::RuntimeWarning"
+)  # numpy on the empty lists
 def test_todo_unchecked_arguments_are_still_unchecked(call, arg, label):
     check_case(call, arg, label)
 
@@ -1474,11 +1838,27 @@ ALL_CALLS = CALLS + HELPER_CALLS + MORE_CALLS
 
 @pytest.mark.parametrize(
     "module",
-    [training, train_numpy, sweep, store, bench, timings, experiments, story_experiments, report],
+    [
+        training,
+        train_numpy,
+        sweep,
+        store,
+        bench,
+        timings,
+        experiments,
+        story_experiments,
+        report,
+    ],
     ids=lambda m: m.__name__,
 )
 def test_every_public_function_class_and_method_has_a_call(module):
     ids_ = {call.id for call in ALL_CALLS}
     short = module.__name__.rsplit(".", 1)[-1]
-    missing = {n for n in public_api(module) if n not in ids_ and f"{short}.{n}" not in UNCHECKED}
-    assert not missing, f"no Call (and no stated exemption) for {sorted(missing)}"
+    missing = {
+        n
+        for n in public_api(module)
+        if n not in ids_ and f"{short}.{n}" not in UNCHECKED
+    }
+    assert not missing, (
+        f"no Call (and no stated exemption) for {sorted(missing)}"
+    )

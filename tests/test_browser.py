@@ -83,11 +83,9 @@ def browser():
 class PageVisit:
     """Open one page offline and record everything that went wrong."""
 
-    def __init__(self, browser, path: Path):
+    def __init__(self, browser, path: Path, viewport: dict = WIDE):
         self.problems: list[str] = []
-        self.context = browser.new_context(
-            viewport={"width": 1280, "height": 900}
-        )
+        self.context = browser.new_context(viewport=viewport)
         self.context.route("**/*", self._route)
         self.page = self.context.new_page()
         self.page.on("console", self._console)

@@ -13,8 +13,12 @@ HTML = ROOT / "_build" / "html"
 pytestmark = pytest.mark.browser  # needs the built book, like the browser test
 
 # Links a reader clicks (DOIs, arXiv) are fine; resources a page loads by itself are not.
-LOADED = re.compile(r"<(script|link|img|iframe|source)\b[^>]*\b(src|href)=\"(https?:)?//", re.I)
-CDN = re.compile(r"(cdn\.|unpkg\.com|jsdelivr|googleapis|cdnjs|require\.js)", re.I)
+LOADED = re.compile(
+    r"<(script|link|img|iframe|source)\b[^>]*\b(src|href)=\"(https?:)?//", re.I
+)
+CDN = re.compile(
+    r"(cdn\.|unpkg\.com|jsdelivr|googleapis|cdnjs|require\.js)", re.I
+)
 
 
 def html_files() -> list[Path]:
@@ -28,16 +32,24 @@ def test_no_page_loads_anything_from_the_network():
     for path in html_files():
         text = path.read_text(encoding="utf-8")
         for match in LOADED.finditer(text):
-            offenders.append(f"{path.relative_to(HTML)}: {match.group(0)[:100]}")
+            offenders.append(
+                f"{path.relative_to(HTML)}: {match.group(0)[:100]}"
+            )
         for match in CDN.finditer(text):
-            offenders.append(f"{path.relative_to(HTML)}: mentions {match.group(0)}")
+            offenders.append(
+                f"{path.relative_to(HTML)}: mentions {match.group(0)}"
+            )
     assert not offenders, "\n".join(offenders[:20])
 
 
 def test_mathjax_is_served_from_the_book():
     html_files()
     assert (HTML / "_static" / "mathjax" / "tex-chtml.js").exists()
-    fonts = list((HTML / "_static" / "mathjax" / "output" / "chtml" / "fonts").rglob("*.woff"))
+    fonts = list(
+        (HTML / "_static" / "mathjax" / "output" / "chtml" / "fonts").rglob(
+            "*.woff"
+        )
+    )
     assert fonts, "MathJax's fonts are missing from the build"
 
 
@@ -47,7 +59,9 @@ def test_every_notebook_ran_successfully():
     How long they took is reported, not asserted (``make timings``): a busy machine must
     not fail the tests."""
     html_files()
-    page = (HTML / "book" / "back" / "execution_stats.html").read_text(encoding="utf-8")
+    page = (HTML / "book" / "back" / "execution_stats.html").read_text(
+        encoding="utf-8"
+    )
     rows = re.findall(
         r'<span class="doc">([^<]+)</span>.*?<td><p>[^<]*</p></td>\s*<td><p>(\w+)</p></td>'
         r"\s*<td><p>([\d.]+)</p></td>\s*<td><p>([^<]*)</p></td>",

@@ -75,9 +75,13 @@ class NumpyCache:
         with open(self.path, "wb") as handle:
             np.savez(handle, **arrays)
 
-    def write_pickle(self):  # sealed, so that the pickle itself is what gets refused
+    def write_pickle(
+        self,
+    ):  # sealed, so that the pickle itself is what gets refused
         evil = np.array([object()], dtype=object)
-        write = store.sealed_writer(lambda buffer: np.savez(buffer, format=np.array(2), evil=evil))
+        write = store.sealed_writer(
+            lambda buffer: np.savez(buffer, format=np.array(2), evil=evil)
+        )
         atomic_write(self.path, write)
 
 
@@ -106,14 +110,18 @@ class TorchCache:
             g = torch.Generator().manual_seed(0)
             x = torch.randn(32, 3, generator=g)
             batches = [(x, x.sum(1, keepdim=True))]
-            return training.fit(model, batches, loss=_mse, epochs=2, device=device, log=None)
+            return training.fit(
+                model, batches, loss=_mse, epochs=2, device=device, log=None
+            )
 
         model, _ = training.train_or_load(
             "reg", self.config(seed), build, train, directory=self.directory, device="cpu",
             log=log,
         )  # fmt: skip
         if seed != 0:  # another config, written under this config's name
-            other = training.checkpoint_path("reg", self.config(seed), self.directory)
+            other = training.checkpoint_path(
+                "reg", self.config(seed), self.directory
+            )
             os.replace(other, self.path)
         return {k: v.numpy().copy() for k, v in model.state_dict().items()}
 
@@ -122,12 +130,19 @@ class TorchCache:
 
     def write_older_format(self):
         payload = torch.load(self.path, weights_only=True)
-        payload = {k: v for k, v in payload.items() if k != "digest"} | {"format": 1}
+        payload = {k: v for k, v in payload.items() if k != "digest"} | {
+            "format": 1
+        }
         torch.save(payload, self.path)
 
-    def write_pickle(self):  # sealed, so that the pickle itself is what gets refused
+    def write_pickle(
+        self,
+    ):  # sealed, so that the pickle itself is what gets refused
         payload = {"format": 2, "model": nn.Linear(2, 2)}
-        atomic_write(self.path, store.sealed_writer(lambda buffer: torch.save(payload, buffer)))
+        atomic_write(
+            self.path,
+            store.sealed_writer(lambda buffer: torch.save(payload, buffer)),
+        )
 
 
 def _mse(model, batch):
@@ -146,14 +161,21 @@ class SweepCache:
 
     def _run(self, config):
         self.trained += 1
-        return {"solved": True, "sequences": 10 * config["T"], "accuracy": 1.0, "error": 0.0}
+        return {
+            "solved": True,
+            "sequences": 10 * config["T"],
+            "accuracy": 1.0,
+            "error": 0.0,
+        }
 
     def config(self, seed: int = 0) -> dict:
         return {"task": "adding", "model": "lstm", "T": 10, "seed": seed}
 
     @property
     def path(self) -> Path:
-        (path,) = [p for p in self.directory.iterdir() if p.name == self._name()]
+        (path,) = [
+            p for p in self.directory.iterdir() if p.name == self._name()
+        ]
         return path
 
     def _name(self) -> str:
@@ -165,7 +187,9 @@ class SweepCache:
             [self.config(seed)], self._run, cache_dir=self.directory, log=log
         )
         if seed != 0:
-            other = [p for p in self.directory.iterdir() if p.name != self._name()]
+            other = [
+                p for p in self.directory.iterdir() if p.name != self._name()
+            ]
             os.replace(other[0], self.directory / self._name())
         return {"sequences": np.array(result["sequences"])}
 
@@ -177,10 +201,16 @@ class SweepCache:
 
     def write_older_format(self):
         stored = json.loads(self.path.read_text())
-        self.path.write_text(json.dumps({"config": stored["config"], "metrics": stored["metrics"]}))
+        self.path.write_text(
+            json.dumps(
+                {"config": stored["config"], "metrics": stored["metrics"]}
+            )
+        )
 
     def write_pickle(self):
-        self.path.write_bytes(b"\x80\x04\x95")  # a pickle header is no JSON either
+        self.path.write_bytes(
+            b"\x80\x04\x95"
+        )  # a pickle header is no JSON either
 
 
 CACHES = [NumpyCache, TorchCache, SweepCache]
@@ -193,11 +223,15 @@ def _flip_a_byte(path: Path, where: float) -> None:
 
 
 CORRUPTIONS = {
-    "truncated": lambda c: c.path.write_bytes(c.path.read_bytes()[: len(c.path.read_bytes()) // 2]),
+    "truncated": lambda c: c.path.write_bytes(
+        c.path.read_bytes()[: len(c.path.read_bytes()) // 2]
+    ),
     "empty": lambda c: c.path.write_bytes(b""),
     # a byte in a header, in the data, in the central directory and in the seal itself
     **{
-        f"byte {where:.0%} flipped": lambda c, where=where: _flip_a_byte(c.path, where)
+        f"byte {where:.0%} flipped": lambda c, where=where: _flip_a_byte(
+            c.path, where
+        )
         for where in (0.0, 0.3, 0.5, 0.97, 1.0)
     },
     "older format": lambda c: c.write_older_format(),
@@ -207,7 +241,9 @@ CORRUPTIONS = {
 
 @pytest.mark.parametrize("corrupt", list(CORRUPTIONS))
 @pytest.mark.parametrize("kind", CACHES, ids=lambda k: k.__name__)
-def test_a_damaged_cache_file_is_reported_in_one_line_and_trained_again(tmp_path, kind, corrupt):
+def test_a_damaged_cache_file_is_reported_in_one_line_and_trained_again(
+    tmp_path, kind, corrupt
+):
     cache = kind(tmp_path)
     first = cache.run(log=None)
     CORRUPTIONS[corrupt](cache)
@@ -217,16 +253,23 @@ def test_a_damaged_cache_file_is_reported_in_one_line_and_trained_again(tmp_path
     assert len(problems) == 1 and str(cache.path) in problems[0], lines
     assert "\n" not in problems[0] and problems[0].endswith("training again")
     assert cache.trained == 2
-    for name, value in first.items():  # the same model as the first run, trained again
+    for (
+        name,
+        value,
+    ) in first.items():  # the same model as the first run, trained again
         np.testing.assert_array_equal(again[name], value)
     cache.load()  # and the file is whole again
 
 
 @pytest.mark.parametrize("kind", CACHES, ids=lambda k: k.__name__)
-def test_a_cache_file_of_another_config_is_reported_and_replaced(tmp_path, kind):
+def test_a_cache_file_of_another_config_is_reported_and_replaced(
+    tmp_path, kind
+):
     cache = kind(tmp_path)
     cache.run(log=None)
-    cache.run(log=lambda line: None, seed=1)  # puts seed 1's file where seed 0's belongs
+    cache.run(
+        log=lambda line: None, seed=1
+    )  # puts seed 1's file where seed 0's belongs
     lines: list[str] = []
     cache.run(log=lines.append)
     assert any("another" in line and "config" in line for line in lines), lines
@@ -234,7 +277,9 @@ def test_a_cache_file_of_another_config_is_reported_and_replaced(tmp_path, kind)
 
 
 @pytest.mark.parametrize("kind", CACHES, ids=lambda k: k.__name__)
-def test_without_a_log_a_damaged_cache_file_gives_a_warning_not_silence(tmp_path, kind):
+def test_without_a_log_a_damaged_cache_file_gives_a_warning_not_silence(
+    tmp_path, kind
+):
     cache = kind(tmp_path)
     cache.run(log=None)
     cache.path.write_bytes(b"")
@@ -243,7 +288,9 @@ def test_without_a_log_a_damaged_cache_file_gives_a_warning_not_silence(tmp_path
 
 
 @pytest.mark.parametrize("corrupt", list(CORRUPTIONS))
-@pytest.mark.parametrize("kind", [NumpyCache, TorchCache], ids=lambda k: k.__name__)
+@pytest.mark.parametrize(
+    "kind", [NumpyCache, TorchCache], ids=lambda k: k.__name__
+)
 def test_loading_a_damaged_checkpoint_explicitly_raises_a_value_error_naming_it(
     tmp_path, kind, corrupt
 ):
@@ -257,7 +304,9 @@ def test_loading_a_damaged_checkpoint_explicitly_raises_a_value_error_naming_it(
         assert "pickle" in str(info.value) or "Object arrays" in str(info.value)
 
 
-def test_a_flipped_byte_in_the_weights_is_caught_even_when_the_zip_would_not_notice(tmp_path):
+def test_a_flipped_byte_in_the_weights_is_caught_even_when_the_zip_would_not_notice(
+    tmp_path,
+):
     """A seal over the whole file, not only the container's CRCs: rewrite a valid zip with
     one weight changed, so that every CRC is right but the content is not what was saved."""
     cache = NumpyCache(tmp_path)
@@ -269,7 +318,9 @@ def test_a_flipped_byte_in_the_weights_is_caught_even_when_the_zip_would_not_not
     arrays[key].flat[0] = 1.5e16
     with open(cache.path, "wb") as handle:
         np.savez(handle, **arrays)
-    assert zipfile.ZipFile(cache.path).testzip() is None  # the zip itself is fine
+    assert (
+        zipfile.ZipFile(cache.path).testzip() is None
+    )  # the zip itself is fine
     with pytest.raises(CorruptFile, match="no integrity seal"):
         cache.load()
 
@@ -280,16 +331,22 @@ def test_a_flipped_byte_in_the_weights_is_caught_even_when_the_zip_would_not_not
 def test_atomic_write_flushes_to_disk_before_the_rename(tmp_path, monkeypatch):
     events = []
     real_fsync, real_replace = os.fsync, os.replace
-    monkeypatch.setattr(os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1])
     monkeypatch.setattr(
-        os, "replace", lambda a, b: (events.append("replace"), real_replace(a, b))[1]
+        os, "fsync", lambda fd: (events.append("fsync"), real_fsync(fd))[1]
+    )
+    monkeypatch.setattr(
+        os,
+        "replace",
+        lambda a, b: (events.append("replace"), real_replace(a, b))[1],
     )
     atomic_write(tmp_path / "f.bin", lambda handle: handle.write(b"data"))
     assert events[:2] == ["fsync", "replace"]
     assert (tmp_path / "f.bin").read_bytes() == b"data"
 
 
-def test_an_interrupted_write_leaves_the_old_file_and_no_temporary_file(tmp_path):
+def test_an_interrupted_write_leaves_the_old_file_and_no_temporary_file(
+    tmp_path,
+):
     target = tmp_path / "f.bin"
     target.write_bytes(b"old")
 
@@ -299,12 +356,18 @@ def test_an_interrupted_write_leaves_the_old_file_and_no_temporary_file(tmp_path
 
     with pytest.raises(KeyboardInterrupt):
         atomic_write(target, interrupted)
-    assert [p.name for p in tmp_path.iterdir()] == ["f.bin"] and target.read_bytes() == b"old"
+    assert [p.name for p in tmp_path.iterdir()] == [
+        "f.bin"
+    ] and target.read_bytes() == b"old"
 
 
-def test_temporary_files_of_a_killed_writer_are_removed_by_the_next_write(tmp_path):
+def test_temporary_files_of_a_killed_writer_are_removed_by_the_next_write(
+    tmp_path,
+):
     dead = tmp_path / ".f.bin.pid999999999.abc.tmp"  # no such process
-    alive = tmp_path / f".g.bin.pid{os.getpid()}.abc.tmp"  # a write in progress: kept
+    alive = (
+        tmp_path / f".g.bin.pid{os.getpid()}.abc.tmp"
+    )  # a write in progress: kept
     dead.write_bytes(b"x")
     alive.write_bytes(b"x")
     atomic_write(tmp_path / "f.bin", lambda handle: handle.write(b"new"))
@@ -325,12 +388,16 @@ def _make_unwritable(folder: Path, monkeypatch) -> None:
 
 
 @pytest.mark.parametrize("kind", CACHES, ids=lambda k: k.__name__)
-def test_a_read_only_cache_folder_does_not_lose_the_finished_run(tmp_path, kind, monkeypatch):
+def test_a_read_only_cache_folder_does_not_lose_the_finished_run(
+    tmp_path, kind, monkeypatch
+):
     cache = kind(tmp_path)
     folder = tmp_path / "cache"
     _make_unwritable(folder, monkeypatch)
     try:
-        with pytest.warns(CacheWarning, match="could not cache .*Permission denied"):
+        with pytest.warns(
+            CacheWarning, match="could not cache .*Permission denied"
+        ):
             result = cache.run(log=None)
     finally:
         folder.chmod(0o755)
@@ -340,9 +407,13 @@ def test_a_read_only_cache_folder_does_not_lose_the_finished_run(tmp_path, kind,
 
 def test_digest_depends_on_content_dtype_and_shape_not_on_container():
     a = {"w": np.arange(4, dtype=np.float32), "n": 3}
-    assert digest(a) == digest({"n": 3, "w": torch.arange(4, dtype=torch.float32)})
+    assert digest(a) == digest(
+        {"n": 3, "w": torch.arange(4, dtype=torch.float32)}
+    )
     assert digest(a) != digest({"w": np.arange(4, dtype=np.float64), "n": 3})
-    assert digest(a) != digest({"w": np.arange(4, dtype=np.float32).reshape(2, 2), "n": 3})
+    assert digest(a) != digest(
+        {"w": np.arange(4, dtype=np.float32).reshape(2, 2), "n": 3}
+    )
 
 
 # ------------------------------------------------------------------ no broken model returned
@@ -371,19 +442,41 @@ def _batches():
 
 def test_fit_catches_weights_broken_by_the_very_last_update():
     model = nn.Linear(3, 1)
-    optimizer = PoisonOnStep(model.parameters(), at=3)  # 3 batches, 1 epoch: the last step
-    with pytest.raises(training.TrainingDiverged, match="parameter weight holds NaN or inf"):
-        training.fit(model, _batches(), loss=_mse, epochs=1, optimizer=optimizer, log=None)
+    optimizer = PoisonOnStep(
+        model.parameters(), at=3
+    )  # 3 batches, 1 epoch: the last step
+    with pytest.raises(
+        training.TrainingDiverged, match="parameter weight holds NaN or inf"
+    ):
+        training.fit(
+            model,
+            _batches(),
+            loss=_mse,
+            epochs=1,
+            optimizer=optimizer,
+            log=None,
+        )
 
 
 def test_fit_reports_a_nan_validation_loss_as_divergence():
     bad_val = [(torch.full((4, 3), math.nan), torch.zeros(4, 1))]
-    with pytest.raises(training.TrainingDiverged, match="validation loss is nan"):
-        training.fit(nn.Linear(3, 1), _batches(), loss=_mse, epochs=1, val=bad_val, log=None)
+    with pytest.raises(
+        training.TrainingDiverged, match="validation loss is nan"
+    ):
+        training.fit(
+            nn.Linear(3, 1),
+            _batches(),
+            loss=_mse,
+            epochs=1,
+            val=bad_val,
+            log=None,
+        )
 
 
 def test_fit_does_not_record_a_nan_metric():
-    with pytest.raises(ValueError, match="metric 'acc' after epoch 1 must be a finite number"):
+    with pytest.raises(
+        ValueError, match="metric 'acc' after epoch 1 must be a finite number"
+    ):
         training.fit(
             nn.Linear(3, 1), _batches(), loss=_mse, epochs=1, log=None,
             metrics={"acc": lambda model: math.nan},
@@ -391,26 +484,43 @@ def test_fit_does_not_record_a_nan_metric():
 
 
 def test_an_overflow_inside_the_optimiser_is_reported_as_divergence():
-    with pytest.raises(training.TrainingDiverged, match="overflowed.*smaller learning rate"):
-        training.fit(nn.Linear(3, 1), _batches(), loss=_mse, epochs=1, lr=1e300, log=None)
+    with pytest.raises(
+        training.TrainingDiverged, match="overflowed.*smaller learning rate"
+    ):
+        training.fit(
+            nn.Linear(3, 1), _batches(), loss=_mse, epochs=1, lr=1e300, log=None
+        )
 
 
 def test_a_sweep_records_an_optimiser_overflow_as_a_diverged_run(tmp_path):
-    config = sweep.run_config("adding", "lstm", 10, lr=1e300, eval_every=64, max_sequences=128)
+    config = sweep.run_config(
+        "adding", "lstm", 10, lr=1e300, eval_every=64, max_sequences=128
+    )
     (result,) = sweep.run_sweep([config], cache_dir=tmp_path, log=None)
     assert result["diverged"] and not result["solved"]
 
 
-def test_a_sweep_refuses_a_nan_metric_that_is_not_flagged_as_divergence(tmp_path):
+def test_a_sweep_refuses_a_nan_metric_that_is_not_flagged_as_divergence(
+    tmp_path,
+):
     def run(config):
-        return {"solved": False, "sequences": 1, "accuracy": math.nan, "error": 0.0}
+        return {
+            "solved": False,
+            "sequences": 1,
+            "accuracy": math.nan,
+            "error": 0.0,
+        }
 
     with pytest.raises(ValueError, match="NaN for \\['accuracy'\\]"):
-        sweep.run_sweep([{"task": "adding", "T": 5}], run, cache_dir=tmp_path, log=None)
+        sweep.run_sweep(
+            [{"task": "adding", "T": 5}], run, cache_dir=tmp_path, log=None
+        )
     assert not list(tmp_path.iterdir())
 
 
-def test_numpy_training_catches_weights_broken_by_the_last_update(tmp_path, monkeypatch):
+def test_numpy_training_catches_weights_broken_by_the_last_update(
+    tmp_path, monkeypatch
+):
     config = numpy_config(tmp_path)
     real_step = train_numpy.Adam.step
     calls = []
@@ -427,7 +537,14 @@ def test_numpy_training_catches_weights_broken_by_the_last_update(tmp_path, monk
 
 
 def test_numpy_config_is_checked_whole_before_any_text_is_read(tmp_path):
-    with pytest.raises(ValueError, match="sample_prompt .* holds characters the text lacks"):
-        train_numpy.train(numpy_config(tmp_path, sample_every=1, sample_prompt="Zebra"), log=None)
+    with pytest.raises(
+        ValueError, match="sample_prompt .* holds characters the text lacks"
+    ):
+        train_numpy.train(
+            numpy_config(tmp_path, sample_every=1, sample_prompt="Zebra"),
+            log=None,
+        )
     with pytest.raises(ValueError, match="too few for one batch"):
-        train_numpy.train(numpy_config(tmp_path, batch_size=64, seq_len=64), log=None)
+        train_numpy.train(
+            numpy_config(tmp_path, batch_size=64, seq_len=64), log=None
+        )

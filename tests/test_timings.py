@@ -13,7 +13,9 @@ from lstm_tutorial import timings
 
 def write_notebook(path: Path, *sources: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
-    nb = nbformat.v4.new_notebook(cells=[nbformat.v4.new_code_cell(s) for s in sources])
+    nb = nbformat.v4.new_notebook(
+        cells=[nbformat.v4.new_code_cell(s) for s in sources]
+    )
     nb.metadata["kernelspec"] = {
         "name": "python3",
         "display_name": "Python 3",
@@ -26,7 +28,9 @@ def write_notebook(path: Path, *sources: str) -> Path:
 def test_find_notebooks_skips_what_the_notebooks_write(tmp_path):
     a = write_notebook(tmp_path / "part" / "a.ipynb", "1")
     write_notebook(tmp_path / "part" / "checkpoints" / "x.ipynb", "1")
-    write_notebook(tmp_path / "part" / ".ipynb_checkpoints" / "a-checkpoint.ipynb", "1")
+    write_notebook(
+        tmp_path / "part" / ".ipynb_checkpoints" / "a-checkpoint.ipynb", "1"
+    )
     assert timings.find_notebooks([tmp_path]) == [a]
 
 
@@ -53,7 +57,10 @@ def test_measure_flags_slow_and_failed_notebooks_without_raising():
         "failed: NameError: name 'x' is not defined",
     ]
     report = timings.format_report(result, 90)
-    assert report.splitlines()[1].startswith("slow.ipynb") and "<-- over budget" in report
+    assert (
+        report.splitlines()[1].startswith("slow.ipynb")
+        and "<-- over budget" in report
+    )
     assert report.endswith("1 over the budget of 90 s, 1 failed")
 
 
@@ -87,13 +94,19 @@ def test_a_notebook_runs_cold_in_a_copy_of_its_folder(tmp_path, capsys):
 
 
 def test_a_failing_notebook_makes_the_report_exit_with_status_1(tmp_path):
-    nb = write_notebook(tmp_path / "bad.ipynb", "raise ValueError('broken on purpose')")
+    nb = write_notebook(
+        tmp_path / "bad.ipynb", "raise ValueError('broken on purpose')"
+    )
     assert timings.main([str(nb)]) == 1
 
 
 def test_strict_mode_fails_on_a_notebook_over_the_budget(tmp_path):
-    nb = write_notebook(tmp_path / "slowish.ipynb", "import time; time.sleep(0.2)")
-    assert timings.main([str(nb), "--budget", "0.01"]) == 0  # a report, not a test
+    nb = write_notebook(
+        tmp_path / "slowish.ipynb", "import time; time.sleep(0.2)"
+    )
+    assert (
+        timings.main([str(nb), "--budget", "0.01"]) == 0
+    )  # a report, not a test
     assert timings.main([str(nb), "--budget", "0.01", "--strict"]) == 1
 
 

@@ -24,7 +24,10 @@ from lstm_tutorial.torch_lstm import (
     median_seconds,
 )
 
-TOLERANCE = {torch.float32: dict(atol=1e-5, rtol=1e-5), torch.float64: dict(atol=1e-12, rtol=0)}
+TOLERANCE = {
+    torch.float32: dict(atol=1e-5, rtol=1e-5),
+    torch.float64: dict(atol=1e-12, rtol=0),
+}
 
 
 def randn(*shape, dtype=torch.float32, seed=0, requires_grad=False):
@@ -98,15 +101,24 @@ def config_id(case):
 def test_lstm_outputs_and_gradients_match_torch(dtype, case):
     config, unbatched, given_state = case
     D, H, T, B = 4, 5, 6, 3
-    reference, scratch = reference_and_scratch(dtype, input_size=D, hidden_size=H, **config)
+    reference, scratch = reference_and_scratch(
+        dtype, input_size=D, hidden_size=H, **config
+    )
     directions = 2 if config.get("bidirectional") else 1
     if unbatched:
         x = randn(T, D, dtype=dtype, seed=1)
         state_shape = (config["num_layers"] * directions, H)
     else:
-        x = randn(*((B, T, D) if config.get("batch_first") else (T, B, D)), dtype=dtype, seed=1)
+        x = randn(
+            *((B, T, D) if config.get("batch_first") else (T, B, D)),
+            dtype=dtype,
+            seed=1,
+        )
         state_shape = (config["num_layers"] * directions, B, H)
-    hx = (randn(*state_shape, dtype=dtype, seed=2), randn(*state_shape, dtype=dtype, seed=3))
+    hx = (
+        randn(*state_shape, dtype=dtype, seed=2),
+        randn(*state_shape, dtype=dtype, seed=3),
+    )
     hx = hx if given_state else None
     expected = outputs_and_gradients(reference, x, hx)
     actual = outputs_and_gradients(scratch, x, hx)
@@ -117,7 +129,9 @@ def test_lstm_outputs_and_gradients_match_torch(dtype, case):
 @pytest.mark.parametrize("bias", [True, False])
 @pytest.mark.parametrize("batch", [None, 1, 4])  # None: unbatched input (D,)
 @pytest.mark.parametrize("given_state", [False, True])
-def test_cell_outputs_and_gradients_match_torch_lstm_cell(dtype, bias, batch, given_state):
+def test_cell_outputs_and_gradients_match_torch_lstm_cell(
+    dtype, bias, batch, given_state
+):
     D, H = 6, 7
     torch.manual_seed(0)
     reference = torch.nn.LSTMCell(D, H, bias=bias, dtype=dtype)
@@ -125,15 +139,28 @@ def test_cell_outputs_and_gradients_match_torch_lstm_cell(dtype, bias, batch, gi
     cell.load_state_dict(reference.state_dict())
     lead = () if batch is None else (batch,)
     x = randn(*lead, D, dtype=dtype, seed=1)
-    hx = (randn(*lead, H, dtype=dtype, seed=2), randn(*lead, H, dtype=dtype, seed=3))
+    hx = (
+        randn(*lead, H, dtype=dtype, seed=2),
+        randn(*lead, H, dtype=dtype, seed=3),
+    )
     hx = hx if given_state else None
 
     def run(module):
         x_ = x.clone().requires_grad_(True)
-        hx_ = None if hx is None else tuple(s.clone().requires_grad_(True) for s in hx)
+        hx_ = (
+            None
+            if hx is None
+            else tuple(s.clone().requires_grad_(True) for s in hx)
+        )
         h, c = module(x_, hx_)
         loss = (h * randn(*h.shape, dtype=dtype, seed=4)).sum() + (c * c).sum()
-        return (h, c, *torch.autograd.grad(loss, [x_, *(hx_ or ()), *module.parameters()]))
+        return (
+            h,
+            c,
+            *torch.autograd.grad(
+                loss, [x_, *(hx_ or ()), *module.parameters()]
+            ),
+        )
 
     assert_all_close(run(cell), run(reference), dtype)
 
@@ -145,7 +172,9 @@ def test_layer_reverse_is_the_forward_layer_on_the_flipped_sequence():
     backwards, (h_b, c_b) = lstm_layer(x, h0, c0, *weights, reverse=True)
     forwards, (h_f, c_f) = lstm_layer(x.flip(0), h0, c0, *weights)
     torch.testing.assert_close(backwards, forwards.flip(0))
-    torch.testing.assert_close(h_b, backwards[0])  # the backward direction ends at step 0
+    torch.testing.assert_close(
+        h_b, backwards[0]
+    )  # the backward direction ends at step 0
     torch.testing.assert_close((h_b, c_b), (h_f, c_f))
 
 
@@ -167,7 +196,11 @@ def test_cell_step_matches_the_numpy_cell_step():
 
 @pytest.mark.parametrize(
     "config",
-    [dict(), dict(num_layers=3, bias=False), dict(num_layers=2, bidirectional=True)],
+    [
+        dict(),
+        dict(num_layers=3, bias=False),
+        dict(num_layers=2, bidirectional=True),
+    ],
 )
 def test_parameter_names_shapes_and_initialisation_equal_torch(config):
     torch.manual_seed(7)
@@ -188,7 +221,9 @@ def test_cell_parameters_and_initialisation_equal_torch_lstm_cell():
     scratch = LSTMCell(4, 9, bias=False).state_dict()
     assert list(scratch) == list(reference) == ["weight_ih", "weight_hh"]
     for name in scratch:
-        torch.testing.assert_close(scratch[name], reference[name], rtol=0, atol=0)
+        torch.testing.assert_close(
+            scratch[name], reference[name], rtol=0, atol=0
+        )
 
 
 def test_state_dict_moves_both_ways_between_scratch_and_torch():
@@ -225,7 +260,11 @@ def test_numpy_lstm_gives_the_same_outputs_as_the_scratch_module():
 
 def test_dropout_acts_only_in_training_mode_and_draws_the_masks_torch_draws():
     reference, scratch = reference_and_scratch(
-        input_size=3, hidden_size=8, num_layers=3, dropout=0.5, bidirectional=True
+        input_size=3,
+        hidden_size=8,
+        num_layers=3,
+        dropout=0.5,
+        bidirectional=True,
     )
     x = randn(7, 4, 3, seed=1)
     # Training mode: each call draws new masks...
@@ -249,13 +288,17 @@ def test_dropout_acts_only_in_training_mode_and_draws_the_masks_torch_draws():
 
 
 def test_dropout_is_not_applied_after_the_last_layer():
-    _, scratch = reference_and_scratch(input_size=2, hidden_size=3, num_layers=2, dropout=1.0)
+    _, scratch = reference_and_scratch(
+        input_size=2, hidden_size=3, num_layers=2, dropout=1.0
+    )
     # p = 1 zeroes the first layer's output completely; the top layer still runs normally,
     # so the output is what layer 1 computes from an all-zero input: no zeros, no scaling.
     x = randn(4, 2, 2, seed=1)
     output, _ = scratch(x)
     expected, _ = lstm_layer(
-        torch.zeros(4, 2, 3), *torch.zeros(2, 2, 3), *scratch.layer_parameters(1)
+        torch.zeros(4, 2, 3),
+        *torch.zeros(2, 2, 3),
+        *scratch.layer_parameters(1),
     )
     torch.testing.assert_close(output, expected)
 
@@ -275,7 +318,9 @@ def test_dropout_with_one_layer_warns_like_torch():
 
 def test_works_on_the_device_of_its_parameters_meta_device():
     # The meta device computes shapes only; nothing may fall back to a CPU tensor.
-    model = LSTM(3, 4, num_layers=2, bidirectional=True, dropout=0.3, device="meta")
+    model = LSTM(
+        3, 4, num_layers=2, bidirectional=True, dropout=0.3, device="meta"
+    )
     x = torch.empty(5, 2, 3, device="meta")
     output, (h_n, c_n) = model(x)
     assert output.device.type == h_n.device.type == c_n.device.type == "meta"
@@ -296,7 +341,10 @@ def test_matches_torch_on_cuda(dtype, monkeypatch):
     )
     reference, scratch = reference.cuda(), scratch.cuda()
     x = randn(6, 3, 4, dtype=dtype, seed=1).cuda()
-    hx = (randn(4, 3, 5, dtype=dtype, seed=2).cuda(), randn(4, 3, 5, dtype=dtype, seed=3).cuda())
+    hx = (
+        randn(4, 3, 5, dtype=dtype, seed=2).cuda(),
+        randn(4, 3, 5, dtype=dtype, seed=3).cuda(),
+    )
     expected = outputs_and_gradients(reference, x, hx)
     actual = outputs_and_gradients(scratch, x, hx)
     assert all(t.is_cuda for t in actual)
@@ -311,11 +359,19 @@ def test_matches_torch_on_cuda(dtype, monkeypatch):
 @pytest.mark.parametrize(
     "x, hx, message",
     [
-        (torch.zeros(2, 3, 4, 5), None, r"expected input of shape \(T, B, D\) or unbatched"),
+        (
+            torch.zeros(2, 3, 4, 5),
+            None,
+            r"expected input of shape \(T, B, D\) or unbatched",
+        ),
         (torch.zeros(3), None, r"expected input of shape \(T, B, D\)"),
         (torch.zeros(5, 2, 4), None, r"input_size=3"),
         (torch.zeros(0, 2, 3), None, r"input must not be empty"),
-        (torch.zeros(5, 2, 3, dtype=torch.float64), None, r"dtype torch.float64.*float32"),
+        (
+            torch.zeros(5, 2, 3, dtype=torch.float64),
+            None,
+            r"dtype torch.float64.*float32",
+        ),
         (torch.zeros(5, 2, 3, dtype=torch.int64), None, r"dtype torch.int64"),
         (np.zeros((5, 2, 3), np.float32), None, r"must be a torch.Tensor"),
         (torch.zeros(5, 2, 3), (torch.zeros(2, 2, 4),), r"pair \(h0, c0\)"),
@@ -386,7 +442,9 @@ def test_cell_rejects_bad_input_with_a_clear_message():
         cell(torch.zeros(1, 2, 3))
     with pytest.raises(ValueError, match=r"hx\[0\] \(h0\) of shape \(2, 4\)"):
         cell(torch.zeros(2, 3), (torch.zeros(4), torch.zeros(2, 4)))
-    with pytest.raises(ValueError, match=r"hx\[0\] \(h0\) of shape \(4,\) .*unbatched"):
+    with pytest.raises(
+        ValueError, match=r"hx\[0\] \(h0\) of shape \(4,\) .*unbatched"
+    ):
         cell(torch.zeros(3), (torch.zeros(1, 4), torch.zeros(1, 4)))
     with pytest.raises(ValueError, match=r"dtype torch.float64"):
         cell(torch.zeros(2, 3, dtype=torch.float64))
@@ -395,7 +453,9 @@ def test_cell_rejects_bad_input_with_a_clear_message():
 def test_layer_parameters_rejects_a_missing_layer_or_direction():
     model = LSTM(3, 4, num_layers=2)
     assert model.layer_parameters(1)[0] is model.weight_ih_l1
-    with pytest.raises(ValueError, match=r"direction must be an integer in \[0, 0\]"):
+    with pytest.raises(
+        ValueError, match=r"direction must be an integer in \[0, 0\]"
+    ):
         model.layer_parameters(0, 1)
 
 
@@ -406,13 +466,21 @@ def test_layer_parameters_rejects_a_missing_layer_or_direction():
 
 def test_autograd_graph_counts_the_operations_of_one_cell_step():
     B, D, H = 2, 3, 4
-    weights = [randn(4 * H, D, seed=1), randn(4 * H, H, seed=2), randn(4 * H, seed=3)]
+    weights = [
+        randn(4 * H, D, seed=1),
+        randn(4 * H, H, seed=2),
+        randn(4 * H, seed=3),
+    ]
     weights = [w.requires_grad_(True) for w in weights]
-    h, c = lstm_cell_step(randn(B, D), randn(B, H), randn(B, H), *weights, weights[2])
+    h, c = lstm_cell_step(
+        randn(B, D), randn(B, H), randn(B, H), *weights, weights[2]
+    )
     counts = autograd_graph(h)
     assert counts["SigmoidBackward0"] == 3
     assert counts["TanhBackward0"] == 2
-    assert counts["AccumulateGrad"] == 3  # the three leaf tensors that require grad
+    assert (
+        counts["AccumulateGrad"] == 3
+    )  # the three leaf tensors that require grad
     assert autograd_graph(randn(3)) == {}
     with pytest.raises(ValueError, match="torch.Tensor"):
         autograd_graph(np.zeros(3))
@@ -420,7 +488,10 @@ def test_autograd_graph_counts_the_operations_of_one_cell_step():
 
 def test_autograd_graph_grows_linearly_with_the_sequence_length():
     model = LSTM(2, 3)
-    sizes = [sum(autograd_graph(model(randn(T, 1, 2))[0]).values()) for T in (2, 4, 8)]
+    sizes = [
+        sum(autograd_graph(model(randn(T, 1, 2))[0]).values())
+        for T in (2, 4, 8)
+    ]
     assert sizes[2] - sizes[1] == 2 * (sizes[1] - sizes[0]) > 0
 
 
@@ -430,9 +501,14 @@ def test_median_seconds_times_every_function():
     def bump(name):
         calls[name] += 1
 
-    times = median_seconds({"a": lambda: bump("a"), "b": lambda: bump("b")}, repeats=3, number=2)
+    times = median_seconds(
+        {"a": lambda: bump("a"), "b": lambda: bump("b")}, repeats=3, number=2
+    )
     assert set(times) == {"a", "b"} and all(t >= 0 for t in times.values())
-    assert calls == {"a": 9, "b": 9}  # 3 rounds of one warm-up and two timed calls
+    assert calls == {
+        "a": 9,
+        "b": 9,
+    }  # 3 rounds of one warm-up and two timed calls
     with pytest.raises(ValueError, match="repeats"):
         median_seconds({"a": lambda: None}, repeats=0)
 
@@ -440,5 +516,9 @@ def test_median_seconds_times_every_function():
 def test_median_seconds_sets_the_threads_and_restores_them():
     before = torch.get_num_threads()
     seen = []
-    median_seconds({"a": lambda: seen.append(torch.get_num_threads())}, repeats=1, threads=1)
+    median_seconds(
+        {"a": lambda: seen.append(torch.get_num_threads())},
+        repeats=1,
+        threads=1,
+    )
     assert seen == [1, 1] and torch.get_num_threads() == before
