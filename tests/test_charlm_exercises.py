@@ -37,9 +37,7 @@ def test_the_reference_solutions_pass(capsys):
     assert check_cross_entropy(cross_entropy)
     assert check_adam_step(my_adam_step)
     out = capsys.readouterr().out
-    assert (
-        "torch.optim.Adam: right" in out and out.count("All correct.") == 3
-    )
+    assert "torch.optim.Adam: right" in out and out.count("All correct.") == 3
 
 
 def test_a_gradient_without_the_mean_is_caught_and_located(capsys):
