@@ -37,6 +37,7 @@ from lstm_tutorial.grading import (
     as_array,
     compare,
     is_tuple,
+    note_stand_in,
     verdict,
 )
 from lstm_tutorial.numpy_lstm import LSTM, lstm_layer_forward
@@ -85,6 +86,7 @@ def check_cell_state_backward(fn: Callable[..., Any]) -> bool:
     True if both agree.
     """
     checks.function("fn", fn)
+    note_stand_in(fn)
     T, B, D, H = 6, 2, 3, 4
     rng = np.random.default_rng(12)
     layer = LSTM(D, H, dtype=np.float64, seed=12)
@@ -126,6 +128,7 @@ def check_rnn_backward(fn: Callable[..., Any]) -> bool:
     they agree.
     """
     checks.function("fn", fn)
+    note_stand_in(fn)
     T, D, H = 8, 3, 5
     rng = np.random.default_rng(13)
     rnn = RNN(D, H, dtype=np.float64, seed=13)
@@ -161,6 +164,7 @@ def check_gate_gradients(fn: Callable[..., Any]) -> bool:
     True if all five pass.
     """
     checks.function("fn", fn)
+    note_stand_in(fn)
     B, D, H = 3, 2, 4
     rng = np.random.default_rng(14)
     params = {

@@ -9,7 +9,10 @@ written. The rules:
 - no figure is shrunk below ``MIN_IMAGE_SCALE`` of its natural size (a figure drawn at the
   book's 110 dpi with 9 pt text then shows that text at least 8 px high);
 - on a phone-width window (390 px) the page is no wider than the window: a wide equation,
-  table or code block scrolls inside its own box.
+  table or code block scrolls inside its own box;
+- no TeX is left in the prose: a ``$`` or a command such as ``\\frac`` outside code and
+  typeset math means MyST did not read an equation (for example a line inside ``$...$``
+  that starts with ``+ `` became a list item).
 """
 
 from __future__ import annotations
@@ -36,6 +39,22 @@ _WIDE_JS = """() => {
     }
   }
   return out;
+}"""
+
+_RAW_TEX_JS = r"""() => {
+  const article = document.querySelector('article');
+  if (!article) return [];
+  const copy = article.cloneNode(true);
+  copy.querySelectorAll('pre, code, mjx-container, script, style, .math')
+      .forEach(el => el.remove());
+  const text = copy.textContent;
+  const found = [];
+  const re = /\$|\\(?:frac|tfrac|dfrac|mathcal|mathbf|odot|partial|sum|begin|top|sigma)\b/g;
+  let m;
+  while ((m = re.exec(text)) && found.length < 3) {
+    found.push(text.slice(Math.max(0, m.index - 30), m.index + 30).replace(/\s+/g, ' '));
+  }
+  return found;
 }"""
 
 _NARROW_JS = """() => {
@@ -70,6 +89,10 @@ def wide_problems(page) -> list[str]:
     problems = [
         f"code block scrolls sideways ({full} px in {shown} px): {text!r}"
         for full, shown, text in found["pre"]
+    ]
+    problems += [
+        f"TeX left unread in the prose: ...{text}..."
+        for text in page.evaluate(_RAW_TEX_JS)
     ]
     screens = found["height"] / WIDE["height"]
     if screens > MAX_SCREENS:
