@@ -1035,7 +1035,7 @@ def plot_gates_per_word(
                     f"{a[t, k]:.1f}",
                     ha="center",
                     va="center",
-                    fontsize=9,
+                    fontsize=10,
                     color="white" if a[t, k] > 0.6 else "black",
                 )
         ax.set_yticks(range(H), unit_names)

@@ -234,7 +234,8 @@ def draw_bptt_graph(steps: int = 2, *, backward: bool = True) -> Figure:
         squeeze=False,
     )
     titles = [
-        r"forward pass; the loss is $\mathcal{L} = \mathcal{L}_1 + \dots + \mathcal{L}_T$",
+        r"forward pass; the loss $\mathcal{L}$ is the mean of "
+        r"$\mathcal{L}_1, \dots, \mathcal{L}_T$",
         r"backward pass: the same arrows reversed, each carrying a gradient $\delta$",
     ]
     for row, ax in enumerate(axes[:, 0]):

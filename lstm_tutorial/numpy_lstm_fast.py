@@ -1,8 +1,8 @@
 """A tuned NumPy LSTM layer: the same numbers as ``numpy_lstm``'s plain layer, faster.
 
 ``numpy_lstm.lstm_layer_forward`` is written to be read: it calls ``lstm_cell_step`` once per
-time step. This module computes the same layer with three tricks that make NumPy fast, and
-is taught in the book's chapter on speed; ``python -m lstm_tutorial.bench`` (``make bench``)
+time step. This module computes the same layer with three tricks that make NumPy fast. A
+chapter on speed is planned; until then ``python -m lstm_tutorial.bench`` (``make bench``)
 times it against ``torch.nn.LSTM`` and adds the tricks one at a time, in this order:
 
 1. **Hoisting.** x_t W_ih^T + b does not depend on h, so it is computed for all T steps
