@@ -94,7 +94,8 @@ def note_stand_in(fn: Any) -> bool:
         return False
     name = getattr(fn, "__qualname__", repr(fn))
     print(
-        f"note: this checks the stand-in, the package's own {module}.{name};\n"
+        "note: this checks the stand-in, the package's own\n"
+        f"      {module}.{name};\n"
         "      write your own function, pass it here and run the check again"
     )
     return True

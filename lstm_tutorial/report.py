@@ -464,7 +464,8 @@ def run_minutes(record: Mapping[str, Any]) -> str:
     return (
         f"made by `{record['command']}` on {record['finished'][:10]}: "
         f"{len(record['tuning']) + len(record['runs'])} runs, {minutes:.0f} min of run time "
-        f"on {record['jobs']} processes (code {record['code_hash']})"
+        f"on {record['jobs']} process{'es' if record['jobs'] != 1 else ''} "
+        f"(code {record['code_hash']})"
     )
 
 
