@@ -48,10 +48,11 @@ $(STAMP): requirements.txt pyproject.toml
 	touch $@
 
 # jupyter-cache re-runs a notebook only when its code cells change, not when the package they
-# import changes: forget the cache, and the models the chapters trained and saved, whenever
-# lstm_tutorial/ is edited.
+# import changes, and Sphinx re-reads only the pages whose source changed: forget the cache,
+# Sphinx's saved pages (.doctrees) and the models the chapters trained and saved, whenever
+# lstm_tutorial/ is edited, so that every page is executed again.
 $(BUILD)/.package-stamp: $(PKG_SOURCES)
-	rm -rf $(CACHE) book/*/checkpoints
+	rm -rf $(CACHE) $(BUILD)/.doctrees book/*/checkpoints
 	mkdir -p $(BUILD)
 	touch $@
 
