@@ -432,3 +432,18 @@ def test_held_out_stories_cover_every_distance_of_the_config():
     ]
     again = story_experiments.test_stories(config)
     assert [s.tokens for s in again] == [s.tokens for s in held_out]
+
+
+def test_groups_on_pythons_own_text_reproduce_only_on_their_python():
+    import platform
+
+    now = platform.python_version()
+    charlm = {"group": "charlm", "versions": {"python": now}}
+    assert experiments.same_data_python(charlm)
+    assert not experiments.same_data_python(
+        charlm | {"versions": {"python": "3.0.1"}}
+    )
+    other = {"group": "long_lag", "versions": {"python": "3.0.1"}}
+    assert experiments.same_data_python(other)
+    with pytest.raises(TypeError, match="record"):
+        experiments.same_data_python(["charlm"])
