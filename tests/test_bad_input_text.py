@@ -665,6 +665,66 @@ CHARDATA = [
     ),
 ]
 
+
+def lm_method_calls(cls, make, make_state, after, state, step_state, select):
+    """The Calls of the methods CharLM and CharRNN share, with the model's own
+    factories and the mutations of its state (a pair of arrays, or one array)."""
+    name = cls.__name__
+    return [
+        Call(
+            lambda model, ids, state: model.forward(ids, state),
+            lambda: {
+                "model": (m := make()),
+                "ids": batch_ids(),
+                "state": make_state(m),
+            },
+            {"ids": id_array(V), "state": state},
+            label=f"{name}.forward",
+        ),
+        Call(
+            lambda model, grad_logits: model.backward(grad_logits),
+            after,
+            {"grad_logits": "float_array"},
+            label=f"{name}.backward",
+        ),
+        Call(
+            lambda model, inputs, targets, state: model.loss_and_grads(
+                inputs, targets, state
+            ),
+            lambda: {
+                "model": (m := make()),
+                "inputs": batch_ids(0),
+                "targets": batch_ids(1),
+                "state": make_state(m),
+            },
+            {"inputs": id_array(V), "targets": id_array(V), "state": state},
+            label=f"{name}.loss_and_grads",
+        ),
+        Call(
+            lambda model, batch_size: model.start_state(batch_size),
+            lambda: {"model": make(), "batch_size": 2},
+            {"batch_size": "positive_int"},
+            label=f"{name}.start_state",
+        ),
+        Call(
+            lambda model, ids, state: model.step(ids, state),
+            lambda: {
+                "model": (m := make()),
+                "ids": batch_ids(shape=(B,)),
+                "state": make_state(m),
+            },
+            {"ids": id_array(V), "state": step_state},
+            label=f"{name}.step",
+        ),
+        Call(
+            cls.select_state,
+            lambda: {"state": make_state(make()), "rows": np.array([2, 0])},
+            {"state": select, "rows": rows(B)},
+            label=f"{name}.select_state",
+        ),
+    ]
+
+
 CHARLM = [
     Call(
         charlm.log_softmax,
@@ -733,21 +793,14 @@ CHARLM = [
         {"ids": id_array(V)},
         label="CharLM.embed",
     ),
-    Call(
-        lambda model, ids, state: model.forward(ids, state),
-        lambda: {
-            "model": (m := lm()),
-            "ids": batch_ids(),
-            "state": lm_state(m),
-        },
-        {"ids": id_array(V), "state": state_pair},
-        label="CharLM.forward",
-    ),
-    Call(
-        lambda model, grad_logits: model.backward(grad_logits),
+    *lm_method_calls(
+        CharLM,
+        lm,
+        lm_state,
         after_forward,
-        {"grad_logits": "float_array"},
-        label="CharLM.backward",
+        state_pair,
+        state_pair,
+        any_state_pair,
     ),
     Call(
         lambda model, inputs, targets, state: model.loss(
@@ -761,41 +814,6 @@ CHARLM = [
         },
         {"inputs": id_array(V), "targets": id_array(V), "state": state_pair},
         label="CharLM.loss",
-    ),
-    Call(
-        lambda model, inputs, targets, state: model.loss_and_grads(
-            inputs, targets, state
-        ),
-        lambda: {
-            "model": (m := lm()),
-            "inputs": batch_ids(0),
-            "targets": batch_ids(1),
-            "state": lm_state(m),
-        },
-        {"inputs": id_array(V), "targets": id_array(V), "state": state_pair},
-        label="CharLM.loss_and_grads",
-    ),
-    Call(
-        lambda model, batch_size: model.start_state(batch_size),
-        lambda: {"model": lm(), "batch_size": 2},
-        {"batch_size": "positive_int"},
-        label="CharLM.start_state",
-    ),
-    Call(
-        lambda model, ids, state: model.step(ids, state),
-        lambda: {
-            "model": (m := lm()),
-            "ids": batch_ids(shape=(B,)),
-            "state": lm_state(m),
-        },
-        {"ids": id_array(V), "state": state_pair},
-        label="CharLM.step",
-    ),
-    Call(
-        CharLM.select_state,
-        lambda: {"state": lm_state(lm()), "rows": np.array([2, 0])},
-        {"state": any_state_pair, "rows": rows(B)},
-        label="CharLM.select_state",
     ),
     Call(
         CharRNN,
@@ -816,72 +834,20 @@ CHARLM = [
             "seed": "seed",
         },
     ),
-    Call(
-        lambda model, ids, state: model.forward(ids, state),
-        lambda: {
-            "model": (m := rnn_lm()),
-            "ids": batch_ids(),
-            "state": rnn_state(m),
-        },
-        {"ids": id_array(V), "state": rnn_state_array},
-        label="CharRNN.forward",
-    ),
-    Call(
-        lambda model, grad_logits: model.backward(grad_logits),
+    *lm_method_calls(
+        CharRNN,
+        rnn_lm,
+        rnn_state,
         rnn_after_forward,
-        {"grad_logits": "float_array"},
-        label="CharRNN.backward",
-    ),
-    Call(
-        lambda model, inputs, targets, state: model.loss_and_grads(
-            inputs, targets, state
-        ),
-        lambda: {
-            "model": (m := rnn_lm()),
-            "inputs": batch_ids(0),
-            "targets": batch_ids(1),
-            "state": rnn_state(m),
-        },
-        {
-            "inputs": id_array(V),
-            "targets": id_array(V),
-            "state": rnn_state_array,
-        },
-        label="CharRNN.loss_and_grads",
-    ),
-    Call(
-        lambda model, batch_size: model.start_state(batch_size),
-        lambda: {"model": rnn_lm(), "batch_size": 2},
-        {"batch_size": "positive_int"},
-        label="CharRNN.start_state",
-    ),
-    Call(
-        lambda model, ids, state: model.step(ids, state),
-        lambda: {
-            "model": (m := rnn_lm()),
-            "ids": batch_ids(shape=(B,)),
-            "state": rnn_state(m),
-        },
-        {
-            "ids": id_array(V),
-            "state": lambda v: rnn_state_array(v) + [("None", None)],
-        },
-        label="CharRNN.step",
-    ),
-    Call(
-        CharRNN.select_state,
-        lambda: {"state": rnn_state(rnn_lm()), "rows": np.array([2, 0])},
-        {
-            "state": lambda v: [
-                ("list", v.tolist()),
-                ("tensor", torch.from_numpy(v.copy())),
-                ("int dtype", v.astype(np.int64)),
-                ("no layer axis", v[0]),
-                ("None", None),
-            ],
-            "rows": rows(B),
-        },
-        label="CharRNN.select_state",
+        rnn_state_array,
+        lambda v: rnn_state_array(v) + [("None", None)],
+        lambda v: [
+            ("list", v.tolist()),
+            ("tensor", torch.from_numpy(v.copy())),
+            ("int dtype", v.astype(np.int64)),
+            ("no layer axis", v[0]),
+            ("None", None),
+        ],
     ),
     Call(
         charlm.rnn_layer_forward,
