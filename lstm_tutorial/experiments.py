@@ -626,7 +626,14 @@ def same_data_python(record: dict) -> bool:
     the group is one of :data:`PYTHON_DATA_GROUPS` recorded on another minor version."""
     if checks.mapping("record", record).get("group") not in PYTHON_DATA_GROUPS:
         return True
-    recorded = str(record["versions"]["python"]).split(".")[:2]
+    versions = record.get("versions")
+    python = versions.get("python") if isinstance(versions, dict) else None
+    if not isinstance(python, str) or python.count(".") < 1:
+        raise ValueError(
+            "record: expected a record with versions['python'] such as"
+            f" '3.11.7', got versions {versions!r}"
+        )
+    recorded = python.split(".")[:2]
     return recorded == platform.python_version().split(".")[:2]
 
 

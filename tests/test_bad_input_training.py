@@ -1208,6 +1208,22 @@ EXPERIMENT_CALLS = [
         },
     ),
     Call(
+        experiments.same_data_python,
+        lambda: {
+            "record": {"group": "charlm", "versions": {"python": "3.11.7"}}
+        },
+        {
+            "record": lambda v: [
+                ("None", None),
+                ("list", ["charlm"]),
+                ("str", "charlm"),
+                ("no versions", {"group": "charlm"}),
+                ("python int", v | {"versions": {"python": 311}}),
+                ("python no dot", v | {"versions": {"python": "3"}}),
+            ]
+        },
+    ),
+    Call(
         experiments.check_records,
         lambda: {"name": "long_lag", "sample": 1, "log": None},
         {
