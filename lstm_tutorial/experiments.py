@@ -51,7 +51,12 @@ from typing import Any
 
 import numpy as np
 
-from lstm_tutorial import charlm_experiments, checks, story_experiments
+from lstm_tutorial import (
+    charlm_experiments,
+    checks,
+    story_experiments,
+    textlm_experiments,
+)
 from lstm_tutorial.store import digest, write_cache, write_json
 from lstm_tutorial.sweep import (
     _read_json,
@@ -315,6 +320,15 @@ def starts_runs(
     ]
 
 
+#: The modules whose code computes the real-text part's results.
+_TEXTLM_MODULES = (
+    "text",
+    "regularize",
+    "textlm",
+    "textlm_experiments",
+    "chardata",
+    "training",
+)
 #: The groups ``make experiments`` runs: name -> (tuning configs, reported configs, the
 #: modules whose code computes the results, see :func:`code_hash`).
 GROUPS: dict[
@@ -350,6 +364,16 @@ GROUPS: dict[
             "charlm_experiments",
         ),
     ),
+    "textlm_cells": (
+        textlm_experiments.cells_tuning,
+        textlm_experiments.cells_runs,
+        _TEXTLM_MODULES,
+    ),
+    "textlm_reg": (
+        textlm_experiments.reg_tuning,
+        textlm_experiments.reg_runs,
+        _TEXTLM_MODULES,
+    ),
 }
 
 
@@ -362,6 +386,8 @@ def run_function(config: Mapping[str, Any]) -> Callable[[dict], dict]:
         return story_experiments.train_story_run
     if config.get("task") == "charlm":
         return charlm_experiments.train_charlm_run
+    if config.get("task") in ("textlm_cells", "textlm_reg"):
+        return textlm_experiments.train_textlm_run
     return train_on_task
 
 
@@ -618,7 +644,7 @@ def run_configs(
 #: Groups whose data ship with Python itself (Part II's corpus is the pydoc help topics,
 #: which differ between Python versions: 464,970 characters on 3.11, 510,586 on 3.13), so
 #: their runs come out the same only on the Python minor version that recorded them.
-PYTHON_DATA_GROUPS = ("charlm",)
+PYTHON_DATA_GROUPS = ("charlm", "textlm_cells", "textlm_reg")
 
 
 def same_data_python(record: dict) -> bool:

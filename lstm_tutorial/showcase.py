@@ -1,0 +1,117 @@
+"""The trained character model Part V's chapters read: one recorded run, kept with its weights.
+
+The run is the LSTM of group ``textlm_cells`` with the protocol's first seed, at its tuned
+rate (:func:`showcase_record`). ``make experiments`` ends with ``python -m
+lstm_tutorial.showcase``, which trains that run's config again (a run repeats exactly: it
+is seeded and single-threaded), checks that it reproduces the recorded test loss, and saves
+the model with its vocabulary and config to :data:`SHOWCASE_PATH` (a sealed checkpoint of
+:func:`lstm_tutorial.lm.save_lm`). The chapters load it with :func:`load_showcase`, so
+that a page can study a model that took minutes to train without training it; a test
+evaluates it on the test text and checks the recorded number again.
+"""
+
+from __future__ import annotations
+
+import argparse
+import math
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from lstm_tutorial import checks
+from lstm_tutorial.experiments import RECORDS_DIR, SEEDS, load_records
+from lstm_tutorial.lm import load_lm, save_lm
+from lstm_tutorial.textlm import LMConfig, evaluate
+from lstm_tutorial.textlm_experiments import (
+    eval_batches,
+    heldout,
+    train_textlm_model,
+)
+
+#: Where the model is kept, beside the records.
+SHOWCASE_PATH = RECORDS_DIR / "textlm_showcase.pt"
+#: Which recorded run it is: (group, model, seed).
+SHOWCASE = ("textlm_cells", "lstm", SEEDS[0])
+
+
+def showcase_record() -> dict:
+    """The recorded run of :data:`SHOWCASE`: ``{"config", "metrics", "seconds"}``."""
+    group, model, seed = SHOWCASE
+    runs = load_records(group)["runs"]
+    for run in runs:
+        config = run["config"]
+        if config["model"] == model and config["seed"] == seed:
+            return run
+    raise ValueError(
+        f"the records of {group} hold no run of {model} seed {seed}"
+    )
+
+
+def make_showcase(
+    path: str | Path = SHOWCASE_PATH,
+    *,
+    log: Callable[[str], None] | None = print,
+) -> Path:
+    """Train the showcase run again, check it against its record, save it to ``path``.
+    A file that already holds the recorded config is kept."""
+    path = checks.path("path", path)
+    checks.optional(checks.function, "log", log)
+    record = showcase_record()
+    config = LMConfig.from_dict(record["config"]["lm"])
+    if path.exists():
+        try:
+            if load_lm(path)[2] == config:
+                if log is not None:
+                    log(f"{path.name} already holds the recorded run")
+                return path
+        except (ValueError, OSError) as err:
+            if log is not None:
+                log(f"{path.name} cannot be used ({err}); training it again")
+    model, metrics = train_textlm_model(record["config"])
+    old, new = record["metrics"]["test_loss"], metrics["test_loss"]
+    if not math.isclose(old, new, rel_tol=1e-4):
+        raise RuntimeError(
+            f"the showcase run did not reproduce its record: test loss {new:.6f}, "
+            f"recorded {old:.6f}"
+        )
+    vocab = heldout(config.level, config.min_count).vocab
+    save_lm(path, model, vocab, config)
+    if log is not None:
+        log(f"saved {path} (test loss {new:.4f} nats, as recorded)")
+    return path
+
+
+def load_showcase(
+    path: str | Path = SHOWCASE_PATH,
+) -> tuple[Any, Any, LMConfig]:
+    """The showcase model (eval mode, CPU), its vocabulary and its config."""
+    path = checks.path("path", path)
+    if not path.exists():
+        raise FileNotFoundError(
+            f"no showcase model at {path}: run `make experiments` (or "
+            "`python -m lstm_tutorial.showcase`) to make it"
+        )
+    model, vocab, config, _ = load_lm(path)
+    return model, vocab, config
+
+
+def test_loss(model: Any, config: LMConfig) -> float:
+    """The model's loss on the test text, read as the recorded run read it."""
+    checks.instance("config", config, LMConfig, "an LMConfig")
+    data = heldout(config.level, config.min_count)
+    return evaluate(model, eval_batches(data.test, config))["loss"]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m lstm_tutorial.showcase",
+        description="Train the recorded showcase run again and save its model.",
+    )
+    parser.add_argument("--path", default=str(SHOWCASE_PATH))
+    args = parser.parse_args(argv)
+    make_showcase(args.path)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
