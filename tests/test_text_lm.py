@@ -134,7 +134,9 @@ def test_a_model_explains_numpy_and_transposed_windows():
 
 def _model(cell="lstm", **kw):
     torch.manual_seed(0)
-    return lm.TextLM(30, cell=cell, num_layers=2, embed_size=6, hidden_size=10, **kw)
+    return lm.TextLM(
+        30, cell=cell, num_layers=2, embed_size=6, hidden_size=10, **kw
+    )
 
 
 @pytest.mark.parametrize("cell", sorted(lm.CELLS))
@@ -307,7 +309,9 @@ def test_evaluate_counts_every_validation_token():
     s = lm.setup(TINY, _tiny_config())
     result = lm.evaluate(s.model, s.valid)
     assert result["tokens"] == s.valid.targets
-    assert result["bits_per_token"] == pytest.approx(result["loss"] / math.log(2))
+    assert result["bits_per_token"] == pytest.approx(
+        result["loss"] / math.log(2)
+    )
 
 
 def test_a_text_too_short_for_one_batch_is_refused():
@@ -362,7 +366,9 @@ def test_the_step_adapter_gives_the_models_own_next_token_distribution():
     ids = np.array([3, 1, 4, 1, 5])
     logp, _ = decoding.prime(lm.StepAdapter(model), ids, batch_size=2)
     with torch.no_grad():
-        whole = torch.log_softmax(model(torch.tensor(ids)[None]).logits[0, -1], -1)
+        whole = torch.log_softmax(
+            model(torch.tensor(ids)[None]).logits[0, -1], -1
+        )
     np.testing.assert_allclose(logp[0], whole.double().numpy(), atol=1e-5)
     np.testing.assert_allclose(logp[1], logp[0])
 
@@ -448,3 +454,25 @@ def test_the_command_line_help_lists_every_option():
         "--checkpoint", "--metrics-out",
     ):  # fmt: skip
         assert option in run.stdout, option
+
+
+def test_ctrl_c_saves_the_model_and_says_where(tmp_path, monkeypatch, capsys):
+    corpus = tmp_path / "corpus.txt"
+    corpus.write_text(TINY, encoding="utf-8")
+    ckpt = tmp_path / "stopped.pt"
+
+    def interrupted(model, train, **options):
+        options["history"].train_loss.append(1.0)  # one epoch finished
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(lm, "fit_lm", interrupted)
+    code = lm.main([
+        "train", str(corpus), "--layers", "1", "--hidden-size", "8",
+        "--embed-size", "4", "--seq-len", "8", "--batch-size", "4",
+        "--checkpoint", str(ckpt),
+    ])  # fmt: skip
+    assert code == 130
+    err = capsys.readouterr().err
+    assert "interrupted after 1 full epochs" in err and str(ckpt) in err
+    model, vocab, config, history = lm.load_lm(ckpt)
+    assert history.train_loss == [1.0] and config.hidden_size == 8
