@@ -39,14 +39,18 @@ def dynamic_evaluate(
     mean loss, ``window_loss``; ``lr=0`` gives the static evaluation of the same
     windows."""
     checks.instance("model", model, TextLM, "a TextLM")
-    checks.tensor("ids", ids, ndim=1, dtype=torch.int64)
+    vocab_size = model.embedding.num_embeddings
+    checks.id_tensor("ids", ids, vocab_size, ndim=1)
     lr = checks.number("lr", lr, minimum=0.0)
     checks.positive_int("seq_len", seq_len)
     checks.positive_number("clip_norm", clip_norm)
+    stream = StreamBatches(
+        ids, 1, seq_len
+    )  # refuses too few ids for one window
     reader = copy.deepcopy(model).eval()  # no dropout; gradients still flow
     sgd = torch.optim.SGD(reader.parameters(), lr=lr)
     windows, count, state = [], 0, None
-    for inputs, targets in StreamBatches(ids, 1, seq_len):
+    for inputs, targets in stream:
         loss, out = lm_loss(reader, inputs, targets, state)
         windows.append(float(loss.detach()))  # scored first
         count += targets.numel()

@@ -21,7 +21,7 @@ from typing import Any
 from lstm_tutorial import checks
 from lstm_tutorial.experiments import RECORDS_DIR, SEEDS, load_records
 from lstm_tutorial.lm import load_lm, save_lm
-from lstm_tutorial.textlm import LMConfig, evaluate
+from lstm_tutorial.textlm import LMConfig, TextLM, evaluate
 from lstm_tutorial.textlm_experiments import (
     eval_batches,
     heldout,
@@ -55,6 +55,8 @@ def make_showcase(
     """Train the showcase run again, check it against its record, save it to ``path``.
     A file that already holds the recorded config is kept."""
     path = checks.path("path", path)
+    if path.is_dir():
+        raise ValueError(f"path must name a file, but {path} is a folder")
     checks.optional(checks.function, "log", log)
     record = showcase_record()
     config = LMConfig.from_dict(record["config"]["lm"])
@@ -97,12 +99,23 @@ def load_showcase(
 
 def test_loss(model: Any, config: LMConfig) -> float:
     """The model's loss on the test text, read as the recorded run read it."""
+    checks.instance("model", model, TextLM, "a TextLM")
     checks.instance("config", config, LMConfig, "an LMConfig")
     data = heldout(config.level, config.min_count)
+    size = model.embedding.num_embeddings
+    if size != data.vocab.size:
+        raise ValueError(
+            f"model reads {size} tokens, but config's text has a vocabulary of "
+            f"{data.vocab.size}: give the model that config trained"
+        )
     return evaluate(model, eval_batches(data.test, config))["loss"]
 
 
 def main(argv: list[str] | None = None) -> int:
+    if argv is not None:
+        checks.sequence("argv", argv, empty=True)
+        for k, arg in enumerate(argv):
+            checks.string(f"argv[{k}]", arg, empty=True)
     parser = argparse.ArgumentParser(
         prog="python -m lstm_tutorial.showcase",
         description="Train the recorded showcase run again and save its model.",

@@ -75,8 +75,22 @@ def race(config: TrainConfig, steps: int) -> Race:
     steps = checks.positive_int("steps", steps)
     if config.cell != "lstm" or config.embed_size is None:
         raise ValueError("config must describe an LSTM with an embedding")
-    vocab, train_ids, _ = prepare_data(config)
+    if config.dtype != "float32":
+        raise ValueError(
+            f"config.dtype must be 'float32' (both models race in float32), "
+            f"got {config.dtype!r}"
+        )
+    try:
+        vocab, train_ids, _ = prepare_data(config)
+    except ValueError as err:  # a text too short for the config's batches
+        raise ValueError(f"config cannot be raced: {err}") from None
     B, T = config.batch_size, config.seq_len
+    available = (len(train_ids) - 1) // B // T
+    if steps > available:
+        raise ValueError(
+            f"steps must be at most {available}, the full batches of config's "
+            f"training text, got {steps}"
+        )
     model = CharLM(
         vocab.size,
         config.embed_size,
