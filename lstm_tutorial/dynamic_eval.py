@@ -33,10 +33,11 @@ def dynamic_evaluate(
     seq_len: int = 50,
     clip_norm: float = 1.0,
 ) -> dict[str, float]:
-    """Read ``ids`` in windows of ``seq_len``, scoring each window before one SGD step
-    of rate ``lr`` on it, on a copy of ``model`` (the model itself is unchanged).
-    Returns ``loss`` (nats per token), ``bits_per_token``, ``tokens`` and each window's
-    mean loss, ``window_loss``; ``lr=0`` gives the static evaluation of the same
+    """Read ``ids`` in windows of ``seq_len``, scoring each window before
+    one SGD step of rate ``lr`` on it, on a copy of ``model`` (the model
+    itself is unchanged). Returns ``loss`` (nats per token),
+    ``bits_per_token``, ``tokens`` and each window's mean loss,
+    ``window_loss``; ``lr=0`` gives the static evaluation of the same
     windows."""
     checks.instance("model", model, TextLM, "a TextLM")
     vocab_size = model.embedding.num_embeddings
@@ -44,9 +45,8 @@ def dynamic_evaluate(
     lr = checks.number("lr", lr, minimum=0.0)
     checks.positive_int("seq_len", seq_len)
     checks.positive_number("clip_norm", clip_norm)
-    stream = StreamBatches(
-        ids, 1, seq_len
-    )  # refuses too few ids for one window
+    # one stream; refuses too few ids for one window
+    stream = StreamBatches(ids, 1, seq_len)
     reader = copy.deepcopy(model).eval()  # no dropout; gradients still flow
     sgd = torch.optim.SGD(reader.parameters(), lr=lr)
     windows, count, state = [], 0, None

@@ -33,8 +33,9 @@ def _check_p(name: str, p: Any) -> float:
 def embedding_dropout(
     embedding: nn.Embedding, ids: torch.Tensor, p: float, training: bool
 ) -> torch.Tensor:
-    """Look ``ids`` up in ``embedding`` with each word's row dropped with probability p
-    (the kept rows scaled by 1 / (1 - p)); the plain lookup when not training."""
+    """Look ``ids`` up in ``embedding`` with each word's row dropped with
+    probability p (the kept rows scaled by 1 / (1 - p)); the plain lookup
+    when not training."""
     checks.instance("embedding", embedding, nn.Embedding, "an nn.Embedding")
     checks.tensor("ids", ids, dtype=torch.int64)
     p = _check_p("p", p)

@@ -53,7 +53,8 @@ def make_showcase(
     log: Callable[[str], None] | None = print,
 ) -> Path:
     """Train the showcase run again, check it against its record, save it to ``path``.
-    A file that already holds the recorded config is kept."""
+    A file that already holds the recorded config, and reproduces the recorded test
+    loss, is kept."""
     path = checks.path("path", path)
     if path.is_dir():
         raise ValueError(f"path must name a file, but {path} is a folder")
@@ -62,10 +63,20 @@ def make_showcase(
     config = LMConfig.from_dict(record["config"]["lm"])
     if path.exists():
         try:
-            if load_lm(path)[2] == config:
+            model, _, saved, _ = load_lm(path)
+            if saved == config and math.isclose(
+                test_loss(model, config),
+                record["metrics"]["test_loss"],
+                rel_tol=1e-4,
+            ):
                 if log is not None:
                     log(f"{path.name} already holds the recorded run")
                 return path
+            if log is not None:
+                log(
+                    f"{path.name} holds another run than the record's;"
+                    " training it again"
+                )
         except (ValueError, OSError) as err:
             if log is not None:
                 log(f"{path.name} cannot be used ({err}); training it again")

@@ -117,16 +117,16 @@ def tuning_lines(tuning: Sequence[Mapping[str, Any]]) -> list[str]:
             )
     rates = tuned_rates(tuning)
     grid = sorted({r["config"]["lr"] for r in tuning})
-    lines = ["model              " + "".join(f"{lr:>9g}" for lr in grid)]
+    lines = ["model              " + "".join(f"{lr:>8g}" for lr in grid)]
     for (_, model), row in rates.items():
         cells = []
         for lr in grid:
             score = row["scores"].get(lr, math.nan)
             mark = "*" if lr == row["best"] else " "
             cells.append(
-                f"{'div.':>8}{mark}"
+                f"{'div.':>7}{mark}"
                 if math.isinf(score)
-                else f"{score:>8.3f}{mark}"
+                else f"{score:>7.3f}{mark}"
             )
         edge = "  (edge!)" if row["edge"] else ""
         lines.append(f"{model:<19}" + "".join(cells) + edge)
