@@ -27,7 +27,7 @@ help:
 	@echo "make serve  - preview the built book on http://localhost:8000"
 	@echo "make bench  - time the NumPy LSTM against torch.nn.LSTM"
 	@echo "make timings - run every notebook cold and report its time against the 90 s budget"
-	@echo "make experiments - the multi-seed sweeps of Parts II-V (about 3.5 h on 2 cores)"
+	@echo "make experiments - the multi-seed sweeps of Parts II-V (about 3.4 h on 2 cores)"
 	@echo "make clean  - remove $(BUILD) and saved models (the virtual environment stays)"
 
 install: $(STAMP)
