@@ -77,6 +77,10 @@ def path_arg(valid):
     ]
 
 
+def vocab_arg(valid):
+    return [("list", list(valid.tokens)), ("None", None), ("str", "abc")]
+
+
 def log_arg(valid):
     return [("int", 3), ("str", "print")]
 
@@ -390,6 +394,14 @@ SIDE_BY_SIDE_CALLS = [
 SHOWCASE_CALLS = [
     Call(showcase.showcase_record, lambda: {}, {}),
     Call(
+        showcase.showcase_text,
+        lambda: {
+            "vocab": showcase.load_showcase(_shipped_copy())[1],
+            "config": TEST_CONFIG,
+        },
+        {"vocab": vocab_arg, "config": config_arg},
+    ),
+    Call(
         showcase.load_showcase,
         lambda: {"path": _shipped_copy()},
         {"path": path_arg},
@@ -399,6 +411,7 @@ SHOWCASE_CALLS = [
         lambda: {
             "model": text_model(_showcase_vocab_size()),
             "config": TEST_CONFIG,
+            "vocab": showcase.load_showcase(_shipped_copy())[1],
         },
         {
             "model": module_of(
