@@ -26,7 +26,6 @@ check's printout (and the result False), not an exception.
 
 from __future__ import annotations
 
-import math
 import textwrap
 import time
 import weakref
@@ -44,7 +43,7 @@ from lstm_tutorial import checks
 from lstm_tutorial.display import SourceCode, show_source
 from lstm_tutorial.grading import note_stand_in, verdict
 from lstm_tutorial.text import StreamBatches
-from lstm_tutorial.textlm import detach_state, lm_loss
+from lstm_tutorial.textlm import detach_state, evaluate, lm_loss
 from lstm_tutorial.torch_lstm import autograd_graph
 
 #: The most characters :func:`stream_figure` draws (more would not fit 10 inches legibly).
@@ -370,27 +369,23 @@ def growth_figure(runs: Mapping[str, Growth]) -> Figure:
 # ------------------------------------------------------------- evaluation from zeros
 
 
-@torch.no_grad()
+class _FromZeros(nn.Module):
+    """``model`` with the state it is given dropped: every call starts from zeros."""
+
+    def __init__(self, model: nn.Module) -> None:
+        super().__init__()
+        self.model = model
+
+    def forward(self, inputs, state=None):
+        return self.model(inputs, None)
+
+
 def evaluate_from_zeros(model: nn.Module, batches: StreamBatches) -> dict:
     """:func:`~lstm_tutorial.textlm.evaluate`, but every window starts from
     a zero state: the same keys (loss in nats, bits per token, ...)."""
     checks.instance("model", model, nn.Module, "a TextLM")
     checks.instance("batches", batches, StreamBatches, "a StreamBatches")
-    model.eval()
-    total, correct, count = 0.0, 0, 0
-    for inputs, targets in batches:
-        loss, out = lm_loss(model, inputs, targets, None)  # zeros
-        total += float(loss) * targets.numel()
-        correct += int((out.logits.argmax(-1) == targets).sum())
-        count += targets.numel()
-    loss = total / count
-    return {
-        "loss": loss,
-        "perplexity": math.exp(loss),
-        "bits_per_token": loss / math.log(2),
-        "accuracy": correct / count,
-        "tokens": count,
-    }
+    return evaluate(_FromZeros(model), batches)
 
 
 # -------------------------------------------------------------- part of a source

@@ -298,3 +298,14 @@ def public_api(module):
         elif callable(obj):
             names.append(name)
     return names
+
+
+def uncovered(module, call_ids, unchecked) -> set[str]:
+    """The names of ``public_api(module)`` with no Call among ``call_ids`` and no
+    stated exemption (``"module.name"`` in ``unchecked``)."""
+    short = module.__name__.rsplit(".", 1)[-1]
+    return {
+        n
+        for n in public_api(module)
+        if n not in call_ids and f"{short}.{n}" not in unchecked
+    }

@@ -30,7 +30,7 @@ from badinput import (
     check_valid,
     id_tensor,
     ids,
-    public_api,
+    uncovered,
     valid_calls,
 )
 from torch import nn
@@ -1376,12 +1376,7 @@ ALL_IDS = {call.id for call in CALLS + UNTIL_TRAINING_CALLS}
     ids=lambda m: m.__name__,
 )
 def test_every_public_function_class_and_method_has_a_call(module):
-    short = module.__name__.rsplit(".", 1)[-1]
-    missing = {
-        n
-        for n in public_api(module)
-        if n not in ALL_IDS and f"{short}.{n}" not in UNCHECKED
-    }
+    missing = uncovered(module, ALL_IDS, UNCHECKED)
     assert not missing, (
         f"no Call (and no stated exemption) for {sorted(missing)}"
     )
