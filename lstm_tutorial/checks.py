@@ -250,6 +250,16 @@ def sequence(name: str, value: Any, *, empty: bool = False) -> Sequence[Any]:
     return value
 
 
+def argv(name: str, value: Any) -> list[str] | None:
+    """A command line's arguments: None (``sys.argv`` then), or a list or tuple of
+    strings (each may be empty)."""
+    if value is None:
+        return None
+    for k, arg in enumerate(sequence(name, value, empty=True)):
+        string(f"{name}[{k}]", arg, empty=True)
+    return list(value)
+
+
 def path(name: str, value: Any) -> Path:
     """A str or os.PathLike, as a Path (not empty)."""
     if isinstance(value, str):

@@ -4,14 +4,20 @@
 
     python -m lstm_tutorial.lm train my_text.txt            # a model in a few minutes
     python -m lstm_tutorial.lm sample ~/.cache/lstm_tutorial/lm/my_text.pt --prompt "The"
+    python -m lstm_tutorial.lm train ptb.train.txt --level word --split whitespace \
+        --valid-file ptb.valid.txt                           # a pre-tokenized corpus
+    python -m lstm_tutorial.lm evaluate ~/.cache/lstm_tutorial/lm/ptb.train.pt ptb.test.txt
 
 ``python -m lstm_tutorial.lm train --help`` lists every option. The model, its training
 and its config are those of :mod:`lstm_tutorial.textlm` (re-exported here); this module
 adds the checkpoints (:func:`save_lm`, :func:`load_lm`, by default in the user's cache
-folder, :func:`default_lm_dir`, never in the repository), sampling through the decoders of
-:mod:`lstm_tutorial.decoding` (:class:`StepAdapter`, :func:`sample_text`) and the
-command line itself (:func:`main`). Training shows a tqdm bar in a terminal and one line
-per epoch; Ctrl-C saves the model as it is and says where.
+folder, :func:`default_lm_dir`, never in the repository), pre-tokenized corpora and
+separate validation files (:func:`corpus_tokens`, :func:`prepare_files`,
+:func:`setup_files`), the numbers of a trained model on a test file
+(:func:`evaluate_text`), sampling through the decoders of :mod:`lstm_tutorial.decoding`
+(:class:`StepAdapter`, :func:`sample_text`) and the command line itself (:func:`main`).
+Training shows a tqdm bar in a terminal and one line per epoch; Ctrl-C saves the model as
+it is and says where.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import math
 import os
 import sys
 from collections.abc import Sequence
-from dataclasses import fields
+from dataclasses import fields, replace
 from pathlib import Path
 
 import numpy as np
@@ -30,15 +36,26 @@ import torch
 
 from lstm_tutorial import checks, decoding
 from lstm_tutorial.chardata import load_text
-from lstm_tutorial.text import LEVELS, Vocab, join_tokens, tokenize
+from lstm_tutorial.seeding import seed_everything
+from lstm_tutorial.text import (
+    LEVELS,
+    UNK,
+    StreamBatches,
+    Vocab,
+    join_tokens,
+    split_stream,
+    tokenize,
+)
 from lstm_tutorial.textlm import (  # noqa: F401 - the model's API, re-exported
     CELLS,
     DROPOUTS,
     SCHEDULES,
     LMConfig,
     LMOutput,
+    Prepared,
     Setup,
     TextLM,
+    _check_fits,
     build_model,
     detach_state,
     evaluate,
@@ -60,6 +77,134 @@ from lstm_tutorial.training import (
 
 #: Environment variable that overrides :func:`default_lm_dir`.
 LM_DIR_ENV = "LSTM_TUTORIAL_LM_DIR"
+#: How a word-level text is cut into tokens: ``"regex"``, by
+#: :func:`lstm_tutorial.text.word_tokens` (words, numbers, punctuation marks), or
+#: ``"whitespace"``, the file's own tokens, as a pre-tokenized corpus such as the Penn
+#: Treebank or WikiText ships them: separated by white space, with :data:`EOS` at the
+#: end of every line, and the corpus's own ``<unk>`` as the unknown token.
+SPLITS = ("regex", "whitespace")
+#: The end-of-line token of the ``"whitespace"`` split.
+EOS = "<eos>"
+#: The command line's defaults: :class:`~lstm_tutorial.textlm.LMConfig`'s, but a peak
+#: learning rate of 1e-2, the best of 3e-3, 1e-2 and 3e-2 with every other default (two
+#: layers of 256, four epochs, one-cycle AdamW) on two character texts, measured
+#: 2026-12-02: the pydoc help topics and the source of the standard library's ``email``
+#: package, which nothing else in the book was tuned on.
+CLI_DEFAULTS = replace(LMConfig(), lr=1e-2)
+
+
+# ---------------------------------------------------------------------- tokens
+
+
+def corpus_tokens(text: str, level: str, split: str = "regex") -> list[str]:
+    """The tokens of ``text``: :func:`lstm_tutorial.text.tokenize` at ``level``, or
+    with ``split="whitespace"`` (word level only) every line's white-space-separated
+    tokens followed by :data:`EOS`, as the usual Penn Treebank and WikiText setups
+    read those corpora (so that perplexities compare with theirs)."""
+    checks.string("text", text)
+    checks.choice("level", level, LEVELS)
+    checks.choice("split", split, SPLITS)
+    if split == "regex":
+        return tokenize(text, level)
+    if level != "word":
+        raise ValueError(
+            f"split='whitespace' cuts words; it needs level='word', got {level!r}"
+        )
+    return [t for line in text.splitlines() for t in (*line.split(), EOS)]
+
+
+def _check_split(split: str, config: LMConfig) -> None:
+    checks.choice("split", split, SPLITS)
+    if split == "whitespace" and config.level != "word":
+        raise ValueError(
+            f"split='whitespace' cuts words, but config.level is {config.level!r}:"
+            " give a word-level config"
+        )
+
+
+def prepare_files(
+    text: str,
+    config: LMConfig,
+    *,
+    valid_text: str | None = None,
+    split: str = "regex",
+) -> Prepared:
+    """:func:`lstm_tutorial.textlm.prepare`, with a validation text of its own (else
+    the last ``config.valid_fraction`` of ``text``) and either split. The vocabulary
+    comes from the training tokens only; with the whitespace split it holds
+    :data:`EOS`, and the corpus's ``<unk>`` is its unknown token."""
+    checks.string("text", text)
+    checks.instance("config", config, LMConfig, "an LMConfig")
+    checks.optional(checks.string, "valid_text", valid_text)
+    _check_split(split, config)
+    if valid_text is None and split == "regex":
+        return prepare(text, config)
+    tokens = corpus_tokens(text, config.level, split)
+    if valid_text is None:
+        valid = None
+    else:
+        valid = corpus_tokens(valid_text, config.level, split)
+        if len(valid) < 2:
+            raise ValueError(
+                f"valid_text holds {len(valid)} {config.level} tokens, too few to"
+                " score (one prediction needs two)"
+            )
+    if len(tokens) < 4:
+        raise ValueError(
+            f"text has {len(tokens)} {config.level} tokens, too few to train on"
+        )
+    cut = (
+        len(tokens)
+        if valid is not None
+        else round(len(tokens) * (1 - config.valid_fraction))
+    )
+    unk = UNK if config.level == "word" or config.min_count > 1 else None
+    eos = EOS if split == "whitespace" else None
+    vocab = Vocab.build(
+        tokens[:cut], min_count=config.min_count, unk=unk, eos=eos
+    )
+    rest = tokens[cut:] if valid is None else valid
+    if unk is None:
+        unseen = sorted(set(rest) - set(vocab.index))
+        if unseen:
+            vocab = Vocab((*vocab.tokens, *unseen))
+    if valid is None:
+        train_ids, valid_ids = split_stream(
+            vocab.encode(tokens), config.valid_fraction
+        )
+    else:
+        train_ids, valid_ids = vocab.encode(tokens), vocab.encode(valid)
+    return Prepared(vocab, train_ids, valid_ids)
+
+
+def setup_files(
+    text: str,
+    config: LMConfig,
+    *,
+    valid_text: str | None = None,
+    split: str = "regex",
+    device=None,
+) -> Setup:
+    """:func:`lstm_tutorial.textlm.setup` on :func:`prepare_files`' tokens: the same
+    model, seed and batches, the same errors for a text too short."""
+    checks.optional(checks.string, "valid_text", valid_text)
+    checks.instance("config", config, LMConfig, "an LMConfig")
+    _check_split(split, config)
+    device = checks.torch_device("device", device)
+    if valid_text is None and split == "regex":
+        return setup(text, config, device)
+    prepared = prepare_files(text, config, valid_text=valid_text, split=split)
+    _check_fits(config, prepared)
+    device = device or torch.device("cpu")
+    seed_everything(config.seed)
+    model = build_model(config, prepared.vocab.size).to(device)
+    B, T = config.batch_size, config.seq_len
+    train = StreamBatches(
+        prepared.train_ids, B, T, drop_last=True, device=device
+    )
+    T_valid = min(T, (len(prepared.valid_ids) - 1) // B)
+    valid = StreamBatches(prepared.valid_ids, B, T_valid, device=device)
+    return Setup(model, prepared.vocab, train, valid)
 
 
 # ------------------------------------------------------------------ checkpoints
@@ -80,14 +225,18 @@ def save_lm(
     vocab: Vocab,
     config: LMConfig,
     history: History | None = None,
+    *,
+    split: str = "regex",
 ) -> Path:
-    """A sealed checkpoint of the model with its vocabulary and config."""
+    """A sealed checkpoint of the model with its vocabulary, config and the
+    ``split`` its text was cut with (:data:`SPLITS`)."""
     checks.instance("model", model, TextLM, "a TextLM")
     checks.instance("vocab", vocab, Vocab, "a Vocab")
     checks.instance("config", config, LMConfig, "an LMConfig")
     checks.optional(
         checks.instance, "history", history, kind=History, expected="a History"
     )
+    _check_split(split, config)
     _check_belong_together(model, vocab, config)
     path = _file_path("path", path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -95,6 +244,8 @@ def save_lm(
         "lm": config.to_dict(),
         "tokens": list(vocab.tokens),
         "unk": vocab.unk,
+        "eos": vocab.eos,
+        "split": split,
     }
     return save_checkpoint(path, model, config=data, history=history)
 
@@ -152,8 +303,11 @@ def load_lm(path, device=None) -> tuple[TextLM, Vocab, LMConfig, History]:
     try:
         config = LMConfig.from_dict(stored["config"]["lm"])
         vocab = Vocab(
-            tuple(stored["config"]["tokens"]), unk=stored["config"]["unk"]
+            tuple(stored["config"]["tokens"]),
+            unk=stored["config"]["unk"],
+            eos=stored["config"].get("eos"),
         )
+        checks.choice("split", stored["config"].get("split", "regex"), SPLITS)
     except (KeyError, TypeError, ValueError) as err:
         raise CorruptFile(
             f"{path} is not a language-model checkpoint of lm.save_lm ({err})"
@@ -161,6 +315,57 @@ def load_lm(path, device=None) -> tuple[TextLM, Vocab, LMConfig, History]:
     model = build_model(config, vocab.size)
     load_checkpoint(path, model)
     return model.to(device).eval(), vocab, config, stored["history"]
+
+
+def checkpoint_split(path) -> str:
+    """The split (:data:`SPLITS`) the text of a :func:`save_lm` file was cut with
+    (``"regex"`` for a file saved before splits were recorded)."""
+    path = _file_path("path", path)
+    if not path.is_file():
+        raise FileNotFoundError(f"path names no checkpoint file: {path}")
+    split = load_checkpoint(path)["config"].get("split", "regex")
+    return checks.choice("split", split, SPLITS)
+
+
+def evaluate_text(
+    model: TextLM,
+    vocab: Vocab,
+    text: str,
+    *,
+    level: str,
+    split: str = "regex",
+    batch_size: int = 1,
+    seq_len: int = 100,
+) -> dict[str, float]:
+    """The model's numbers on a text of its own (a test file): cut as the model's
+    training text was, encoded with its vocabulary (unknown words as its unknown
+    token), read in ``batch_size`` streams, the state carried across windows of
+    ``seq_len``. Returns :func:`lstm_tutorial.textlm.evaluate`'s ``loss``,
+    ``perplexity``, ``bits_per_token``, ``accuracy`` and ``tokens``."""
+    checks.instance("model", model, TextLM, "a TextLM")
+    checks.instance("vocab", vocab, Vocab, "a Vocab")
+    _check_belong_together(model, vocab, None)
+    checks.string("text", text)
+    checks.choice("level", level, LEVELS)
+    checks.choice("split", split, SPLITS)
+    B = checks.positive_int("batch_size", batch_size)
+    T = checks.positive_int("seq_len", seq_len)
+    tokens = corpus_tokens(text, level, split)
+    unknown = sorted({t for t in tokens if t not in vocab.index})
+    if unknown and vocab.unk is None:
+        raise ValueError(
+            f"text holds {level} tokens the vocabulary does not know, "
+            f"{unknown[:5]}, and it has no unk token to stand for them"
+        )
+    if len(tokens) < B + 1:
+        raise ValueError(
+            f"text has {len(tokens)} {level} tokens, too few for batch_size={B} "
+            "streams (each needs two)"
+        )
+    ids = vocab.encode(tokens)
+    T = min(T, (len(ids) - 1) // B)
+    batches = StreamBatches(ids, B, T, device=model_device(model))
+    return evaluate(model, batches)
 
 
 # ---------------------------------------------------------------------- sampling
@@ -244,15 +449,25 @@ def sample_text(
     temperature: float = 1.0,
     top_k: int | None = None,
     seed: int = 0,
+    split: str = "regex",
 ) -> str:
-    """The prompt and ``length`` sampled tokens after it, as text."""
+    """The prompt and ``length`` sampled tokens after it, as text (with the
+    whitespace split, tokens joined by spaces and :data:`EOS` as a line end)."""
     checks.instance("model", model, TextLM, "a TextLM")
     checks.instance("vocab", vocab, Vocab, "a Vocab")
     _check_belong_together(model, vocab, None)
     checks.string("prompt", prompt)
     checks.choice("level", level, LEVELS)
     checks.seed("seed", seed)
-    prompt_tokens = tokenize(prompt, level)
+    checks.choice("split", split, SPLITS)
+    if split == "whitespace":
+        if level != "word":
+            raise ValueError(
+                f"split='whitespace' cuts words; it needs level='word', got {level!r}"
+            )
+        prompt_tokens = prompt.split()
+    else:
+        prompt_tokens = tokenize(prompt, level)
     if not prompt_tokens:
         raise ValueError(f"prompt {prompt!r} holds no {level} token")
     unknown = sorted({t for t in prompt_tokens if t not in vocab.index})
@@ -270,14 +485,17 @@ def sample_text(
         temperature=temperature,
         top_k=top_k,
     )
-    return join_tokens(prompt_tokens + vocab.decode(out), level)
+    text = join_tokens(prompt_tokens + vocab.decode(out), level)
+    if split == "whitespace":
+        text = text.replace(f" {EOS} ", "\n").replace(f" {EOS}", "\n")
+    return text
 
 
 # ------------------------------------------------------------------ command line
 
 
 def _parser() -> argparse.ArgumentParser:
-    d = LMConfig()
+    d = CLI_DEFAULTS
     parser = argparse.ArgumentParser(
         prog="python -m lstm_tutorial.lm",
         description="Train a language model on your own text, or sample from one.",
@@ -317,6 +535,19 @@ def _parser() -> argparse.ArgumentParser:
     )
     t.add_argument("--seed", type=int, default=d.seed)
     t.add_argument(
+        "--split",
+        choices=SPLITS,
+        default="regex",
+        help="word level: regex (words, numbers, punctuation) or whitespace (a "
+        "pre-tokenized corpus such as the Penn Treebank or WikiText: its own "
+        "tokens, <eos> at each line end, its <unk> as the unknown word)",
+    )
+    t.add_argument(
+        "--valid-file",
+        default=None,
+        help="the validation text (default: the last --valid-fraction of TEXTFILE)",
+    )
+    t.add_argument(
         "--device",
         default=None,
         help="cpu, cuda, ... (default: cuda if there is one)",
@@ -330,6 +561,23 @@ def _parser() -> argparse.ArgumentParser:
         "--metrics-out",
         default=None,
         help="write the final validation metrics here as JSON",
+    )
+    e = sub.add_parser(
+        "evaluate",
+        help="a trained model's numbers on a text file (a test file)",
+    )
+    e.add_argument("checkpoint")
+    e.add_argument("textfile", help="the text to score (UTF-8)")
+    e.add_argument(
+        "--batch-size",
+        type=int,
+        default=1,
+        help="streams read side by side (default 1: the whole text as one)",
+    )
+    e.add_argument("--seq-len", type=int, default=100)
+    e.add_argument("--device", default=None)
+    e.add_argument(
+        "--metrics-out", default=None, help="write the numbers here as JSON"
     )
     s = sub.add_parser("sample", help="continue a prompt with a trained model")
     s.add_argument("checkpoint")
@@ -351,13 +599,16 @@ def _train_command(args: argparse.Namespace) -> int:
     config = _config_from_args(args)
     device = checks.torch_device("--device", args.device) or default_device()
     text = load_text(args.textfile)
+    valid_text = None if args.valid_file is None else load_text(args.valid_file)
     path = (
         Path(args.checkpoint)
         if args.checkpoint
         else (default_lm_dir() / f"{Path(args.textfile).stem}.pt")
     )
     checks.path("--checkpoint", path)
-    s = setup(text, config, device)
+    s = setup_files(
+        text, config, valid_text=valid_text, split=args.split, device=device
+    )
     print(
         f"{len(text):,} characters: {s.train.targets:,} training and "
         f"{s.valid.targets:,} validation {config.level} tokens read, "
@@ -374,14 +625,14 @@ def _train_command(args: argparse.Namespace) -> int:
             **fit_options(config),
         )
     except KeyboardInterrupt:
-        save_lm(path, s.model, s.vocab, config, history)
+        save_lm(path, s.model, s.vocab, config, history, split=args.split)
         print(
             f"\ninterrupted after {history.epochs} full epochs; the model as "
             f"it is now is saved in {path}",
             file=sys.stderr,
         )
         return 130
-    save_lm(path, s.model, s.vocab, config, history)
+    save_lm(path, s.model, s.vocab, config, history, split=args.split)
     print(f"saved {path}")
     metrics = final_metrics(history, config, s.vocab)
     for key, value in metrics.items():
@@ -416,6 +667,27 @@ def final_metrics(history: History, config: LMConfig, vocab: Vocab):
     }
 
 
+def _evaluate_command(args: argparse.Namespace) -> int:
+    device = checks.torch_device("--device", args.device) or default_device()
+    model, vocab, config, _ = load_lm(args.checkpoint, device)
+    text = load_text(args.textfile)
+    got = evaluate_text(
+        model,
+        vocab,
+        text,
+        level=config.level,
+        split=checkpoint_split(args.checkpoint),
+        batch_size=args.batch_size,
+        seq_len=args.seq_len,
+    )
+    for key, value in got.items():
+        shown = f"{value:.4g}" if isinstance(value, float) else value
+        print(f"  {key}: {shown}")
+    if args.metrics_out:
+        Path(args.metrics_out).write_text(json.dumps(got, indent=2) + "\n")
+    return 0
+
+
 def _sample_command(args: argparse.Namespace) -> int:
     device = checks.torch_device("--device", args.device) or default_device()
     model, vocab, config, _ = load_lm(args.checkpoint, device)
@@ -432,20 +704,20 @@ def _sample_command(args: argparse.Namespace) -> int:
             temperature=args.temperature,
             top_k=args.top_k,
             seed=args.seed,
+            split=checkpoint_split(args.checkpoint),
         )
     )
     return 0
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    if argv is not None:
-        checks.sequence("argv", argv, empty=True)
-        for k, arg in enumerate(argv):
-            checks.string(f"argv[{k}]", arg, empty=True)
+    checks.argv("argv", argv)
     args = _parser().parse_args(argv)
     try:
         if args.command == "train":
             return _train_command(args)
+        if args.command == "evaluate":
+            return _evaluate_command(args)
         return _sample_command(args)
     except (ValueError, TypeError, FileNotFoundError) as err:
         print(f"error: {err}", file=sys.stderr)

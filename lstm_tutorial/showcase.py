@@ -1,10 +1,13 @@
-"""The trained character model Part V's chapters read: one recorded run, kept with its weights.
+"""The trained character models Part V's chapters read: recorded runs, kept with their weights.
 
-The run is the LSTM of group ``textlm_cells`` with the protocol's first seed, at its tuned
-rate (:func:`showcase_record`). ``make experiments`` ends with ``python -m
-lstm_tutorial.showcase``, which trains that run's config again (a run repeats exactly: it
-is seeded and single-threaded), checks that it reproduces the recorded test loss, and saves
-the model with its vocabulary and config to :data:`SHOWCASE_PATH` (a sealed checkpoint of
+Two runs are kept (:data:`KEPT`), each the LSTM of its group with the protocol's first
+seed, at its tuned rate (:func:`showcase_record`): ``"cells"``, the showcase, of group
+``textlm_cells`` (one layer of 256), which chapters 2, 4 and 5 study; and ``"large"``, of
+group ``textlm_large`` (two layers of 384), which chapter 2 measures against the
+baselines. ``make experiments`` ends with ``python -m lstm_tutorial.showcase``, which
+trains each run's config again (a run repeats exactly: it is seeded and
+single-threaded), checks that it reproduces the recorded test loss, and saves the model
+with its vocabulary and config beside the records (:data:`PATHS`; a sealed checkpoint of
 :func:`lstm_tutorial.lm.save_lm`). The chapters load it with :func:`load_showcase`, so
 that a page can study a model that took minutes to train without training it; a test
 evaluates it on the test text and checks the recorded number again.
@@ -36,15 +39,28 @@ from lstm_tutorial.textlm_experiments import (
     train_textlm_model,
 )
 
-#: Where the model is kept, beside the records.
-SHOWCASE_PATH = RECORDS_DIR / "textlm_showcase.pt"
-#: Which recorded run it is: (group, model, seed).
-SHOWCASE = ("textlm_cells", "lstm", SEEDS[0])
+#: The kept runs: name -> (group, model, seed).
+KEPT = {
+    "cells": ("textlm_cells", "lstm", SEEDS[0]),
+    "large": ("textlm_large", "lstm", SEEDS[0]),
+}
+#: Where each is kept, beside the records.
+PATHS = {
+    "cells": RECORDS_DIR / "textlm_showcase.pt",
+    "large": RECORDS_DIR / "textlm_large.pt",
+}
+#: The showcase, the kept run the chapters study by default.
+SHOWCASE = KEPT["cells"]
+SHOWCASE_PATH = PATHS["cells"]
 
 
-def showcase_record() -> dict:
-    """The recorded run of :data:`SHOWCASE`: ``{"config", "metrics", "seconds"}``."""
-    group, model, seed = SHOWCASE
+def _name(name: str) -> str:
+    return checks.choice("name", name, tuple(KEPT))
+
+
+def showcase_record(name: str = "cells") -> dict:
+    """The recorded run of ``KEPT[name]``: ``{"config", "metrics", "seconds"}``."""
+    group, model, seed = KEPT[_name(name)]
     runs = load_records(group)["runs"]
     for run in runs:
         config = run["config"]
@@ -56,19 +72,21 @@ def showcase_record() -> dict:
 
 
 def make_showcase(
-    path: str | Path = SHOWCASE_PATH,
+    path: str | Path | None = None,
     *,
+    name: str = "cells",
     log: Callable[[str], None] | None = print,
 ) -> Path:
-    """Train the showcase run again, check it against its record, save it to ``path``.
-    A file that already holds the recorded config, and reproduces the recorded test
-    loss, is kept."""
-    path = checks.path("path", path)
+    """Train the kept run ``name`` again, check it against its record, save it to
+    ``path`` (default ``PATHS[name]``). A file that already holds the recorded
+    config, and reproduces the recorded test loss, is kept."""
+    name = _name(name)
+    path = checks.path("path", PATHS[name] if path is None else path)
     if path.is_dir():
         raise ValueError(f"path must name a file, but {path} is a folder")
     checks.optional(checks.function, "log", log)
-    record = showcase_record()
-    group = SHOWCASE[0]
+    record = showcase_record(name)
+    group = KEPT[name][0]
     config = LMConfig.from_dict(record["config"]["lm"])
     if path.exists():
         try:
@@ -99,7 +117,7 @@ def make_showcase(
                 log(f"{path.name} cannot be used ({err}); training it again")
     if not same_data_python(load_records(group)):
         raise ValueError(
-            "the showcase run was recorded on another Python minor version, whose"
+            f"the kept run {name!r} was recorded on another Python minor version, whose"
             " help topics differ from this one's: run `make experiments` on this"
             " Python to record it again"
         )
@@ -107,7 +125,7 @@ def make_showcase(
     old, new = record["metrics"]["test_loss"], metrics["test_loss"]
     if not math.isclose(old, new, rel_tol=1e-4):
         raise RuntimeError(
-            f"the showcase run did not reproduce its record: test loss {new:.6f}, "
+            f"the kept run {name!r} did not reproduce its record: test loss {new:.6f}, "
             f"recorded {old:.6f}"
         )
     vocab = heldout(config.level, config.min_count).vocab
@@ -118,10 +136,12 @@ def make_showcase(
 
 
 def load_showcase(
-    path: str | Path = SHOWCASE_PATH,
+    path: str | Path | None = None, *, name: str = "cells"
 ) -> tuple[Any, Any, LMConfig]:
-    """The showcase model (eval mode, CPU), its vocabulary and its config."""
-    path = checks.path("path", path)
+    """The kept model ``name`` (eval mode, CPU; from ``path``, default
+    ``PATHS[name]``), its vocabulary and its config."""
+    name = _name(name)
+    path = checks.path("path", PATHS[name] if path is None else path)
     if not path.exists():
         raise FileNotFoundError(
             f"no showcase model at {path}: run `make experiments` (or "
@@ -171,17 +191,25 @@ def test_loss(
 
 
 def main(argv: list[str] | None = None) -> int:
-    if argv is not None:
-        checks.sequence("argv", argv, empty=True)
-        for k, arg in enumerate(argv):
-            checks.string(f"argv[{k}]", arg, empty=True)
+    checks.argv("argv", argv)
     parser = argparse.ArgumentParser(
         prog="python -m lstm_tutorial.showcase",
-        description="Train the recorded showcase run again and save its model.",
+        description="Train the recorded kept runs again and save their models.",
     )
-    parser.add_argument("--path", default=str(SHOWCASE_PATH))
+    parser.add_argument(
+        "--name",
+        choices=tuple(KEPT),
+        default=None,
+        help="only this kept run (default: every one)",
+    )
+    parser.add_argument(
+        "--path", default=None, help="where to save (only with --name)"
+    )
     args = parser.parse_args(argv)
-    make_showcase(args.path)
+    if args.path is not None and args.name is None:
+        parser.error("--path needs --name: which kept run to save there")
+    for name in (args.name,) if args.name else tuple(KEPT):
+        make_showcase(args.path, name=name)
     return 0
 
 

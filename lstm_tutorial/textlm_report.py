@@ -1,4 +1,5 @@
-"""Tables and verdicts of Part V's records (groups ``textlm_cells`` and ``textlm_reg``).
+"""Tables and verdicts of Part V's records (groups ``textlm_cells``, ``textlm_reg`` and
+``textlm_large``).
 
 Each function reads the records of :func:`lstm_tutorial.experiments.load_records` and
 returns lines to print, at most 76 columns wide. :func:`separated` is the verdict rule of
@@ -21,6 +22,8 @@ METRICS = {
     "test_ppl": ("perplexity", 1.0, 1),
     "test_accuracy": ("accuracy", 1.0, 3),
     "loss": ("val. nats", 1.0, 3),
+    "stream_test_bits": ("static bits", 1.0, 3),
+    "dynamic_test_bits": ("dynamic bits", 1.0, 3),
 }
 
 
@@ -173,4 +176,40 @@ def result_lines(
         lines.append(
             f"{model:<18}" + "".join(f"{c:>22}" for c in cells) + f"  {n:>5}"
         )
+    return lines
+
+
+def baseline_lines(
+    bits: Mapping[str, Sequence[float]], table: Mapping[str, float]
+) -> list[str]:
+    """One line per model and baseline: the verdict of the rule (a model *beats* a
+    baseline when every one of its seeds is below it) and the difference, the
+    model's bits minus the baseline's, as ``median [min, max]`` over the seeds."""
+    checks.mapping("bits", bits)
+    checks.mapping("table", table)
+    if not bits or not table:
+        raise ValueError(
+            f"bits and table must each name at least one, got {len(bits)} "
+            f"models and {len(table)} baselines"
+        )
+    seeds = {}
+    for model, xs in bits.items():
+        checks.string("bits (a model name)", model)
+        seeds[model] = [
+            checks.number(f"bits[{model!r}][{k}]", x, finite=True)
+            for k, x in enumerate(checks.sequence(f"bits[{model!r}]", xs))
+        ]
+    for name, value in table.items():
+        checks.string("table (a baseline name)", name)
+        checks.number(f"table[{name!r}]", value, finite=True)
+    lines = []
+    for model, xs in seeds.items():
+        for name, value in table.items():
+            margins = sorted(x - value for x in xs)
+            verdict = "beats" if margins[-1] < 0 else "does not beat"
+            lines.append(
+                f"{model} {verdict} {name} ({value:.3f}): "
+                f"{statistics.median(margins):+.3f} "
+                f"[{margins[0]:+.3f}, {margins[-1]:+.3f}]"
+            )
     return lines

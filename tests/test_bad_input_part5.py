@@ -1,12 +1,14 @@
 """Bad input to Part V's chapter modules (dynamic_eval, side_by_side, showcase,
-textlm_report, textlm_exercises): every public function, class and method, called validly
-and then with one argument at a time made wrong, refuses it with a TypeError or ValueError
-that names the argument.
+textlm_report, textlm_exercises, textlm_large, textlm_baselines): every public function,
+class and method, called validly and then with one argument at a time made wrong, refuses
+it with a TypeError or ValueError that names the argument.
 
 The valid calls are tiny (models of a few units, texts of a few windows, a two-step race);
 nothing trains the showcase: :func:`showcase.make_showcase` and :func:`showcase.main` run
 on a copy of the shipped model with training replaced by a stop (:func:`_until_training`),
 so a valid call returns the copy it was given, and every refusal comes before training.
+The larger LSTM's valid calls train a run of 8 units for one epoch; the baselines' use
+orders 1 and 2, and their command runs with the measuring replaced by a stop.
 """
 
 from __future__ import annotations
@@ -37,7 +39,9 @@ from lstm_tutorial import (
     dynamic_eval,
     showcase,
     side_by_side,
+    textlm_baselines,
     textlm_exercises,
+    textlm_large,
     textlm_report,
 )
 from lstm_tutorial.baselines import compressor_bits_per_char
@@ -75,6 +79,11 @@ def path_arg(valid):
         ("NUL", "a\0b"),
         ("a folder", TMP),
     ]
+
+
+def name_arg(valid):
+    """The name of a kept run."""
+    return [*MUTATIONS["str"](valid), ("not a kept run", "small")]
 
 
 def vocab_arg(valid):
@@ -392,7 +401,11 @@ SIDE_BY_SIDE_CALLS = [
 # -------------------------------------------------------------------------- showcase
 
 SHOWCASE_CALLS = [
-    Call(showcase.showcase_record, lambda: {}, {}),
+    Call(
+        showcase.showcase_record,
+        lambda: {"name": "cells"},
+        {"name": lambda v: [*MUTATIONS["str"](v), ("not a kept run", "small")]},
+    ),
     Call(
         showcase.showcase_text,
         lambda: {
@@ -403,8 +416,9 @@ SHOWCASE_CALLS = [
     ),
     Call(
         showcase.load_showcase,
-        lambda: {"path": _shipped_copy()},
-        {"path": path_arg},
+        lambda: {"path": _shipped_copy(), "name": "cells"},
+        {"path": path_arg, "name": name_arg},
+        skip=("path:None",),  # None: the kept run's own file
     ),
     Call(
         showcase.test_loss,
@@ -430,20 +444,21 @@ SHOWCASE_CALLS = [
 UNTIL_TRAINING_CALLS = [
     Call(
         _until_training(showcase.make_showcase),
-        lambda: {"path": _shipped_copy(), "log": None},
-        {"path": path_arg, "log": log_arg},
+        lambda: {"path": _shipped_copy(), "name": "cells", "log": None},
+        {"path": path_arg, "name": name_arg, "log": log_arg},
         label="make_showcase",
+        skip=("path:None",),  # None: the kept run's own file (shipped, kept)
     ),
     Call(
         _until_training(showcase.main),
-        lambda: {"argv": ["--path", str(_shipped_copy())]},
+        lambda: {"argv": ["--name", "cells", "--path", str(_shipped_copy())]},
         {
             "argv": lambda v: [
                 ("str", " ".join(v)),
                 ("int", 3),
-                ("int item", [v[0], 3]),
-                ("bytes item", [b"--path", v[1]]),
-                ("Path item", [v[0], Path(v[1])]),
+                ("int item", [*v[:-1], 3]),
+                ("bytes item", [*v[:2], b"--path", v[-1]]),
+                ("Path item", [*v[:-1], Path(v[-1])]),
             ]
         },
         label="main",
@@ -480,6 +495,30 @@ REPORT_CALLS = [
         textlm_report.tuning_lines,
         lambda: {"tuning": tuning()},
         {"tuning": tuning_arg},
+    ),
+    Call(
+        textlm_report.baseline_lines,
+        lambda: {"bits": {"LSTM": [1.41, 1.42]}, "table": {"lzma": 1.44}},
+        {
+            "bits": lambda v: [
+                ("str", "LSTM"),
+                ("None", None),
+                ("empty", {}),
+                ("a list", [1.41]),
+                ("an int name", {3: [1.41]}),
+                ("no seeds", {"LSTM": []}),
+                ("a str value", {"LSTM": ["1.41"]}),
+                ("a nan value", {"LSTM": [math.nan]}),
+            ],
+            "table": lambda v: [
+                ("str", "lzma"),
+                ("None", None),
+                ("empty", {}),
+                ("an int name", {3: 1.44}),
+                ("a str value", {"lzma": "1.44"}),
+                ("an inf value", {"lzma": math.inf}),
+            ],
+        },
     ),
     Call(
         textlm_report.result_lines,
@@ -542,12 +581,169 @@ EXERCISE_CALLS = [
     ),
 ]
 
+# ------------------------------------------------------ textlm_large, textlm_baselines
+
+
+def tiny_large(epochs=1):
+    """A textlm_large run small enough to train here (8 units, one epoch)."""
+    config = textlm_large.large_config(0, 1e-2)
+    config["lm"].update(layers=1, hidden_size=8, embed_size=8, epochs=epochs)
+    return config
+
+
+@functools.cache
+def _tiny_large_record() -> dict:
+    config = tiny_large()
+    return {"config": config, "metrics": {"val_loss": [3.0]}}
+
+
+def _large_config_arg(valid):
+    return [
+        ("str", "config"),
+        ("None", None),
+        ("another group's run", {**valid, "task": "textlm_cells"}),
+        ("no task", {k: v for k, v in valid.items() if k != "task"}),
+        ("lm a list", {**valid, "lm": []}),
+        ("an unknown lm key", {**valid, "lm": {**valid["lm"], "zzz": 1}}),
+        (
+            "a zero hidden size",
+            {**valid, "lm": {**valid["lm"], "hidden_size": 0}},
+        ),
+    ]
+
+
+def _record_arg(valid):
+    def metrics(m):
+        return {**valid, "metrics": m}
+
+    return [
+        ("str", "record"),
+        ("None", None),
+        ("no config", {"metrics": valid["metrics"]}),
+        ("config a list", {**valid, "config": []}),
+        ("no metrics", {"config": valid["config"]}),
+        ("no val_loss", metrics({})),
+        ("an empty val_loss", metrics({"val_loss": []})),
+        ("a str val_loss", metrics({"val_loss": "3.0"})),
+        ("a nan first loss", metrics({"val_loss": [math.nan]})),
+        ("a str first loss", metrics({"val_loss": ["3.0"]})),
+        ("lm a str", {**valid, "config": {**valid["config"], "lm": "lm"}}),
+    ]
+
+
+def _orders_arg(valid):
+    return [
+        ("int", 3),
+        ("None", None),
+        ("empty", []),
+        ("a zero order", [0, *valid]),
+        ("a float order", [1.5]),
+        ("a repeated order", [*valid, valid[0]]),
+    ]
+
+
+def _no_record(**kwargs):
+    raise ReachedTraining
+
+
+def _until_recording(fn):
+    """``main`` of textlm_baselines with the measuring replaced by a stop."""
+
+    @functools.wraps(fn)
+    def until_recording(**kwargs):
+        original = textlm_baselines.record_baselines
+        textlm_baselines.record_baselines = _no_record
+        try:
+            return fn(**kwargs)
+        except ReachedTraining:
+            return None
+        finally:
+            textlm_baselines.record_baselines = original
+
+    return until_recording
+
+
+LARGE_CALLS = [
+    Call(
+        textlm_large.large_config,
+        lambda: {"seed": 0, "lr": 1e-2},
+        {"seed": "seed", "lr": "positive"},
+    ),
+    Call(textlm_large.large_tuning, lambda: {}, {}),
+    Call(
+        textlm_large.large_runs,
+        lambda: {"rates": {("textlm_large", "lstm"): 8e-3}},
+        {
+            "rates": lambda v: [
+                ("str", "rates"),
+                ("None", None),
+                ("no rate of the LSTM", {}),
+                ("a zero rate", {("textlm_large", "lstm"): 0.0}),
+                ("a str rate", {("textlm_large", "lstm"): "8e-3"}),
+            ]
+        },
+    ),
+    Call(
+        textlm_large.train_large_run,
+        lambda: {"config": tiny_large()},
+        {"config": _large_config_arg},
+    ),
+    Call(
+        textlm_large.check_first_epoch,
+        lambda: {"record": _tiny_large_record()},
+        {"record": _record_arg},
+    ),
+    Call(
+        textlm_baselines.measure_level,
+        lambda: {"level": "word", "orders": [1, 2]},
+        {
+            "level": lambda v: [*MUTATIONS["str"](v), ("unknown", "byte")],
+            "orders": _orders_arg,
+        },
+    ),
+    Call(
+        textlm_baselines.measure_test,
+        lambda: {"level": "word", "order": 2},
+        {
+            "level": lambda v: [*MUTATIONS["str"](v), ("unknown", "byte")],
+            "order": "positive_int",
+        },
+    ),
+    Call(
+        textlm_baselines.record_baselines,
+        lambda: {"directory": TMP / "baselines", "orders": [1, 2], "log": None},
+        {
+            "directory": lambda v: [
+                ("int", 3),
+                ("None", None),
+                ("NUL", "a\0b"),
+                ("a file", _shipped_copy()),
+            ],
+            "orders": _orders_arg,
+            "log": log_arg,
+        },
+    ),
+    Call(
+        _until_recording(textlm_baselines.main),
+        lambda: {"argv": []},
+        {
+            "argv": lambda v: [
+                ("str", "--help"),
+                ("int", 3),
+                ("int item", [3]),
+            ]
+        },
+        label="textlm_baselines.main",
+    ),
+]
+
 CALLS = (
     DYNAMIC_EVAL_CALLS
     + SIDE_BY_SIDE_CALLS
     + SHOWCASE_CALLS
     + REPORT_CALLS
     + EXERCISE_CALLS
+    + LARGE_CALLS
 )
 
 
@@ -581,7 +777,15 @@ ALL_IDS = {call.id for call in CALLS + UNTIL_TRAINING_CALLS}
 
 @pytest.mark.parametrize(
     "module",
-    [dynamic_eval, side_by_side, showcase, textlm_report, textlm_exercises],
+    [
+        dynamic_eval,
+        side_by_side,
+        showcase,
+        textlm_report,
+        textlm_exercises,
+        textlm_large,
+        textlm_baselines,
+    ],
     ids=lambda m: m.__name__,
 )
 def test_every_public_function_class_and_method_has_a_call(module):

@@ -258,6 +258,11 @@ def small_model():
     return textlm.build_model(SMALL, V)
 
 
+#: A pre-tokenized word text (its own <unk>, one sentence a line) and a word config.
+WORDS_TEXT = "the cat sat on the <unk>\nthe dog sat on the log\n" * 4
+WORD_CONFIG = replace(SMALL, level="word", valid_fraction=0.2)
+
+
 def _checkpoint() -> Path:
     path = TMP / "small.pt"
     if not path.exists():
@@ -794,6 +799,7 @@ LM_CALLS = [
             "vocab": VOCAB,
             "config": SMALL,
             "history": one_epoch(),
+            "split": "regex",
         },
         {
             "path": path_arg,
@@ -814,12 +820,117 @@ LM_CALLS = [
                 ("tied", replace(v, tie_weights=True)),
             ],
             "history": history_arg,
+            "split": lambda v: [
+                *name_of(v),
+                ("whitespace at char level", "whitespace"),
+            ],
         },
     ),
     Call(
         lm.load_lm,
         lambda: {"path": _checkpoint(), "device": "cpu"},
         {"path": path_arg, "device": device},
+    ),
+    Call(
+        lm.checkpoint_split,
+        lambda: {"path": _checkpoint()},
+        {"path": path_arg},
+    ),
+    Call(
+        lm.corpus_tokens,
+        lambda: {
+            "text": "a <unk> b\nc d\n",
+            "level": "word",
+            "split": "whitespace",
+        },
+        {
+            "text": lambda v: [*MUTATIONS["str"](v), ("list", v.split())],
+            "level": lambda v: [
+                *name_of(v),
+                ("char, split by white space", "char"),
+            ],
+            "split": name_of,
+        },
+    ),
+    Call(
+        lm.prepare_files,
+        lambda: {
+            "text": WORDS_TEXT,
+            "config": WORD_CONFIG,
+            "valid_text": "the cat sat\n",
+            "split": "whitespace",
+        },
+        {
+            "text": lambda v: [*nonempty_text(v), ("two words", "a b")],
+            "config": lambda v: [
+                *config_arg(v),
+                ("char level", replace(v, level="char")),
+            ],
+            "valid_text": lambda v: [
+                ("int", 3),
+                ("list", v.split()),
+                ("only white space", " \t "),
+            ],
+            "split": name_of,
+        },
+        skip=("text:empty",),  # caught as too few tokens, naming text
+    ),
+    Call(
+        lm.setup_files,
+        lambda: {
+            "text": WORDS_TEXT,
+            "config": WORD_CONFIG,
+            "valid_text": "the cat sat on the mat\n" * 3,
+            "split": "whitespace",
+            "device": "cpu",
+        },
+        {
+            "text": lambda v: [*MUTATIONS["str"](v), ("two words", "a b")],
+            "config": lambda v: [
+                *config_arg(v),
+                ("char level", replace(v, level="char")),
+            ],
+            "valid_text": lambda v: [("int", 3), ("list", v.split())],
+            "split": name_of,
+            "device": device,
+        },
+    ),
+    Call(
+        lm.evaluate_text,
+        lambda: {
+            "model": small_model(),
+            "vocab": VOCAB,
+            "text": TEXT,
+            "level": "char",
+            "split": "regex",
+            "batch_size": 2,
+            "seq_len": 4,
+        },
+        {
+            "model": module_of(
+                [
+                    ("nn.Linear", nn.Linear(E, V)),
+                    ("another vocabulary", model(vocab_size=V - 1)),
+                ]
+            ),
+            "vocab": vocab_arg,
+            "text": lambda v: [
+                *MUTATIONS["str"](v),
+                ("an unknown character", v + "\u00e9"),
+                ("too short for the streams", "th"),
+            ],
+            "level": name_of,
+            "split": lambda v: [
+                *name_of(v),
+                ("whitespace at char level", "whitespace"),
+            ],
+            "batch_size": lambda v: [
+                *MUTATIONS["positive_int"](v),
+                ("more streams than tokens", 10**6),
+            ],
+            "seq_len": "positive_int",
+        },
+        names={"batch_size": "batch_size"},
     ),
     Call(
         lm.StepAdapter,
@@ -882,6 +993,7 @@ LM_CALLS = [
             "temperature": 0.8,
             "top_k": 3,
             "seed": 0,
+            "split": "regex",
         },
         {
             "model": module_of(
@@ -911,6 +1023,10 @@ LM_CALLS = [
             ],
             "top_k": "optional_positive_int",
             "seed": "seed",
+            "split": lambda v: [
+                *name_of(v),
+                ("whitespace at char level", "whitespace"),
+            ],
         },
     ),
     Call(

@@ -152,3 +152,11 @@ def test_config_fields_name_the_config_and_the_field():
         ValueError, match="Config.lr must be a finite number > 0"
     ):
         checks.config_fields(Config(), {"lr": checks.positive_number})
+
+
+def test_argv_is_none_or_a_list_of_strings():
+    assert checks.argv("argv", None) is None
+    assert checks.argv("argv", ("a", "")) == ["a", ""]
+    for bad, message in (("--help", "argv"), ([3], r"argv\[0\]"), ({}, "argv")):
+        with pytest.raises((TypeError, ValueError), match=message):
+            checks.argv("argv", bad)

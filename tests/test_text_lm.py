@@ -3,6 +3,7 @@ regularisers, truncated-BPTT training, checkpoints, sampling and the command lin
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 import subprocess
@@ -476,3 +477,100 @@ def test_ctrl_c_saves_the_model_and_says_where(tmp_path, monkeypatch, capsys):
     assert "interrupted after 1 full epochs" in err and str(ckpt) in err
     model, vocab, config, history = lm.load_lm(ckpt)
     assert history.train_loss == [1.0] and config.hidden_size == 8
+
+
+# ------------------------------------------- pre-tokenized corpora, files, evaluate
+
+CORPUS = "the cat sat on the <unk>\nthe dog sat on the log\n" * 30
+
+
+def test_the_whitespace_split_keeps_the_corpus_tokens_and_ends_lines():
+    got = lm.corpus_tokens("mr. <unk> 's N\n\nit's\n", "word", "whitespace")
+    assert got == ["mr.", "<unk>", "'s", "N", "<eos>", "<eos>", "it's", "<eos>"]
+    assert lm.corpus_tokens("it's", "word") == text.tokenize("it's", "word")
+    with pytest.raises(ValueError, match="level='word'"):
+        lm.corpus_tokens("a b", "char", "whitespace")
+
+
+def test_a_validation_file_and_the_corpus_unk_make_the_vocabulary():
+    config = _tiny_config(level="word", valid_fraction=0.1)
+    valid = "the cat sat on the mat\n"  # 'mat' unseen in training
+    p = lm.prepare_files(CORPUS, config, valid_text=valid, split="whitespace")
+    vocab = p.vocab
+    assert vocab.unk == "<unk>" and vocab.eos == "<eos>"
+    assert vocab.decode(p.valid_ids) == [
+        "the", "cat", "sat", "on", "the", "<unk>", "<eos>",
+    ]  # fmt: skip
+    train = lm.corpus_tokens(CORPUS, "word", "whitespace")
+    assert vocab.decode(p.train_ids) == train  # every training token, in order
+    assert (
+        "<unk>" not in vocab.tokens[1:]
+    )  # the corpus's <unk> is the unk itself
+
+
+def test_setup_files_without_a_file_or_split_is_setup():
+    config = _tiny_config(level="word")
+    a, b = lm.setup_files(TINY, config), lm.setup(TINY, config)
+    assert a.vocab == b.vocab
+    for x, y in zip(a.model.parameters(), b.model.parameters(), strict=True):
+        assert torch.equal(x, y)
+    pairs = zip(a.train, b.train, strict=True)
+    assert all(torch.equal(x[0], y[0]) for x, y in pairs)
+
+
+def test_evaluate_text_is_evaluate_on_the_model_streams():
+    config = _tiny_config(level="word", epochs=1)
+    s = lm.setup_files(CORPUS, config, split="whitespace")
+    got = lm.evaluate_text(
+        s.model, s.vocab, CORPUS[:400], level="word", split="whitespace",
+        batch_size=2, seq_len=8,
+    )  # fmt: skip
+    ids = s.vocab.encode(lm.corpus_tokens(CORPUS[:400], "word", "whitespace"))
+    want = lm.evaluate(s.model, StreamBatches(ids, 2, 8))
+    assert got == want
+    with pytest.raises(ValueError, match="vocabulary does not know"):
+        char = lm.setup(TINY, _tiny_config(level="char"))
+        lm.evaluate_text(char.model, char.vocab, "zebra!", level="char")
+
+
+def test_the_command_line_trains_on_a_corpus_with_its_own_split_and_files(
+    tmp_path,
+):
+    train, valid, test = (
+        tmp_path / f"{n}.txt" for n in ("train", "valid", "test")
+    )
+    train.write_text(CORPUS, encoding="utf-8")
+    valid.write_text(CORPUS[:200], encoding="utf-8")
+    test.write_text(CORPUS[200:500], encoding="utf-8")
+    ckpt, out = tmp_path / "m.pt", tmp_path / "test.json"
+    run = _cli(
+        "train", train, "--level", "word", "--split", "whitespace",
+        "--valid-file", valid, "--layers", "1", "--hidden-size", "16",
+        "--embed-size", "8", "--seq-len", "8", "--batch-size", "4",
+        "--epochs", "1", "--checkpoint", ckpt, cwd=tmp_path,
+    )  # fmt: skip
+    assert run.returncode == 0, run.stderr
+    assert lm.checkpoint_split(ckpt) == "whitespace"
+    run = _cli("evaluate", ckpt, test, "--metrics-out", out, cwd=tmp_path)
+    assert run.returncode == 0, run.stderr
+    got = json.loads(out.read_text())
+    model, vocab, config, _ = lm.load_lm(ckpt)
+    assert vocab.eos == "<eos>"
+    want = lm.evaluate_text(
+        model, vocab, test.read_text(), level="word", split="whitespace"
+    )
+    assert got == pytest.approx(want)
+    assert got["tokens"] == len(lm.corpus_tokens(test.read_text(), "word",
+                                                 "whitespace")) - 1  # fmt: skip
+    sample = _cli("sample", ckpt, "--prompt", "the dog", "--length", "40",
+                  "--seed", "0", cwd=tmp_path)  # fmt: skip
+    assert sample.returncode == 0, sample.stderr
+    assert "<eos>" not in sample.stdout and "\n" in sample.stdout.strip()
+
+
+def test_the_command_line_defaults_are_lmconfig_but_the_measured_rate():
+    args = lm._parser().parse_args(["train", "t.txt"])
+    config = lm._config_from_args(args)
+    assert config == lm.CLI_DEFAULTS
+    assert config.lr == 1e-2 and lm.LMConfig().lr != config.lr
+    assert dataclasses.replace(config, lr=lm.LMConfig().lr) == lm.LMConfig()

@@ -114,3 +114,18 @@ def test_the_locked_mask_stand_in_is_a_locked_mask_that_its_check_passes(
             locked_mask(x, bad, torch.Generator())
     with pytest.raises(ValueError, match="x"):
         locked_mask(torch.ones(3, 4), 0.5, torch.Generator())
+
+
+def test_baseline_lines_apply_the_rule_to_every_seed():
+    from lstm_tutorial.textlm_report import baseline_lines
+
+    lines = baseline_lines(
+        {"LSTM": [1.41, 1.43, 1.42], "GRU": [1.39, 1.45]},
+        {"lzma": 1.44},
+    )
+    assert lines == [
+        "LSTM beats lzma (1.440): -0.020 [-0.030, -0.010]",
+        "GRU does not beat lzma (1.440): -0.020 [-0.050, +0.010]",
+    ]  # GRU's median is below, one seed is not: not beaten by the rule
+    with pytest.raises(ValueError, match="bits"):
+        baseline_lines({}, {"lzma": 1.44})
