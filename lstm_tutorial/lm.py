@@ -460,14 +460,12 @@ def sample_text(
     checks.choice("level", level, LEVELS)
     checks.seed("seed", seed)
     checks.choice("split", split, SPLITS)
-    if split == "whitespace":
-        if level != "word":
-            raise ValueError(
-                f"split='whitespace' cuts words; it needs level='word', got {level!r}"
-            )
-        prompt_tokens = prompt.split()
-    else:
-        prompt_tokens = tokenize(prompt, level)
+    if split == "whitespace" and level != "word":
+        raise ValueError(
+            "split='whitespace' cuts words; it needs level='word', "
+            f"got {level!r}"
+        )
+    prompt_tokens = _prompt_tokens(prompt, level, split)
     if not prompt_tokens:
         raise ValueError(f"prompt {prompt!r} holds no {level} token")
     unknown = sorted({t for t in prompt_tokens if t not in vocab.index})
@@ -485,7 +483,17 @@ def sample_text(
         temperature=temperature,
         top_k=top_k,
     )
-    text = join_tokens(prompt_tokens + vocab.decode(out), level)
+    return _joined(prompt_tokens + vocab.decode(out), level, split)
+
+
+def _prompt_tokens(prompt: str, level: str, split: str) -> list[str]:
+    """A prompt's tokens: by white space (no line end added) or tokenized."""
+    return prompt.split() if split == "whitespace" else tokenize(prompt, level)
+
+
+def _joined(tokens: list[str], level: str, split: str) -> str:
+    """Tokens as text; with the whitespace split, :data:`EOS` ends a line."""
+    text = join_tokens(tokens, level)
     if split == "whitespace":
         text = text.replace(f" {EOS} ", "\n").replace(f" {EOS}", "\n")
     return text
