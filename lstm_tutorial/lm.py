@@ -642,13 +642,17 @@ def _train_command(args: argparse.Namespace) -> int:
         return 130
     save_lm(path, s.model, s.vocab, config, history, split=args.split)
     print(f"saved {path}")
-    metrics = final_metrics(history, config, s.vocab)
+    _report(final_metrics(history, config, s.vocab), args.metrics_out)
+    return 0
+
+
+def _report(metrics: dict, metrics_out: str | None) -> None:
+    """Print the numbers a command measured; write them as JSON if asked."""
     for key, value in metrics.items():
         shown = f"{value:.4g}" if isinstance(value, float) else value
         print(f"  {key}: {shown}")
-    if args.metrics_out:
-        Path(args.metrics_out).write_text(json.dumps(metrics, indent=2) + "\n")
-    return 0
+    if metrics_out:
+        Path(metrics_out).write_text(json.dumps(metrics, indent=2) + "\n")
 
 
 def final_metrics(history: History, config: LMConfig, vocab: Vocab):
@@ -688,11 +692,7 @@ def _evaluate_command(args: argparse.Namespace) -> int:
         batch_size=args.batch_size,
         seq_len=args.seq_len,
     )
-    for key, value in got.items():
-        shown = f"{value:.4g}" if isinstance(value, float) else value
-        print(f"  {key}: {shown}")
-    if args.metrics_out:
-        Path(args.metrics_out).write_text(json.dumps(got, indent=2) + "\n")
+    _report(got, args.metrics_out)
     return 0
 
 
